@@ -1,0 +1,217 @@
+// The one place that reads process.env. Every variable the processes understand
+// is declared once in SETTINGS: its name, how it is parsed, its default, whether
+// it is a secret, and one line of help. loadConfig() parses all of them, collects
+// every error (each naming its variable) and returns a frozen object.
+import os from 'node:os';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface Setting<T> {
+  /** The environment variable. */
+  name: string;
+  help: string;
+  secret?: boolean;
+  /** Parses a non-empty raw value; throws an Error whose message says what is allowed. */
+  parse(raw: string): T;
+  /** The value when the variable is unset or empty; may depend on other variables. */
+  fallback(env: Env): T;
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new Error(`must be a whole number from ${min} to ${max}`);
+    const value = Number(raw.trim());
+    if (value < min || value > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+    return value;
+  };
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  kb: 1024,
+  ki: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mi: 1 << 20,
+  mib: 1 << 20,
+};
+
+function byteSize(min: number, max: number) {
+  const allowed = `must be a size from ${min} to ${max} bytes, like 1048576, 512KiB or 4MiB`;
+  return (raw: string): number => {
+    const match = /^(\d+)\s*([a-z]*)$/i.exec(raw.trim());
+    const unit = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
+    if (!match || unit === undefined) throw new Error(allowed);
+    const value = Number(match[1]) * unit;
+    if (value < min || value > max) throw new Error(allowed);
+    return value;
+  };
+}
+
+function oneOf<T extends string>(...choices: T[]) {
+  return (raw: string): T => {
+    const value = raw.trim().toLowerCase() as T;
+    if (!choices.includes(value)) throw new Error(`must be one of ${choices.join(', ')}`);
+    return value;
+  };
+}
+
+/** A URL path prefix: '' or '/a/b' (no trailing slash), safe characters only. */
+export function normalizePrefix(raw: string): string {
+  const trimmed = raw.trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  if (!/^(\/[A-Za-z0-9._~@%+-]+)+$/.test(trimmed) || /\/\.\.?(\/|$)/.test(trimmed)) {
+    throw new Error('must be a URL path like /user/alice (letters, digits, . _ ~ @ % + - between slashes)');
+  }
+  return trimmed;
+}
+
+/** A command line: a JSON array of strings, or words separated by spaces. */
+function commandLine(raw: string): readonly string[] {
+  const text = raw.trim();
+  let words: unknown;
+  if (text.startsWith('[')) {
+    try {
+      words = JSON.parse(text);
+    } catch {
+      throw new Error('must be a JSON array of strings or words separated by spaces');
+    }
+  } else {
+    words = text.split(/\s+/);
+  }
+  if (!Array.isArray(words) || words.length === 0 || !words.every((w) => typeof w === 'string' && w !== '')) {
+    throw new Error('must be a JSON array of strings or words separated by spaces');
+  }
+  return Object.freeze(words as string[]);
+}
+
+function text(raw: string): string {
+  return raw;
+}
+
+const SETTINGS = {
+  terminalPort: {
+    name: 'TERMINAL_PORT',
+    help: 'Port of the terminal server on 127.0.0.1 (0 picks a free port).',
+    parse: integer(0, 65535),
+    fallback: () => 10081,
+  },
+  prefix: {
+    name: 'URI_ROOT_PATH',
+    help: 'URL path everything is served under; defaults to JUPYTERHUB_SERVICE_PREFIX when that is set.',
+    parse: normalizePrefix,
+    fallback: (env: Env) => normalizePrefix(env.JUPYTERHUB_SERVICE_PREFIX ?? ''),
+  },
+  terminalHome: {
+    name: 'TERMINAL_HOME',
+    help: 'Directory new shells start in; defaults to HOME.',
+    parse: text,
+    fallback: (env: Env) => env.HOME || os.homedir(),
+  },
+  terminalCommand: {
+    name: 'TERMINAL_COMMAND',
+    help: 'Program each session runs: a JSON array or space-separated words; default "bash -il".',
+    parse: commandLine,
+    fallback: () => Object.freeze(['bash', '-il']) as readonly string[],
+  },
+  historyBytes: {
+    name: 'TERMINAL_HISTORY_BYTES',
+    help: 'Output kept per session for re-attaching pages (64KiB to 256MiB); default 1MiB.',
+    parse: byteSize(64 << 10, 256 << 20),
+    fallback: () => 1 << 20,
+  },
+  maxSessions: {
+    name: 'TERMINAL_MAX_SESSIONS',
+    help: 'Most sessions that may exist at once (1 to 1000); default 32.',
+    parse: integer(1, 1000),
+    fallback: () => 32,
+  },
+  user: {
+    name: 'JUPYTERHUB_USER',
+    help: 'Name of the workshop user, shown in the prompt.',
+    parse: text,
+    fallback: () => '',
+  },
+  logLevel: {
+    name: 'LOG_LEVEL',
+    help: 'Least important log events written: debug, info, warn or error; default info.',
+    parse: oneOf<LogLevel>('debug', 'info', 'warn', 'error'),
+    fallback: () => 'info' as LogLevel,
+  },
+  // Secrets that later parts of the proxy use. Declared here so they are never
+  // handed to the workshop user's shell.
+  authPassword: {
+    name: 'AUTH_PASSWORD',
+    help: 'Password for basic authentication.',
+    secret: true,
+    parse: text,
+    fallback: () => '',
+  },
+  sessionSecret: {
+    name: 'SESSION_SECRET',
+    help: 'Secret(s) signing the login cookie, separated by commas (the first signs).',
+    secret: true,
+    parse: text,
+    fallback: () => '',
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SETTINGS;
+export type Config = { readonly [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
+
+/** Parses every setting from env; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const raw = env[setting.name];
+    try {
+      values[key] = raw === undefined || raw.trim() === '' ? setting.fallback(env) : setting.parse(raw);
+    } catch (error) {
+      const shown = setting.secret || raw === undefined ? '' : ` (got ${JSON.stringify(raw.slice(0, 80))})`;
+      problems.push(`${setting.name} ${(error as Error).message}${shown}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(values) as Config;
+}
+
+/** Names of the variables that must never reach the workshop user's shell. */
+export const SECRET_VARIABLES: readonly string[] = Object.freeze(
+  Object.values(SETTINGS as Record<string, Setting<unknown>>)
+    .filter((s) => s.secret)
+    .map((s) => s.name),
+);
+
+/**
+ * The environment a terminal session starts with: the server's own, less the
+ * secrets and the variables that belong to the server, plus what the shell needs.
+ */
+export function shellEnvironment(config: Config, env: Env = process.env): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !SECRET_VARIABLES.includes(name)) result[name] = value;
+  }
+  result.TERM = 'xterm-256color';
+  result.COLORTERM = 'truecolor';
+  result.PS1 = config.user ? `[${config.user}:\\w] $ ` : '[\\w] $ ';
+  return result;
+}
+
+/** One line per variable, for `--help` and the README. */
+export function describeSettings(): string {
+  return Object.values(SETTINGS as Record<string, Setting<unknown>>)
+    .map((s) => `${s.name.padEnd(24)} ${s.help}`)
+    .join('\n');
+}

@@ -1,0 +1,152 @@
+// One WebSocket from one page: waits for its attach message, then turns frames
+// into session calls. Every frame is validated; a bad one gets an error message
+// on this connection and changes nothing else.
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../../common/src/log.js';
+import {
+  type ClientMessage,
+  CloseCode,
+  decodeClientMessage,
+  encodeControl,
+  ProtocolError,
+  type ServerControl,
+} from './protocol.js';
+import { type PageLink, type SessionManager, TooManySessionsError } from './sessions.js';
+
+/** How long a page has to send its attach message. */
+const ATTACH_TIMEOUT_MS = 10_000;
+/** Server pings keep idle connections alive through routers and find dead ones. */
+export const PING_INTERVAL_MS = 25_000;
+/** A connection sending this many bad frames is closed. */
+const MAX_PROTOCOL_ERRORS = 100;
+
+export function handleConnection(options: {
+  socket: WebSocket;
+  sessionName: string;
+  sessions: SessionManager;
+  logger: Logger;
+}): void {
+  const { socket, sessionName, sessions, logger } = options;
+  const id = randomBytes(6).toString('base64url');
+  let session: ReturnType<SessionManager['open']> | undefined;
+  let errors = 0;
+  let alive = true;
+
+  const link: PageLink = {
+    id,
+    sendFrame(frame) {
+      if (socket.readyState === socket.OPEN) socket.send(frame, { binary: true });
+    },
+    sendControl(message: ServerControl) {
+      if (socket.readyState === socket.OPEN) socket.send(encodeControl(message), { binary: true });
+    },
+    holdInput(hold) {
+      if (hold) socket.pause();
+      else socket.resume();
+    },
+    close(code, reason) {
+      socket.close(code, reason);
+    },
+  };
+
+  const refuse = (message: string) => {
+    errors++;
+    logger.warn('page.bad_message', { session: sessionName, page: id, reason: message });
+    link.sendControl({ type: 'error', message });
+    if (errors >= MAX_PROTOCOL_ERRORS) socket.close(CloseCode.PolicyViolation, 'too many bad messages');
+  };
+
+  const attachTimer = setTimeout(() => {
+    if (!session) socket.close(CloseCode.AttachFailed, 'no attach message');
+  }, ATTACH_TIMEOUT_MS);
+
+  const pinger = setInterval(() => {
+    if (!alive) {
+      logger.info('page.timeout', { session: sessionName, page: id });
+      socket.terminate();
+      return;
+    }
+    alive = false;
+    socket.ping();
+  }, PING_INTERVAL_MS);
+  socket.on('pong', () => {
+    alive = true;
+  });
+
+  socket.on('message', (data, isBinary) => {
+    alive = true;
+    if (!isBinary) {
+      refuse('text frames are not part of the protocol; send binary frames');
+      return;
+    }
+    let message: ClientMessage;
+    try {
+      message = decodeClientMessage(toBytes(data));
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        if (!session) {
+          socket.close(CloseCode.AttachFailed, error.message.slice(0, 120));
+          return;
+        }
+        refuse(error.message);
+        return;
+      }
+      throw error;
+    }
+    if (!session) {
+      if (message.type !== 'attach') {
+        socket.close(CloseCode.AttachFailed, 'the first message must be attach');
+        return;
+      }
+      clearTimeout(attachTimer);
+      try {
+        session = sessions.open(sessionName, message);
+      } catch (error) {
+        if (!(error instanceof TooManySessionsError)) throw error;
+        logger.warn('session.refused', { session: sessionName, page: id, reason: error.message });
+        link.sendControl({ type: 'error', message: error.message });
+        socket.close(CloseCode.TooManySessions, 'too many sessions');
+        return;
+      }
+      session.attach(link, message);
+      return;
+    }
+    switch (message.type) {
+      case 'input':
+        // Input goes to the program as bytes; it must be text the page typed or pasted.
+        if (!isUtf8(message.data)) {
+          refuse('input was not valid UTF-8 and was ignored');
+          return;
+        }
+        session.input(link, message.data);
+        return;
+      case 'resize':
+        session.resize(link, message.cols, message.rows);
+        return;
+      case 'ack':
+        session.ack(link, message.position);
+        return;
+      case 'attach':
+        refuse('already attached');
+        return;
+    }
+  });
+
+  socket.on('close', (code) => {
+    clearTimeout(attachTimer);
+    clearInterval(pinger);
+    session?.detach(link, `closed ${code}`);
+  });
+  socket.on('error', (error) => {
+    // Oversized or malformed WebSocket frames end up here; ws closes the socket.
+    logger.warn('page.socket_error', { session: sessionName, page: id, reason: error.message });
+  });
+}
+
+function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

@@ -1,0 +1,216 @@
+// The wire protocol between the terminal page and the terminal server, shared by
+// both (the page bundles this file). docs/protocol.md describes it for people.
+//
+// Every WebSocket message is one binary frame whose first byte is its type.
+// Output and input carry raw bytes (no base64, no JSON); only rare control
+// messages from the server are JSON.
+
+/** Page → server. */
+export const ClientType = {
+  /** Bytes typed or pasted: UTF-8. */
+  Input: 0x01,
+  /** u16 cols, u16 rows (big-endian). */
+  Resize: 0x02,
+  /** f64 output position the page has processed (written to the screen). */
+  Ack: 0x03,
+  /** First message: f64 last position (-1: none), u16 cols, u16 rows, then the session instance id (ASCII). */
+  Attach: 0x04,
+} as const;
+
+/** Server → page. */
+export const ServerType = {
+  /** Terminal output bytes, continuing at the page's current position. */
+  Output: 0x81,
+  /** A JSON ServerControl message. */
+  Control: 0x82,
+} as const;
+
+export type ServerControl =
+  /** Attached; output that follows starts at `position`. `reset`: clear the screen first (not a continuation). */
+  | { type: 'attached'; session: string; instance: string; position: number; reset: boolean; pid: number }
+  /** The program in the session ended; nothing follows. */
+  | { type: 'exit'; code: number; signal: number }
+  /** A message from the page was refused; the connection goes on. */
+  | { type: 'error'; message: string };
+
+/** WebSocket close codes (4000–4999 are the application's own). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  PolicyViolation: 1008,
+  TooBig: 1009,
+  /** The session's program exited (the exit control message said how). */
+  SessionEnded: 4000,
+  /** No more sessions may be created. Reconnecting will not help until one ends. */
+  TooManySessions: 4001,
+  /** The session name in the URL is not valid. */
+  BadSessionName: 4002,
+  /** The page did not attach in time or sent a frame that cannot be a valid attach. */
+  AttachFailed: 4003,
+  /** The server is shutting down. */
+  ServerStopping: 4004,
+} as const;
+
+/** Session names: letters, digits, `_` and `-`, 1 to 64 of them. */
+export const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const Limits = {
+  /** Largest frame the server accepts; the page splits pastes well below it. */
+  maxFrameBytes: 1 << 20,
+  /** The page sends input in pieces of at most this many bytes. */
+  inputChunkBytes: 16 << 10,
+  minCols: 2,
+  maxCols: 1000,
+  minRows: 1,
+  maxRows: 1000,
+  maxInstanceIdLength: 64,
+} as const;
+
+export const FlowControl = {
+  /** The server pauses a session's program when a page is this many bytes behind... */
+  highWaterBytes: 256 << 10,
+  /** ...and resumes it when every page is back below this. */
+  lowWaterBytes: 64 << 10,
+  /** The page acknowledges at least every this many processed bytes. */
+  ackEveryBytes: 32 << 10,
+  /** A page that makes no progress for this long stops holding the session back. */
+  stallTimeoutMs: 5000,
+} as const;
+
+export type ClientMessage =
+  | { type: 'input'; data: Uint8Array }
+  | { type: 'resize'; cols: number; rows: number }
+  | { type: 'ack'; position: number }
+  | { type: 'attach'; position: number | null; cols: number; rows: number; instance: string };
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+function validSize(cols: number, rows: number): boolean {
+  return cols >= Limits.minCols && cols <= Limits.maxCols && rows >= Limits.minRows && rows <= Limits.maxRows;
+}
+
+/** Decodes and validates one frame from a page; throws ProtocolError when it is not valid. */
+export function decodeClientMessage(frame: Uint8Array): ClientMessage {
+  if (frame.length === 0) throw new ProtocolError('empty frame');
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  switch (frame[0]) {
+    case ClientType.Input:
+      return { type: 'input', data: frame.subarray(1) };
+    case ClientType.Resize: {
+      if (frame.length !== 5) throw new ProtocolError('resize must be 5 bytes');
+      const cols = view.getUint16(1);
+      const rows = view.getUint16(3);
+      if (!validSize(cols, rows)) throw new ProtocolError(`terminal size ${cols}x${rows} is out of range`);
+      return { type: 'resize', cols, rows };
+    }
+    case ClientType.Ack: {
+      if (frame.length !== 9) throw new ProtocolError('ack must be 9 bytes');
+      const position = view.getFloat64(1);
+      if (!Number.isSafeInteger(position) || position < 0) throw new ProtocolError('ack position is not valid');
+      return { type: 'ack', position };
+    }
+    case ClientType.Attach: {
+      if (frame.length < 13 || frame.length > 13 + Limits.maxInstanceIdLength) {
+        throw new ProtocolError('attach has the wrong length');
+      }
+      const raw = view.getFloat64(1);
+      const cols = view.getUint16(9);
+      const rows = view.getUint16(11);
+      if (!(raw === -1 || (Number.isSafeInteger(raw) && raw >= 0)))
+        throw new ProtocolError('attach position is not valid');
+      if (!validSize(cols, rows)) throw new ProtocolError(`terminal size ${cols}x${rows} is out of range`);
+      let instance = '';
+      for (let i = 13; i < frame.length; i++) {
+        const c = frame[i] as number;
+        if (c < 0x21 || c > 0x7e) throw new ProtocolError('attach instance id is not printable ASCII');
+        instance += String.fromCharCode(c);
+      }
+      return { type: 'attach', position: raw === -1 ? null : raw, cols, rows, instance };
+    }
+    default:
+      throw new ProtocolError(`unknown message type ${frame[0]}`);
+  }
+}
+
+export function encodeInput(data: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(data.length + 1);
+  frame[0] = ClientType.Input;
+  frame.set(data, 1);
+  return frame;
+}
+
+export function encodeResize(cols: number, rows: number): Uint8Array {
+  const frame = new Uint8Array(5);
+  const view = new DataView(frame.buffer);
+  frame[0] = ClientType.Resize;
+  view.setUint16(1, cols);
+  view.setUint16(3, rows);
+  return frame;
+}
+
+export function encodeAck(position: number): Uint8Array {
+  const frame = new Uint8Array(9);
+  frame[0] = ClientType.Ack;
+  new DataView(frame.buffer).setFloat64(1, position);
+  return frame;
+}
+
+export function encodeAttach(options: {
+  position: number | null;
+  cols: number;
+  rows: number;
+  instance: string;
+}): Uint8Array {
+  const instance = options.instance.slice(0, Limits.maxInstanceIdLength);
+  const frame = new Uint8Array(13 + instance.length);
+  const view = new DataView(frame.buffer);
+  frame[0] = ClientType.Attach;
+  view.setFloat64(1, options.position ?? -1);
+  view.setUint16(9, options.cols);
+  view.setUint16(11, options.rows);
+  for (let i = 0; i < instance.length; i++) frame[13 + i] = instance.charCodeAt(i) & 0x7f;
+  return frame;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeControl(message: ServerControl): Uint8Array {
+  const body = encoder.encode(JSON.stringify(message));
+  const frame = new Uint8Array(body.length + 1);
+  frame[0] = ServerType.Control;
+  frame.set(body, 1);
+  return frame;
+}
+
+/** Decodes a control frame from the server (the page trusts its own server, but still checks the shape). */
+export function decodeControl(frame: Uint8Array): ServerControl | null {
+  try {
+    const value = JSON.parse(decoder.decode(frame.subarray(1))) as ServerControl;
+    return value && typeof value === 'object' && typeof value.type === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Splits UTF-8 bytes into pieces of at most `max` bytes without cutting a
+ * character in two, so each piece is valid UTF-8 on its own.
+ */
+export function splitUtf8(bytes: Uint8Array, max: number = Limits.inputChunkBytes): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  let start = 0;
+  while (bytes.length - start > max) {
+    let end = start + max;
+    // Step back over continuation bytes (10xxxxxx) to a character boundary.
+    while (end > start && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+    if (end === start) end = start + max;
+    pieces.push(bytes.subarray(start, end));
+    start = end;
+  }
+  if (start < bytes.length || pieces.length === 0) pieces.push(bytes.subarray(start));
+  return pieces;
+}

@@ -1,0 +1,176 @@
+// A program on a pseudo-terminal. Knows nothing of WebSockets or pages: output
+// goes to one listener as bytes, exit is reported only after all output has been
+// read, and input is written in paced pieces.
+import fs from 'node:fs';
+import * as nodePty from 'node-pty';
+
+export interface PtyOptions {
+  command: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+}
+
+export interface ExitStatus {
+  code: number;
+  signal: number;
+}
+
+/** Input waiting to be written beyond which the writer asks callers to hold back. */
+const INPUT_HIGH_WATER = 1 << 20;
+/** Longest pause between retries when the program is not reading its input. */
+const MAX_RETRY_DELAY_MS = 50;
+
+export class PtyProcess {
+  readonly pid: number;
+  private readonly term: nodePty.IPty;
+  private readonly fd: number;
+  private readonly input: Uint8Array[] = [];
+  private inputBytes = 0;
+  private writing = false;
+  private retryDelay = 1;
+  private exited = false;
+  private closed = false;
+  private paused = false;
+  private exitWatch: NodeJS.Timeout | undefined;
+  private drainListener: (() => void) | undefined;
+
+  constructor(options: PtyOptions, onData: (chunk: Buffer) => void, onExit: (status: ExitStatus) => void) {
+    const [file, ...args] = options.command;
+    this.term = nodePty.spawn(file as string, args, {
+      name: 'xterm-256color',
+      cols: options.cols,
+      rows: options.rows,
+      cwd: options.cwd,
+      env: options.env,
+      // Bytes, not strings: output goes to the page without decoding and re-encoding.
+      encoding: null,
+    } as nodePty.IPtyForkOptions);
+    this.pid = this.term.pid;
+    this.fd = (this.term as unknown as { fd: number }).fd;
+    this.term.onData((data) => onData(data as unknown as Buffer));
+    // node-pty emits exit once the output stream has closed (or 200 ms after the
+    // program ended, if it has not: the tail is lost then). Output keeps flowing
+    // until then, so reading must never be paused at that point; see pause().
+    this.term.onExit(({ exitCode, signal }) => {
+      this.exited = true;
+      this.closed = true;
+      this.stopExitWatch();
+      this.input.length = 0;
+      this.inputBytes = 0;
+      onExit({ code: exitCode, signal: signal ?? 0 });
+    });
+  }
+
+  /** Bytes of input not yet taken by the program. */
+  get pendingInput(): number {
+    return this.inputBytes;
+  }
+
+  /** Called once whenever pending input falls back below the high-water mark. */
+  onInputDrain(listener: () => void): void {
+    this.drainListener = listener;
+  }
+
+  /** Queues input; returns false when the caller should hold back until onInputDrain. */
+  write(data: Uint8Array): boolean {
+    if (this.closed || data.length === 0) return !this.closed;
+    this.input.push(data);
+    this.inputBytes += data.length;
+    if (!this.writing) this.writeNext();
+    return this.inputBytes < INPUT_HIGH_WATER;
+  }
+
+  // node-pty's own writer retries EAGAIN with setImmediate, spinning a core while
+  // a program is not reading; this one backs off instead.
+  private writeNext(): void {
+    const chunk = this.input[0];
+    if (this.closed || chunk === undefined) {
+      this.writing = false;
+      return;
+    }
+    this.writing = true;
+    fs.write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
+      if (this.closed) return;
+      if (error) {
+        if (error.code === 'EAGAIN') {
+          setTimeout(() => this.writeNext(), this.retryDelay);
+          this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_DELAY_MS);
+          return;
+        }
+        // EIO/EBADF: the program has gone; its exit will be reported.
+        this.input.length = 0;
+        this.inputBytes = 0;
+        this.writing = false;
+        return;
+      }
+      this.retryDelay = 1;
+      const wasHigh = this.inputBytes >= INPUT_HIGH_WATER;
+      this.inputBytes -= written;
+      if (written < chunk.length) this.input[0] = chunk.subarray(written);
+      else this.input.shift();
+      if (wasHigh && this.inputBytes < INPUT_HIGH_WATER) this.drainListener?.();
+      this.writeNext();
+    });
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.closed) return;
+    try {
+      this.term.resize(cols, rows);
+    } catch {
+      // The pty closed between the check and the call; exit follows.
+    }
+  }
+
+  /** Stops reading output, which blocks the program once the kernel buffer is full. */
+  pause(): void {
+    if (this.paused || this.exited) return;
+    this.paused = true;
+    this.term.pause();
+    // While paused, watch for the program ending, and read its last output at once:
+    // node-pty drops whatever is unread 200 ms after the program ends.
+    this.exitWatch = setInterval(() => {
+      if (!isAlive(this.pid)) {
+        this.exited = true;
+        this.resume();
+      }
+    }, 25);
+  }
+
+  resume(): void {
+    this.stopExitWatch();
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.closed) this.term.resume();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGHUP'): void {
+    if (this.closed) return;
+    try {
+      // A terminal hang-up goes to the session leader; SIGKILL to its whole group.
+      process.kill(signal === 'SIGKILL' ? -this.pid : this.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private stopExitWatch(): void {
+    if (this.exitWatch) clearInterval(this.exitWatch);
+    this.exitWatch = undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

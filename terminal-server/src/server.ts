@@ -1,0 +1,310 @@
+// The terminal server: serves the terminal page, its assets, a small JSON API
+// and the page WebSockets, all under the URL prefix, on 127.0.0.1 only.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { WebSocketServer } from 'ws';
+import { type Config, shellEnvironment } from '../../common/src/config.js';
+import { describeError, type Logger } from '../../common/src/log.js';
+import { handleConnection } from './connection.js';
+import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
+import { SessionManager } from './sessions.js';
+
+export type TerminalServerConfig = Pick<
+  Config,
+  'terminalPort' | 'prefix' | 'terminalHome' | 'terminalCommand' | 'historyBytes' | 'maxSessions' | 'user'
+>;
+
+export interface TerminalServer {
+  readonly sessions: SessionManager;
+  /** Starts listening on 127.0.0.1; resolves with the port. */
+  listen(): Promise<number>;
+  /** Ends every session and stops listening. */
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Asset {
+  body: Buffer;
+  gzipped: Buffer;
+  type: string;
+  version: string;
+}
+
+const ASSET_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+function loadAssets(dir: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const file of ['terminal.js', 'terminal.css', 'terminal.js.map', 'terminal.css.map']) {
+    const full = path.join(dir, file);
+    if (!existsSync(full)) {
+      if (file.endsWith('.map')) continue;
+      throw new Error(`the page bundle ${full} is missing: run "npm run build" first`);
+    }
+    const body = readFileSync(full);
+    assets.set(file, {
+      body,
+      gzipped: gzipSync(body),
+      type: ASSET_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      version: createHash('sha256').update(body).digest('hex').slice(0, 12),
+    });
+  }
+  return assets;
+}
+
+function pageHtml(name: string, assets: Map<string, Asset>): string {
+  const version = (file: string) => assets.get(file)?.version ?? '0';
+  // Relative asset URLs work under any prefix. No inline script: a strict CSP applies.
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Terminal ${name}</title>
+<link rel="stylesheet" href="../assets/terminal.css?v=${version('terminal.css')}">
+<script src="../assets/terminal.js?v=${version('terminal.js')}" defer></script>
+</head>
+<body>
+<div id="terminal" aria-label="Terminal ${name}"></div>
+<div id="status" role="status" aria-live="polite" hidden></div>
+</body>
+</html>
+`;
+}
+
+export function createTerminalServer(options: {
+  config: TerminalServerConfig;
+  logger: Logger;
+  assetsDir: string;
+  /** Environment of the server; the sessions get it less secrets. */
+  env?: Readonly<Record<string, string | undefined>>;
+}): TerminalServer {
+  const { config, logger } = options;
+  const prefix = config.prefix;
+  const assets = loadAssets(options.assetsDir);
+  const sessions = new SessionManager({
+    command: config.terminalCommand,
+    cwd: config.terminalHome,
+    env: shellEnvironment(config as Config, options.env),
+    historyBytes: config.historyBytes,
+    maxSessions: config.maxSessions,
+    logger: logger.child('sessions'),
+  });
+
+  const base = `${prefix}/terminal`;
+
+  function route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = url.pathname;
+    if (pathname === base || pathname === `${base}/`) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
+      res.writeHead(302, { Location: `${base}/session/1`, 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
+    if (!pathname.startsWith(`${base}/`)) throw new HttpError(404, 'not found');
+    const rest = pathname.slice(base.length + 1);
+    const [section, ...parts] = rest.split('/');
+    if (section === 'session' && parts.length === 1) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
+      const name = decodeName(parts[0] as string);
+      send(res, 200, pageHtml(name, assets), {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-cache',
+      });
+      return;
+    }
+    if (section === 'assets' && parts.length === 1) {
+      serveAsset(req, res, parts[0] as string, url.searchParams.get('v'));
+      return;
+    }
+    if (section === 'api') {
+      serveApi(req, res, parts);
+      return;
+    }
+    throw new HttpError(404, 'not found');
+  }
+
+  function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string, version: string | null) {
+    const asset = assets.get(file);
+    if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) throw new HttpError(404, 'not found');
+    const etag = `"${asset.version}"`;
+    const headers: http.OutgoingHttpHeaders = {
+      'Content-Type': asset.type,
+      ETag: etag,
+      Vary: 'Accept-Encoding',
+      // Versioned URLs never change; unversioned ones are revalidated.
+      'Cache-Control': version === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (gzip) headers['Content-Encoding'] = 'gzip';
+    send(res, 200, gzip ? asset.gzipped : asset.body, headers, req.method === 'HEAD');
+  }
+
+  function serveApi(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]) {
+    if (parts[0] === 'sessions' && parts.length === 1) {
+      if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
+      sendJson(res, 200, { sessions: sessions.list() });
+      return;
+    }
+    if (parts[0] === 'sessions' && parts.length === 2) {
+      const name = decodeName(parts[1] as string);
+      const session = sessions.get(name);
+      if (!session) throw new HttpError(404, `no session named ${name}`);
+      if (req.method === 'GET') {
+        sendJson(res, 200, session.info());
+        return;
+      }
+      if (req.method === 'DELETE') {
+        session.terminate();
+        sendJson(res, 202, { terminating: name });
+        return;
+      }
+      throw new HttpError(405, 'method not allowed');
+    }
+    if (parts[0] === 'status' && parts.length === 1) {
+      const last = sessions.lastActivity();
+      sendJson(res, 200, { sessions: sessions.size, lastActivity: last ? new Date(last).toISOString() : null });
+      return;
+    }
+    throw new HttpError(404, 'not found');
+  }
+
+  const server = http.createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        sendError(req, res, error.status, error.message);
+        return;
+      }
+      logger.error('http.failed', { path: req.url?.slice(0, 200), reason: describeError(error) });
+      sendError(req, res, 500, 'internal error');
+    }
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxFrameBytes, perMessageDeflate: false });
+  const socketPrefix = `${base}/socket/`;
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const fail = (status: number, message: string) => {
+      logger.warn('socket.refused', { path: pathname.slice(0, 200), status, reason: message });
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!pathname.startsWith(socketPrefix)) return fail(404, 'not a terminal socket');
+    let name: string;
+    try {
+      name = decodeName(pathname.slice(socketPrefix.length));
+    } catch (error) {
+      return fail(400, (error as Error).message);
+    }
+    if (!sameOrigin(req)) return fail(403, 'cross-origin WebSocket refused');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      handleConnection({ socket: ws, sessionName: name, sessions, logger: logger.child('page') });
+    });
+  });
+
+  return {
+    sessions,
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.terminalPort, '127.0.0.1', () => {
+          server.off('error', reject);
+          const port = (server.address() as AddressInfo).port;
+          logger.info('listening', { address: `127.0.0.1:${port}`, prefix: prefix || '/' });
+          resolve(port);
+        });
+      });
+    },
+    async close() {
+      for (const client of wss.clients) client.close(CloseCode.ServerStopping, 'server stopping');
+      await sessions.stopAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Validates a session name from a URL segment; throws HttpError 400 when it is not one. */
+function decodeName(segment: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'session names are letters, digits, _ and -, 1 to 64 of them');
+  }
+  if (!SESSION_NAME.test(name)) throw new HttpError(400, 'session names are letters, digits, _ and -, 1 to 64 of them');
+  return name;
+}
+
+/** A WebSocket from a page must come from a page of this same host (when the browser says where from). */
+function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true; // not a browser
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: http.OutgoingHttpHeaders,
+  headOnly = false,
+): void {
+  res.writeHead(status, {
+    'Content-Length': Buffer.byteLength(body),
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(headOnly ? undefined : body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+}
+
+function sendError(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (String(req.headers.accept ?? '').includes('application/json') || req.url?.includes('/terminal/api/')) {
+    sendJson(res, status, { error: message });
+    return;
+  }
+  send(res, status, `${message}\n`, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+}

@@ -1,0 +1,409 @@
+// Named terminal sessions and their lifecycle: created on first attach, kept
+// while no page is attached, ended when their program exits or is terminated.
+// Pages are reached through the small PageLink interface, so nothing here knows
+// about WebSockets.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../common/src/log.js';
+import { History } from './history.js';
+import { FlowControl, type ServerControl, ServerType } from './protocol.js';
+import { type ExitStatus, type PtyOptions, PtyProcess } from './pty.js';
+
+/** One attached page, as the session sees it. */
+export interface PageLink {
+  readonly id: string;
+  /** Sends one output frame (type byte included); the same frame may go to several pages. */
+  sendFrame(frame: Uint8Array): void;
+  sendControl(message: ServerControl): void;
+  /** Stop or restart reading input from this page (input back-pressure). */
+  holdInput(hold: boolean): void;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionInfo {
+  name: string;
+  instance: string;
+  pid: number;
+  created: string;
+  lastActivity: string;
+  pages: number;
+  cols: number;
+  rows: number;
+  outputBytes: number;
+}
+
+export interface SessionOptions {
+  command: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  historyBytes: number;
+  logger: Logger;
+}
+
+interface Attachment {
+  link: PageLink;
+  cols: number;
+  rows: number;
+  /** Output position sent to this page. */
+  sent: number;
+  /** Output position the page says it has processed. */
+  acked: number;
+  /** When this page went more than the high-water mark behind without progress; 0 when not. */
+  behindSince: number;
+  /** True while the page is too slow to hold the session back: it gets no output until it catches up. */
+  lagging: boolean;
+  /** For choosing the terminal size: the page used most recently decides. */
+  lastUsed: number;
+}
+
+let useCounter = 0;
+
+export class Session {
+  readonly instance = randomBytes(9).toString('base64url');
+  readonly created = new Date();
+  lastActivity = Date.now();
+  private readonly history: History;
+  private readonly pty: PtyProcess;
+  private readonly pages = new Map<string, Attachment>();
+  private cols: number;
+  private rows: number;
+  private ended = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly name: string,
+    size: { cols: number; rows: number },
+    private readonly options: SessionOptions,
+    private readonly onEnd: (session: Session, status: ExitStatus) => void,
+  ) {
+    this.cols = size.cols;
+    this.rows = size.rows;
+    this.history = new History(options.historyBytes);
+    const ptyOptions: PtyOptions = { command: options.command, cwd: options.cwd, env: options.env, ...size };
+    this.pty = new PtyProcess(
+      ptyOptions,
+      (chunk) => this.output(chunk),
+      (status) => this.exit(status),
+    );
+    this.pty.onInputDrain(() => {
+      for (const page of this.pages.values()) page.link.holdInput(false);
+    });
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  get pageCount(): number {
+    return this.pages.size;
+  }
+
+  /** Output position after the last byte produced so far. */
+  get position(): number {
+    return this.history.end;
+  }
+
+  info(): SessionInfo {
+    return {
+      name: this.name,
+      instance: this.instance,
+      pid: this.pid,
+      created: this.created.toISOString(),
+      lastActivity: new Date(this.lastActivity).toISOString(),
+      pages: this.pages.size,
+      cols: this.cols,
+      rows: this.rows,
+      outputBytes: this.history.end,
+    };
+  }
+
+  /**
+   * Attaches a page. `position` is where the page's screen left off in this
+   * session instance (null for a new page or another instance).
+   */
+  attach(link: PageLink, request: { position: number | null; instance: string; cols: number; rows: number }): void {
+    const position = request.instance === this.instance ? request.position : null;
+    const replay = this.history.replay(position);
+    link.sendControl({
+      type: 'attached',
+      session: this.name,
+      instance: this.instance,
+      position: replay.position,
+      reset: replay.reset,
+      pid: this.pid,
+    });
+    for (const chunk of replay.chunks) link.sendFrame(outputFrame(chunk));
+    const page: Attachment = {
+      link,
+      cols: request.cols,
+      rows: request.rows,
+      sent: this.history.end,
+      acked: replay.position,
+      behindSince: 0,
+      lagging: false,
+      lastUsed: ++useCounter,
+    };
+    this.pages.set(link.id, page);
+    this.options.logger.info('session.attach', {
+      session: this.name,
+      page: link.id,
+      pages: this.pages.size,
+      replay: replay.reset ? 'reset' : 'exact',
+      replayBytes: this.history.end - replay.position,
+    });
+    const resized = this.applySize();
+    // A page that starts from the middle of the history cannot rebuild a
+    // full-screen program's display; a size change makes the program redraw.
+    if (replay.reset && replay.position > 0 && !resized) this.nudgeRedraw();
+    this.updateFlow(page);
+  }
+
+  detach(link: PageLink, reason: string): void {
+    if (!this.pages.delete(link.id)) return;
+    this.options.logger.info('session.detach', { session: this.name, page: link.id, pages: this.pages.size, reason });
+    this.applySize();
+    this.updateFlowAll();
+  }
+
+  input(link: PageLink, data: Uint8Array): void {
+    const page = this.pages.get(link.id);
+    if (!page || this.ended) return;
+    this.lastActivity = Date.now();
+    if (page.lastUsed !== useCounter) {
+      page.lastUsed = ++useCounter;
+      this.applySize();
+    }
+    if (!this.pty.write(data)) link.holdInput(true);
+  }
+
+  resize(link: PageLink, cols: number, rows: number): void {
+    const page = this.pages.get(link.id);
+    if (!page) return;
+    page.cols = cols;
+    page.rows = rows;
+    page.lastUsed = ++useCounter;
+    this.applySize();
+  }
+
+  ack(link: PageLink, position: number): void {
+    const page = this.pages.get(link.id);
+    if (!page) return;
+    // A page cannot have processed more than it was sent.
+    if (position > page.acked) page.acked = Math.min(position, page.sent);
+    if (page.lagging && page.sent - page.acked <= FlowControl.lowWaterBytes) this.catchUp(page);
+    this.updateFlowAll();
+  }
+
+  /** Ends the session: hang up the program, and kill it if it does not go. */
+  terminate(): void {
+    if (this.ended) return;
+    this.options.logger.info('session.terminate', { session: this.name, pid: this.pid });
+    this.pty.kill('SIGHUP');
+    setTimeout(() => {
+      if (!this.ended) this.pty.kill('SIGKILL');
+    }, 2000).unref();
+  }
+
+  private output(chunk: Buffer): void {
+    this.history.append(chunk);
+    this.lastActivity = Date.now();
+    if (this.pages.size === 0) return;
+    const frame = outputFrame(chunk);
+    const end = this.history.end;
+    let behind = false;
+    for (const page of this.pages.values()) {
+      if (page.lagging) continue;
+      page.link.sendFrame(frame);
+      page.sent = end;
+      if (end - page.acked > FlowControl.highWaterBytes) behind = true;
+    }
+    if (behind) this.updateFlowAll();
+  }
+
+  /**
+   * Pauses the program while any page that keeps up is more than the high-water
+   * mark behind, and resumes it when all are below the low-water mark. A page
+   * that makes no progress for stallTimeoutMs becomes lagging: it stops holding
+   * the session back (a session never stalls for a page that has gone quiet).
+   */
+  private updateFlowAll(): void {
+    for (const page of this.pages.values()) this.updateFlow(page, false);
+    let hold = false;
+    let blocked = false;
+    for (const page of this.pages.values()) {
+      if (page.lagging) continue;
+      const pending = page.sent - page.acked;
+      if (pending > FlowControl.highWaterBytes) hold = true;
+      if (pending > FlowControl.lowWaterBytes) blocked = true;
+    }
+    if (hold && !this.pty.isPaused) this.pty.pause();
+    else if (!blocked && this.pty.isPaused) this.pty.resume();
+    this.scheduleStallCheck();
+  }
+
+  private updateFlow(page: Attachment, apply = true): void {
+    const pending = page.sent - page.acked;
+    if (page.lagging || pending <= FlowControl.highWaterBytes) page.behindSince = 0;
+    else if (page.behindSince === 0) page.behindSince = Date.now();
+    if (apply) this.updateFlowAll();
+  }
+
+  private scheduleStallCheck(): void {
+    if (this.stallTimer || this.ended) return;
+    let earliest = 0;
+    for (const page of this.pages.values()) {
+      if (page.behindSince && (earliest === 0 || page.behindSince < earliest)) earliest = page.behindSince;
+    }
+    if (earliest === 0) return;
+    const due = Math.max(0, earliest + FlowControl.stallTimeoutMs - Date.now());
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      const now = Date.now();
+      for (const page of this.pages.values()) {
+        if (page.behindSince && now - page.behindSince >= FlowControl.stallTimeoutMs) {
+          page.lagging = true;
+          page.behindSince = 0;
+          this.options.logger.info('session.page_lagging', { session: this.name, page: page.link.id });
+        }
+      }
+      this.updateFlowAll();
+    }, due);
+    this.stallTimer.unref();
+  }
+
+  /** Sends a lagging page what it has not had yet, from history, and lets it keep up again. */
+  private catchUp(page: Attachment): void {
+    page.lagging = false;
+    const missed = this.history.since(page.sent);
+    if (missed) {
+      for (const chunk of missed) page.link.sendFrame(outputFrame(chunk));
+    } else {
+      // Too far behind: start the page over from a clean point.
+      const replay = this.history.replay(null);
+      page.link.sendControl({
+        type: 'attached',
+        session: this.name,
+        instance: this.instance,
+        position: replay.position,
+        reset: true,
+        pid: this.pid,
+      });
+      for (const chunk of replay.chunks) page.link.sendFrame(outputFrame(chunk));
+      page.acked = replay.position;
+    }
+    page.sent = this.history.end;
+  }
+
+  /** Size of the page used most recently; returns true when the pty was resized. */
+  private applySize(): boolean {
+    let latest: Attachment | undefined;
+    for (const page of this.pages.values()) if (!latest || page.lastUsed > latest.lastUsed) latest = page;
+    if (!latest || (latest.cols === this.cols && latest.rows === this.rows)) return false;
+    this.cols = latest.cols;
+    this.rows = latest.rows;
+    this.pty.resize(this.cols, this.rows);
+    return true;
+  }
+
+  private nudgeRedraw(): void {
+    // Two size changes send SIGWINCH twice; full-screen programs repaint.
+    this.pty.resize(this.cols, Math.max(1, this.rows - 1));
+    setTimeout(() => this.pty.resize(this.cols, this.rows), 20).unref();
+  }
+
+  private exit(status: ExitStatus): void {
+    this.ended = true;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.options.logger.info('session.exit', {
+      session: this.name,
+      pid: this.pid,
+      code: status.code,
+      signal: status.signal,
+    });
+    for (const page of this.pages.values()) {
+      // Pages that fell behind still get every byte before they hear of the exit.
+      if (page.lagging) this.catchUp(page);
+      page.link.sendControl({ type: 'exit', code: status.code, signal: status.signal });
+    }
+    this.onEnd(this, status);
+  }
+
+  /** Closes every page link (after exit, or when the server stops). */
+  closePages(code: number, reason: string): void {
+    for (const page of this.pages.values()) page.link.close(code, reason);
+    this.pages.clear();
+  }
+}
+
+function outputFrame(chunk: Uint8Array): Uint8Array {
+  const frame = Buffer.allocUnsafe(chunk.length + 1);
+  frame[0] = ServerType.Output;
+  frame.set(chunk, 1);
+  return frame;
+}
+
+export class TooManySessionsError extends Error {
+  override name = 'TooManySessionsError';
+}
+
+export interface SessionManagerOptions extends SessionOptions {
+  maxSessions: number;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private stopping = false;
+
+  constructor(private readonly options: SessionManagerOptions) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(name: string): Session | undefined {
+    return this.sessions.get(name);
+  }
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((s) => s.info());
+  }
+
+  /** The most recent input or output in any session (ms since the epoch), 0 if none. */
+  lastActivity(): number {
+    let latest = 0;
+    for (const session of this.sessions.values()) latest = Math.max(latest, session.lastActivity);
+    return latest;
+  }
+
+  /** The named session, started now if it does not exist. */
+  open(name: string, size: { cols: number; rows: number }): Session {
+    const existing = this.sessions.get(name);
+    if (existing) return existing;
+    if (this.stopping) throw new TooManySessionsError('the terminal server is stopping');
+    if (this.sessions.size >= this.options.maxSessions) {
+      throw new TooManySessionsError(
+        `no more sessions: ${this.options.maxSessions} are open (the most allowed); close one first`,
+      );
+    }
+    const session = new Session(name, size, this.options, (ended) => {
+      if (this.sessions.get(ended.name) === ended) this.sessions.delete(ended.name);
+      ended.closePages(4000, 'session ended');
+    });
+    this.sessions.set(name, session);
+    this.options.logger.info('session.start', {
+      session: name,
+      pid: session.pid,
+      command: this.options.command[0],
+      sessions: this.sessions.size,
+    });
+    return session;
+  }
+
+  /** Ends every session, waiting up to `timeoutMs` for the programs to exit. */
+  async stopAll(timeoutMs = 3000): Promise<void> {
+    this.stopping = true;
+    const remaining = [...this.sessions.values()];
+    for (const session of remaining) session.terminate();
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,116 @@
+// Starting the real terminal server for a test: in-process through the real
+// config pipeline on a free port, or as its own process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../common/src/config.js';
+import { createLogger } from '../../common/src/log.js';
+import { pageAssetsDir, projectRoot } from '../../common/src/paths.js';
+import { createTerminalServer, type TerminalServer } from '../../terminal-server/src/server.js';
+
+export interface RunningTerminalServer {
+  server: TerminalServer;
+  port: number;
+  /** http://127.0.0.1:port + prefix */
+  base: string;
+  socketUrl(name: string): string;
+  home: string;
+  close(): Promise<void>;
+}
+
+/** Starts a terminal server in this process with the given environment on top of a clean one. */
+export async function startTerminalServer(env: Record<string, string> = {}): Promise<RunningTerminalServer> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'wt-home-'));
+  const fullEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    TERMINAL_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    TERMINAL_COMMAND: JSON.stringify(['bash', '--norc', '--noprofile', '-i']),
+    ...env,
+  };
+  const config = loadConfig(fullEnv);
+  const server = createTerminalServer({
+    config,
+    logger: createLogger('terminal-server', config.logLevel),
+    assetsDir: pageAssetsDir(),
+    env: fullEnv,
+  });
+  const port = await server.listen();
+  const base = `http://127.0.0.1:${port}${config.prefix}`;
+  return {
+    server,
+    port,
+    base,
+    home,
+    socketUrl: (name) => `ws://127.0.0.1:${port}${config.prefix}/terminal/socket/${name}`,
+    async close() {
+      await server.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a command of the project (from dist/) as its own process. */
+export function startProcess(
+  script: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [path.join(projectRoot(), script)], {
+    env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One plain HTTP request (no redirects followed). */
+export function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Polls until fn resolves truthy. */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
