@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CloseCode } from '../terminal-server/src/protocol.js';
-import { TerminalClient } from './support/terminal-client.js';
 import { eventually, type RunningTerminalServer, request, startTerminalServer } from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
 
 describe('terminal sessions', () => {
   let terminal: RunningTerminalServer;
@@ -40,7 +40,7 @@ describe('terminal sessions', () => {
 
   test('re-attach with the last position gets exactly the missed bytes', async () => {
     const first = await TerminalClient.connect(terminal.socketUrl('reattach'));
-    first.type('stty -echo; PS1=""; for i in $(seq 1 3000); do echo "line $i"; sleep 0.0005; done; echo DONE\r');
+    first.type(`stty -echo; PS1=""; for i in $(seq 1 3000); do echo "line $i"; sleep 0.0005; done; echo DO''NE\r`);
     await first.waitFor('line 300\r\n');
     const { position, instance } = first;
     const seenBefore = first.text();
@@ -138,7 +138,6 @@ describe('terminal sessions', () => {
     assert.equal((await request(`${terminal.base}/terminal/api/sessions/doomed`)).status, 404);
     assert.equal((await request(`${terminal.base}/terminal/api/sessions/nope`, { method: 'DELETE' })).status, 404);
   });
-
 });
 
 describe('session limit', () => {

@@ -153,7 +153,6 @@ export class TerminalModes {
 
   /** Parses ESC [ ? n;m h|l at the start of text; returns chars consumed, or -1 when the text ends first. */
   private parseAt(text: string): number {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point
     const match = /^\x1b\[\?([\d;]*)([hl]|[^\d;])?/.exec(text);
     if (!match) return text.length < 3 ? -1 : 1;
     if (match[2] === undefined) return -1;

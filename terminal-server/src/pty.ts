@@ -30,10 +30,8 @@ export class PtyProcess {
   private inputBytes = 0;
   private writing = false;
   private retryDelay = 1;
-  private exited = false;
   private closed = false;
   private paused = false;
-  private exitWatch: NodeJS.Timeout | undefined;
   private drainListener: (() => void) | undefined;
 
   constructor(options: PtyOptions, onData: (chunk: Buffer) => void, onExit: (status: ExitStatus) => void) {
@@ -48,15 +46,25 @@ export class PtyProcess {
       encoding: null,
     } as nodePty.IPtyForkOptions);
     this.pid = this.term.pid;
-    this.fd = (this.term as unknown as { fd: number }).fd;
+    const internals = this.term as unknown as NodePtyInternals;
+    this.fd = internals.fd;
     this.term.onData((data) => onData(data as unknown as Buffer));
-    // node-pty emits exit once the output stream has closed (or 200 ms after the
-    // program ended, if it has not: the tail is lost then). Output keeps flowing
-    // until then, so reading must never be paused at that point; see pause().
+    // Linux discards what the program wrote but nobody read yet when the last
+    // holder of the terminal's slave side closes it: node-pty loses the tail of
+    // the output of most programs that exit (seen in 19 of 20 runs of `cat` of
+    // 88 KB). Holding the slave open here keeps that output readable, and
+    // reading everything left just before node-pty closes the master (200 ms
+    // after the exit) makes sure it is all delivered, paused or not.
+    const slave = fs.openSync(internals._pty, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const socket = internals._socket;
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error) => {
+      drainSync(this.fd, onData);
+      return destroy(error);
+    };
     this.term.onExit(({ exitCode, signal }) => {
-      this.exited = true;
       this.closed = true;
-      this.stopExitWatch();
+      fs.close(slave, () => {});
       this.input.length = 0;
       this.inputBytes = 0;
       onExit({ code: exitCode, signal: signal ?? 0 });
@@ -126,21 +134,12 @@ export class PtyProcess {
 
   /** Stops reading output, which blocks the program once the kernel buffer is full. */
   pause(): void {
-    if (this.paused || this.exited) return;
+    if (this.paused || this.closed) return;
     this.paused = true;
     this.term.pause();
-    // While paused, watch for the program ending, and read its last output at once:
-    // node-pty drops whatever is unread 200 ms after the program ends.
-    this.exitWatch = setInterval(() => {
-      if (!isAlive(this.pid)) {
-        this.exited = true;
-        this.resume();
-      }
-    }, 25);
   }
 
   resume(): void {
-    this.stopExitWatch();
     if (!this.paused) return;
     this.paused = false;
     if (!this.closed) this.term.resume();
@@ -159,18 +158,27 @@ export class PtyProcess {
       // Already gone.
     }
   }
-
-  private stopExitWatch(): void {
-    if (this.exitWatch) clearInterval(this.exitWatch);
-    this.exitWatch = undefined;
-  }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/** What this module relies on inside node-pty's UnixTerminal (node-pty is pinned for that reason). */
+interface NodePtyInternals {
+  fd: number;
+  /** Path of the slave side, e.g. /dev/pts/3. */
+  _pty: string;
+  _socket: { destroy(error?: Error): unknown };
+}
+
+/** Reads whatever output is left on the (non-blocking) master, until it is empty. */
+function drainSync(fd: number, onData: (chunk: Buffer) => void): void {
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(64 << 10);
+    let count: number;
+    try {
+      count = fs.readSync(fd, buffer, 0, buffer.length, null);
+    } catch {
+      return; // EAGAIN: nothing left; EIO/EBADF: closed
+    }
+    if (count <= 0) return;
+    onData(buffer.subarray(0, count));
   }
 }

@@ -40,7 +40,7 @@ export class TerminalClient {
 
   private constructor(
     readonly socket: WebSocket,
-    private readonly options: ClientOptions,
+    options: ClientOptions,
   ) {
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
@@ -144,7 +144,9 @@ export class TerminalClient {
     while (!test()) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`timed out waiting for ${String(expected)}; output so far: ${JSON.stringify(this.text().slice(-400))}`);
+        throw new Error(
+          `timed out waiting for ${String(expected)}; output so far: ${JSON.stringify(this.text().slice(-400))}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
