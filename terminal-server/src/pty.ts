@@ -19,6 +19,8 @@ export interface ExitStatus {
 
 /** Input waiting to be written beyond which the writer asks callers to hold back. */
 const INPUT_HIGH_WATER = 1 << 20;
+const CTRL_C = 0x03;
+const CTRL_BACKSLASH = 0x1c;
 /** Longest pause between retries when the program is not reading its input. */
 const MAX_RETRY_DELAY_MS = 50;
 
@@ -28,7 +30,10 @@ export class PtyProcess {
   private readonly fd: number;
   private readonly input: Uint8Array[] = [];
   private inputBytes = 0;
+  /** True while a retry or the next write is scheduled. */
   private writing = false;
+  /** True while fs.write holds input[0]. */
+  private inFlight = false;
   private retryDelay = 1;
   private closed = false;
   private paused = false;
@@ -84,10 +89,24 @@ export class PtyProcess {
   /** Queues input; returns false when the caller should hold back until onInputDrain. */
   write(data: Uint8Array): boolean {
     if (this.closed || data.length === 0) return !this.closed;
+    if (data.length === 1 && (data[0] === CTRL_C || data[0] === CTRL_BACKSLASH)) this.discardQueuedInput();
     this.input.push(data);
     this.inputBytes += data.length;
     if (!this.writing) this.writeNext();
     return this.inputBytes < INPUT_HIGH_WATER;
+  }
+
+  /**
+   * An interrupt typed while a large paste is still queued would otherwise wait
+   * behind it (forever, if the program is not reading). The terminal driver
+   * itself flushes pending input on an interrupt; this does the same for what
+   * has not reached the driver yet.
+   */
+  private discardQueuedInput(): void {
+    const keep = this.inFlight ? this.input.slice(0, 1) : [];
+    this.input.length = 0;
+    this.input.push(...keep);
+    this.inputBytes = keep.reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
   // node-pty's own writer retries EAGAIN with setImmediate, spinning a core while
@@ -99,7 +118,9 @@ export class PtyProcess {
       return;
     }
     this.writing = true;
+    this.inFlight = true;
     fs.write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
+      this.inFlight = false;
       if (this.closed) return;
       if (error) {
         if (error.code === 'EAGAIN') {

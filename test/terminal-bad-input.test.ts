@@ -1,0 +1,149 @@
+// Bad input from a page is refused or applied safely, for that connection only:
+// the session, other pages and other sessions never notice.
+import assert from 'node:assert/strict';
+import { createHash, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { ClientType, encodeAttach, encodeInput, splitUtf8 } from '../terminal-server/src/protocol.js';
+import { eventually, type RunningTerminalServer, startTerminalServer } from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
+
+describe('bad input from a page', () => {
+  let terminal: RunningTerminalServer;
+  let witness: TerminalClient;
+  before(async () => {
+    terminal = await startTerminalServer();
+    witness = await TerminalClient.connect(terminal.socketUrl('witness'));
+  });
+  after(async () => {
+    // Whatever happened on other connections, the witness session is untouched.
+    witness.type('echo witness-$((3*3))\r');
+    await witness.waitFor('witness-9');
+    assert.equal(witness.errors().length, 0);
+    await witness.close();
+    await terminal.close();
+  });
+
+  async function expectError(page: TerminalClient, frame: Uint8Array | string, pattern: RegExp): Promise<void> {
+    const before = page.errors().length;
+    page.socket.send(frame, { binary: typeof frame !== 'string' });
+    await page.waitFor(() => page.errors().length > before, 5000);
+    assert.match(page.errors().at(-1) ?? '', pattern);
+  }
+
+  async function stillWorks(page: TerminalClient): Promise<void> {
+    const n = randomInt(1000, 9999);
+    page.type(`echo ok-$((${n}+1))\r`);
+    await page.waitFor(`ok-${n + 1}`);
+  }
+
+  test('malformed, unknown and out-of-range frames get an error and the connection goes on', async () => {
+    const page = await TerminalClient.connect(terminal.socketUrl('bad'));
+    await expectError(page, 'hello', /binary frames/);
+    await expectError(page, new Uint8Array([]), /empty frame/);
+    await expectError(page, new Uint8Array([0x7f, 1, 2]), /unknown message type/);
+    await expectError(page, new Uint8Array([ClientType.Resize, 0, 0, 0, 0]), /0x0 is out of range/);
+    await expectError(page, new Uint8Array([ClientType.Resize, 0xff, 0xff, 0xff, 0xff]), /65535x65535 is out of range/);
+    await expectError(page, new Uint8Array([ClientType.Resize, 1]), /5 bytes/);
+    const nan = new Uint8Array(9);
+    nan[0] = ClientType.Ack;
+    new DataView(nan.buffer).setFloat64(1, Number.NaN);
+    await expectError(page, nan, /ack position/);
+    await expectError(page, encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }), /already attached/);
+    await expectError(page, encodeInput(new Uint8Array([0x65, 0xff, 0xfe, 0x0d])), /not valid UTF-8/);
+    // None of that changed the terminal.
+    page.type('stty size\r');
+    await page.waitFor(/[\r\n]24 80\r\n/);
+    await stillWorks(page);
+    await page.close();
+  });
+
+  test('an oversized frame closes only that connection; the session lives on', async () => {
+    const page = await TerminalClient.connect(terminal.socketUrl('big'));
+    const other = await TerminalClient.connect(terminal.socketUrl('big'));
+    const pid = page.pid;
+    page.socket.send(encodeInput(new Uint8Array(2 << 20).fill(0x61)));
+    const closed = await page.closed;
+    assert.equal(closed.code, 1009, 'message too big');
+    await stillWorks(other);
+    assert.equal(other.pid, pid);
+    await other.close();
+  });
+
+  test('a socket that does not start with attach is closed', async () => {
+    const socket = new WebSocket(terminal.socketUrl('noattach'));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(encodeInput(new TextEncoder().encode('ls\r')));
+    const code = await new Promise<number>((resolve) => socket.once('close', resolve));
+    assert.equal(code, 4003);
+    assert.equal(terminal.server.sessions.get('noattach'), undefined, 'no session was started');
+  });
+
+  test('an attach with a bad instance id is refused before any session starts', async () => {
+    const socket = new WebSocket(terminal.socketUrl('badattach'));
+    await new Promise((resolve) => socket.once('open', resolve));
+    const frame = encodeAttach({ position: 3, cols: 80, rows: 24, instance: 'abc' });
+    frame[14] = 0x0a; // a newline inside the instance id
+    socket.send(frame);
+    const code = await new Promise<number>((resolve) => socket.once('close', resolve));
+    assert.equal(code, 4003);
+    assert.equal(terminal.server.sessions.get('badattach'), undefined);
+  });
+
+  test('a 5 MB paste arrives byte-exact', async () => {
+    const out = path.join(terminal.home, 'paste.out');
+    const size = 5 * 1000 * 1000;
+    // Multi-byte UTF-8 text with newlines and tabs, as a real paste might be.
+    const words = ['alpha', 'βήτα', 'γάμμα', '日本語', 'emoji🙂', 'tab\t', 'line\n', 'CR\r', 'x'];
+    const parts: string[] = [];
+    for (let length = 0; length < size; ) {
+      const word = `${words[randomInt(words.length)]} `;
+      parts.push(word);
+      length += Buffer.byteLength(word);
+    }
+    const bytes = Buffer.from(parts.join(''));
+    const pasteTerminal = await startTerminalServer({
+      TERMINAL_COMMAND: JSON.stringify([
+        'bash',
+        '--norc',
+        '--noprofile',
+        '-c',
+        `stty raw -echo; echo RE''ADY; head -c ${bytes.length} > ${out}; echo; echo PASTE-DONE`,
+      ]),
+    });
+    try {
+      const page = await TerminalClient.connect(pasteTerminal.socketUrl('paste'));
+      // Paste once the program has put the terminal in raw mode (no line editing, no echo).
+      await page.waitFor('READY');
+      for (const piece of splitUtf8(bytes)) page.type(piece);
+      await page.waitFor('PASTE-DONE', 60_000);
+      const written = readFileSync(out);
+      assert.equal(written.length, bytes.length);
+      assert.equal(
+        createHash('sha256').update(written).digest('hex'),
+        createHash('sha256').update(bytes).digest('hex'),
+        'byte-exact',
+      );
+      assert.deepEqual(page.errors(), []);
+    } finally {
+      await pasteTerminal.close();
+    }
+  });
+
+  test('a page that disappears mid-paste does not hurt the session', async () => {
+    const page = await TerminalClient.connect(terminal.socketUrl('vanish'));
+    const other = await TerminalClient.connect(terminal.socketUrl('vanish'));
+    page.type('cat > /dev/null\r');
+    for (let i = 0; i < 64; i++) page.type(Buffer.alloc(16 << 10, 0x62));
+    page.socket.terminate();
+    await eventually(() => terminal.server.sessions.get('vanish')?.pageCount === 1);
+    // Ctrl-C also drops the rest of the paste still queued for the program.
+    other.clearText();
+    other.type('\x03');
+    await other.waitFor(() => other.text().endsWith('$ '));
+    await stillWorks(other);
+    await other.close();
+  });
+});
