@@ -68,6 +68,9 @@ export class Session {
   private rows: number;
   private ended = false;
   private stallTimer: NodeJS.Timeout | undefined;
+  private unsent: Uint8Array[] = [];
+  private unsentBytes = 0;
+  private flushSoon: NodeJS.Immediate | undefined;
 
   constructor(
     readonly name: string,
@@ -121,6 +124,8 @@ export class Session {
    * session instance (null for a new page or another instance).
    */
   attach(link: PageLink, request: { position: number | null; instance: string; cols: number; rows: number }): void {
+    // Pages already attached get what is pending first: the replay covers it for this one.
+    this.flush();
     const position = request.instance === this.instance ? request.position : null;
     const replay = this.history.replay(position);
     link.sendControl({
@@ -131,7 +136,7 @@ export class Session {
       reset: replay.reset,
       pid: this.pid,
     });
-    for (const chunk of replay.chunks) link.sendFrame(outputFrame(chunk));
+    for (const frame of outputFrames(replay.chunks)) link.sendFrame(frame);
     const page: Attachment = {
       link,
       cols: request.cols,
@@ -207,7 +212,23 @@ export class Session {
     this.history.append(chunk);
     this.lastActivity = Date.now();
     if (this.pages.size === 0) return;
-    const frame = outputFrame(chunk);
+    // The kernel hands over at most about 4 KiB per read; sending one frame per
+    // read costs a frame, a message event and a write call each on both ends.
+    // Output read in the same turn of the event loop goes out as one frame.
+    this.unsent.push(chunk);
+    this.unsentBytes += chunk.length;
+    if (this.unsentBytes >= FRAME_BYTES) this.flush();
+    else this.flushSoon ??= setImmediate(() => this.flush());
+  }
+
+  /** Sends output read but not yet sent to the pages that keep up. */
+  private flush(): void {
+    if (this.flushSoon) clearImmediate(this.flushSoon);
+    this.flushSoon = undefined;
+    if (this.unsent.length === 0) return;
+    const frame = outputFrame(this.unsent, this.unsentBytes);
+    this.unsent = [];
+    this.unsentBytes = 0;
     const end = this.history.end;
     let behind = false;
     for (const page of this.pages.values()) {
@@ -272,10 +293,11 @@ export class Session {
 
   /** Sends a lagging page what it has not had yet, from history, and lets it keep up again. */
   private catchUp(page: Attachment): void {
+    this.flush();
     page.lagging = false;
     const missed = this.history.since(page.sent);
     if (missed) {
-      for (const chunk of missed) page.link.sendFrame(outputFrame(chunk));
+      for (const frame of outputFrames(missed)) page.link.sendFrame(frame);
     } else {
       // Too far behind: start the page over from a clean point.
       const replay = this.history.replay(null);
@@ -287,7 +309,7 @@ export class Session {
         reset: true,
         pid: this.pid,
       });
-      for (const chunk of replay.chunks) page.link.sendFrame(outputFrame(chunk));
+      for (const frame of outputFrames(replay.chunks)) page.link.sendFrame(frame);
       page.acked = replay.position;
     }
     page.sent = this.history.end;
@@ -311,6 +333,7 @@ export class Session {
   }
 
   private exit(status: ExitStatus): void {
+    this.flush();
     this.ended = true;
     if (this.stallTimer) clearTimeout(this.stallTimer);
     this.options.logger.info('session.exit', {
@@ -334,11 +357,37 @@ export class Session {
   }
 }
 
-function outputFrame(chunk: Uint8Array): Uint8Array {
-  const frame = Buffer.allocUnsafe(chunk.length + 1);
+/** Output frames carry at most about this much: big enough to be cheap, small enough to keep the page responsive. */
+const FRAME_BYTES = 64 << 10;
+
+/** One output frame holding the chunks (one copy: into the frame). */
+function outputFrame(chunks: Uint8Array[], size: number): Uint8Array {
+  const frame = Buffer.allocUnsafe(size + 1);
   frame[0] = ServerType.Output;
-  frame.set(chunk, 1);
+  let at = 1;
+  for (const chunk of chunks) {
+    frame.set(chunk, at);
+    at += chunk.length;
+  }
   return frame;
+}
+
+/** Packs chunks of history into frames of about FRAME_BYTES. */
+function outputFrames(chunks: Uint8Array[]): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  let group: Uint8Array[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    group.push(chunk);
+    size += chunk.length;
+    if (size >= FRAME_BYTES) {
+      frames.push(outputFrame(group, size));
+      group = [];
+      size = 0;
+    }
+  }
+  if (group.length > 0) frames.push(outputFrame(group, size));
+  return frames;
 }
 
 export class TooManySessionsError extends Error {
