@@ -125,9 +125,16 @@ export class TerminalModes {
     if (this.pending) {
       // Finish a sequence cut at the end of the previous chunk (rare).
       const carried = this.pending.length;
-      const consumed = this.parseAt(this.pending + latin1(chunk.subarray(0, 48)));
-      this.pending = '';
-      from = consumed > carried ? consumed - carried : 0;
+      const joined = this.pending + latin1(chunk.subarray(0, 48));
+      const consumed = this.parseAt(joined);
+      if (consumed < 0) {
+        // Still unfinished: keep waiting unless it is too long to be a mode change.
+        this.pending = joined.length <= 48 && chunk.length < 48 ? joined : '';
+        if (this.pending) return;
+      } else {
+        this.pending = '';
+        from = consumed > carried ? consumed - carried : 0;
+      }
     }
     for (;;) {
       const at = chunk.indexOf(ESC, from);

@@ -1,0 +1,168 @@
+// Pure logic tested directly: configuration, the wire protocol, the history.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, normalizePrefix, shellEnvironment } from '../common/src/config.js';
+import { History, TerminalModes } from '../terminal-server/src/history.js';
+import {
+  decodeClientMessage,
+  encodeAck,
+  encodeAttach,
+  encodeInput,
+  encodeResize,
+  ProtocolError,
+  splitUtf8,
+} from '../terminal-server/src/protocol.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('latin1');
+
+describe('configuration', () => {
+  test('defaults', () => {
+    const config = loadConfig({ HOME: '/home/x' });
+    assert.equal(config.terminalPort, 10081);
+    assert.equal(config.prefix, '');
+    assert.equal(config.terminalHome, '/home/x');
+    assert.deepEqual(config.terminalCommand, ['bash', '-il']);
+    assert.equal(config.historyBytes, 1 << 20);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('every bad variable is reported at once, naming it', () => {
+    try {
+      loadConfig({ TERMINAL_PORT: '70000', TERMINAL_MAX_SESSIONS: '0', TERMINAL_COMMAND: '[1]' });
+      assert.fail('should throw');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 3);
+      assert.match(error.problems[0] as string, /^TERMINAL_PORT /);
+    }
+  });
+
+  test('sizes, prefixes and commands', () => {
+    assert.equal(loadConfig({ TERMINAL_HISTORY_BYTES: '4MiB' }).historyBytes, 4 << 20);
+    assert.equal(loadConfig({ TERMINAL_HISTORY_BYTES: '512k' }).historyBytes, 512 << 10);
+    assert.equal(normalizePrefix('/user/alice/'), '/user/alice');
+    assert.equal(normalizePrefix('/'), '');
+    assert.throws(() => normalizePrefix('user'));
+    assert.throws(() => normalizePrefix('/a/../b'));
+    assert.throws(() => normalizePrefix('/a b'));
+    assert.equal(loadConfig({ JUPYTERHUB_SERVICE_PREFIX: '/user/x/', URI_ROOT_PATH: '/other' }).prefix, '/other');
+    assert.deepEqual(loadConfig({ TERMINAL_COMMAND: '["sh","-c","echo a b"]' }).terminalCommand, [
+      'sh',
+      '-c',
+      'echo a b',
+    ]);
+    assert.deepEqual(loadConfig({ TERMINAL_COMMAND: ' top  -d 1 ' }).terminalCommand, ['top', '-d', '1']);
+  });
+
+  test('the shell environment has no secrets and the workshop prompt', () => {
+    const env = { HOME: '/h', AUTH_PASSWORD: 'p', SESSION_SECRET: 's', JUPYTERHUB_USER: 'alice', KEEP: 'me' };
+    const shell = shellEnvironment(loadConfig(env), env);
+    assert.equal(shell.AUTH_PASSWORD, undefined);
+    assert.equal(shell.SESSION_SECRET, undefined);
+    assert.equal(shell.KEEP, 'me');
+    assert.equal(shell.TERM, 'xterm-256color');
+    assert.equal(shell.PS1, '[alice:\\w] $ ');
+    assert.equal(shellEnvironment(loadConfig({}), {}).PS1, '[\\w] $ ');
+  });
+});
+
+describe('protocol', () => {
+  test('round trips', () => {
+    assert.deepEqual(decodeClientMessage(encodeInput(bytes('ls\r'))), { type: 'input', data: bytes('ls\r') });
+    assert.deepEqual(decodeClientMessage(encodeResize(120, 40)), { type: 'resize', cols: 120, rows: 40 });
+    assert.deepEqual(decodeClientMessage(encodeAck(2 ** 40 + 5)), { type: 'ack', position: 2 ** 40 + 5 });
+    assert.deepEqual(decodeClientMessage(encodeAttach({ position: null, cols: 80, rows: 24, instance: 'Ab-9_' })), {
+      type: 'attach',
+      position: null,
+      cols: 80,
+      rows: 24,
+      instance: 'Ab-9_',
+    });
+  });
+
+  test('invalid frames throw ProtocolError', () => {
+    const negative = encodeAck(0);
+    new DataView(negative.buffer).setFloat64(1, -3);
+    const fraction = encodeAck(0);
+    new DataView(fraction.buffer).setFloat64(1, 1.5);
+    for (const frame of [
+      new Uint8Array(0),
+      new Uint8Array([9]),
+      encodeResize(1, 24),
+      encodeResize(80, 0),
+      encodeResize(1001, 24),
+      negative,
+      fraction,
+      new Uint8Array([4, 1, 2]),
+    ]) {
+      assert.throws(() => decodeClientMessage(frame), ProtocolError);
+    }
+  });
+
+  test('splitUtf8 never cuts a character', () => {
+    const input = bytes('aé日🙂'.repeat(5000));
+    for (const max of [1, 2, 3, 5, 16, 1000]) {
+      const pieces = splitUtf8(input, max);
+      assert.deepEqual(Buffer.concat(pieces), Buffer.from(input));
+      for (const piece of pieces) {
+        assert.ok(piece.length <= Math.max(max, 4));
+        if (max >= 4) assert.doesNotThrow(() => new TextDecoder('utf-8', { fatal: true }).decode(piece));
+      }
+    }
+  });
+});
+
+describe('history', () => {
+  test('since() gives exactly the bytes after a position', () => {
+    const history = new History(1000);
+    history.append(bytes('hello '));
+    history.append(bytes('world\n'));
+    history.append(bytes('again'));
+    assert.equal(history.end, 17);
+    assert.equal(text(history.since(0) ?? []), 'hello world\nagain');
+    assert.equal(text(history.since(3) ?? []), 'lo world\nagain');
+    assert.equal(text(history.since(12) ?? []), 'again');
+    assert.deepEqual(history.since(17), []);
+    assert.equal(history.since(18), null);
+  });
+
+  test('keeps at least the budget, dropping whole chunks from the front', () => {
+    const history = new History(10);
+    for (let i = 0; i < 10; i++) history.append(bytes(`${i}abcd\n`));
+    assert.ok(history.size >= 10 && history.size < 16);
+    assert.equal(history.start, history.end - history.size);
+    assert.equal(history.since(0), null);
+    const replay = history.replay(0);
+    assert.equal(replay.reset, true);
+    assert.equal(text(replay.chunks), '9abcd\n');
+    assert.equal(replay.position + text(replay.chunks).length, history.end, 'page position ends at the end');
+  });
+
+  test('replay restores tracked modes before history from a line start', () => {
+    const history = new History(16);
+    history.append(bytes('\x1b[?1049h\x1b[?2004h\x1b[?25l'));
+    for (let i = 0; i < 10; i++) history.append(bytes(`line ${i}\n`));
+    const replay = history.replay(null);
+    const replayed = text(replay.chunks);
+    assert.ok(replayed.startsWith('\x1b[?1049h'), JSON.stringify(replayed));
+    assert.match(replayed, /\x1b\[\?2004h/);
+    assert.match(replayed, /\x1b\[\?25l/);
+    assert.equal(replay.position + replayed.length, history.end);
+  });
+
+  test('mode tracking survives sequences split across chunks, and turning modes off', () => {
+    const modes = new TerminalModes();
+    modes.scan(bytes('abc\x1b'));
+    modes.scan(bytes('[?1049'));
+    modes.scan(bytes('h more'));
+    assert.equal(modes.isSet(1049), true);
+    modes.scan(bytes('x\x1b[?1;2004hy'));
+    assert.equal(modes.isSet(1), true);
+    assert.equal(modes.isSet(2004), true);
+    modes.scan(bytes('\x1b[?1049l\x1b[?1l'));
+    assert.equal(modes.isSet(1049), false);
+    assert.equal(modes.isSet(1), false);
+    assert.equal(text([modes.restoreSequence()]), '\x1b[?2004h');
+  });
+});
