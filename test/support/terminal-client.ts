@@ -149,7 +149,7 @@ export class TerminalClient {
         );
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 200));
+        const timer = setTimeout(resolve, Math.min(left, 50));
         this.waiters.push(() => {
           clearTimeout(timer);
           resolve();
