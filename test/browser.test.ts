@@ -1,0 +1,90 @@
+// The real page in a real browser: type a command, see its output, reload and
+// still see it; reconnect by itself after the connection drops; paste.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
+import { type RunningTerminalServer, startTerminalServer } from './support/servers.js';
+
+describe('terminal page in Chromium', () => {
+  let terminal: RunningTerminalServer;
+  let browser: Browser | null = null;
+  before(async () => {
+    terminal = await startTerminalServer({ URI_ROOT_PATH: '/user/alice' });
+  });
+  after(async () => {
+    await browser?.close();
+    await terminal.close();
+  });
+
+  test('type a command, see its output, reload and still see it', async (t) => {
+    browser = await launchBrowser(t);
+    if (!browser) return;
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    // /terminal/ takes the browser to session 1.
+    await page.goto(`${terminal.base}/terminal/`);
+    assert.match(page.url(), /\/user\/alice\/terminal\/session\/1$/);
+    await waitForScreen(page, /\$ $/m);
+    await page.keyboard.type('echo browser-$((40+2))');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /^browser-42$/m);
+    await page.reload();
+    const after = await waitForScreen(page, /^browser-42$/m);
+    assert.match(after, /echo browser-\$\(\(40\+2\)\)/, 'the command line is still there too');
+    // Still the same shell, and it still works.
+    await page.keyboard.type('echo again-$((1+1))');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /^again-2$/m);
+    assert.equal(terminal.server.sessions.size, 1);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('the page reconnects by itself, shows it, and loses nothing', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const page = await browser.newPage();
+    await page.goto(`${terminal.base}/terminal/session/drop`);
+    await waitForScreen(page, /\$ $/m);
+    await page.keyboard.type('stty -echo; sleep 1; seq 1 2000 | sed s/^/n/; stty echo');
+    await page.keyboard.press('Enter');
+    // Cut every connection from the server side while the output is being produced.
+    await new Promise((r) => setTimeout(r, 300));
+    const state = await page.evaluate(() => document.documentElement.dataset.state);
+    assert.equal(state, 'connected');
+    terminal.server.sessions.get('drop')?.closePages(1012, 'test restart');
+    await page.waitForFunction(() => document.documentElement.dataset.state !== 'connected');
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'connected', null, { timeout: 10_000 });
+    const screen = await waitForScreen(page, /^n2000$/m);
+    const numbers = [...screen.matchAll(/^n(\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: 2000 }, (_, i) => i + 1),
+      'every line exactly once',
+    );
+    await page.close();
+  });
+
+  test('a paste reaches the shell intact', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${terminal.base}/terminal/session/paste`);
+    await waitForScreen(page, /\$ $/m);
+    const text = 'héllo wörld 日本 🙂';
+    // A real paste event on xterm's textarea, as the browser fires on Ctrl+V / Cmd+V / Ctrl+Shift+V.
+    await page.evaluate((pasted) => {
+      const textarea = document.querySelector('textarea.xterm-helper-textarea') as HTMLTextAreaElement;
+      const data = new DataTransfer();
+      data.setData('text/plain', `printf '%s\\n' '${pasted}' | wc -c`);
+      textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, text);
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, new RegExp(`^${Buffer.byteLength(`${text}\n`)}$`, 'm'));
+    assert.ok((await screenText(page)).includes(text));
+    await context.close();
+  });
+});
