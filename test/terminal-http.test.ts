@@ -2,29 +2,10 @@
 // bad names and paths, assets and caching, refused upgrades, configuration
 // errors, localhost only, and stopping on SIGTERM.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { WebSocket } from 'ws';
-import { eventually, request, startProcess, startTerminalServer } from './support/servers.js';
+import { eventually, freePort, request, startProcess, startTerminalServer, upgradeStatus } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
-
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
-    socket.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.terminate();
-    });
-    socket.once('error', (error) => {
-      if (!String(error.message).includes('Unexpected server response')) reject(error);
-    });
-  });
-}
 
 describe('terminal server HTTP under a prefix', () => {
   let terminal: Awaited<ReturnType<typeof startTerminalServer>>;
@@ -184,14 +165,4 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -100,6 +100,51 @@ function text(raw: string): string {
   return raw;
 }
 
+function list(raw: string): readonly string[] {
+  return Object.freeze(
+    raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+}
+
+/** Origins like https://dashboard.example.com, for WebSockets from pages on other hosts. */
+function origins(raw: string): readonly string[] {
+  const values = list(raw);
+  for (const value of values) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new Error('must be origins like https://host.example[:port], separated by commas');
+    }
+    if (url.origin !== value.replace(/\/$/, ''))
+      throw new Error('must be origins like https://host.example[:port], separated by commas');
+  }
+  return Object.freeze(values.map((value) => value.replace(/\/$/, '')));
+}
+
+export type AuthModeName = 'none' | 'basic' | 'openshift' | 'jupyterhub';
+
+export interface AuthChoice {
+  mode: AuthModeName;
+  /** Why this mode, for the start-up log. */
+  reason: string;
+}
+
+const parseAuthModeName = oneOf<AuthModeName>('none', 'basic', 'openshift', 'jupyterhub');
+
+/** AUTH_MODE when set; else the first of: JupyterHub, OpenShift, basic, explicit none, nothing. */
+function detectAuthMode(env: Env): AuthChoice {
+  if (env.JUPYTERHUB_CLIENT_ID) return { mode: 'jupyterhub', reason: 'JUPYTERHUB_CLIENT_ID is set' };
+  if (env.OAUTH_SERVICE_ACCOUNT) return { mode: 'openshift', reason: 'OAUTH_SERVICE_ACCOUNT is set' };
+  if (env.AUTH_USERNAME === '*') return { mode: 'none', reason: 'AUTH_USERNAME is *' };
+  if (env.AUTH_USERNAME || env.AUTH_PASSWORD)
+    return { mode: 'basic', reason: 'AUTH_USERNAME and AUTH_PASSWORD are set' };
+  return { mode: 'none', reason: 'no authentication is configured' };
+}
+
 const SETTINGS = {
   terminalPort: {
     name: 'TERMINAL_PORT',
@@ -136,6 +181,83 @@ const SETTINGS = {
     help: 'Most sessions that may exist at once (1 to 1000); default 32.',
     parse: integer(1, 1000),
     fallback: () => 32,
+  },
+  host: {
+    name: 'HOST',
+    help: 'Address the auth proxy listens on; 0.0.0.0 for every interface (the image sets it).',
+    parse: text,
+    fallback: () => '127.0.0.1',
+  },
+  port: {
+    name: 'PORT',
+    help: 'Port of the auth proxy, the one public port.',
+    parse: integer(0, 65535),
+    fallback: () => 10080,
+  },
+  defaultRoute: {
+    name: 'DEFAULT_ROUTE',
+    help: 'Where the prefix itself redirects to, under the prefix; default /terminal/.',
+    parse: (raw: string) => {
+      const value = raw.trim();
+      // Never //host (a redirect to another site) nor dot segments.
+      if (!/^\/([A-Za-z0-9._~@%+-]+\/?)*$/.test(value) || /\/\.\.?(\/|$)/.test(value)) {
+        throw new Error('must be a path like /terminal/ (letters, digits, . _ ~ @ % + - between slashes)');
+      }
+      return value;
+    },
+    fallback: () => '/terminal/',
+  },
+  authMode: {
+    name: 'AUTH_MODE',
+    help: 'none, basic, openshift or jupyterhub; detected from the other variables when unset.',
+    parse: (raw: string): AuthChoice => ({ mode: parseAuthModeName(raw), reason: 'AUTH_MODE is set' }),
+    fallback: detectAuthMode,
+  },
+  authUsername: {
+    name: 'AUTH_USERNAME',
+    help: 'User name for basic authentication; * turns authentication off.',
+    parse: text,
+    fallback: () => '',
+  },
+  trustProxy: {
+    name: 'TRUST_PROXY',
+    help: 'Whose X-Forwarded-* headers to believe: false, true, a hop count, or addresses/CIDRs/loopback/uniquelocal, comma-separated.',
+    parse: (raw: string): boolean | number | readonly string[] => {
+      const value = raw.trim().toLowerCase();
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      if (/^\d+$/.test(value)) return Number(value);
+      return list(value);
+    },
+    fallback: () => false as boolean | number | readonly string[],
+  },
+  allowedOrigins: {
+    name: 'ALLOWED_ORIGINS',
+    help: 'Other origins whose pages may open terminal WebSockets, comma-separated.',
+    parse: origins,
+    fallback: () => Object.freeze([]) as readonly string[],
+  },
+  frameAncestors: {
+    name: 'FRAME_ANCESTORS',
+    help: "Who may show the terminal in a frame (CSP frame-ancestors sources); default 'self'.",
+    parse: (raw: string) => {
+      if (/[;,\r\n]/.test(raw))
+        throw new Error("must be CSP sources separated by spaces, like 'self' https://dashboard.example");
+      return raw.trim();
+    },
+    fallback: () => "'self'",
+  },
+  pm2AppsDir: {
+    name: 'PM2_APPS_DIR',
+    help: 'Folder whose *.config.js files add apps for pm2 to run; default /opt/app-root/etc/pm2.',
+    parse: text,
+    fallback: () => '/opt/app-root/etc/pm2',
+  },
+  pm2Home: {
+    name: 'PM2_HOME',
+    help: "pm2's working folder; a new temporary folder when unset.",
+    parse: text,
+    fallback: () => '',
   },
   user: {
     name: 'JUPYTERHUB_USER',
@@ -183,8 +305,26 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(`${setting.name} ${(error as Error).message}${shown}`);
     }
   }
+  if (problems.length === 0) problems.push(...crossCheck(values as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as Config;
+}
+
+/** Rules between variables, checked once each is valid on its own. */
+function crossCheck(config: Config): string[] {
+  const problems: string[] = [];
+  if (
+    config.authMode.mode === 'basic' &&
+    (!config.authUsername || config.authUsername === '*' || !config.authPassword)
+  ) {
+    problems.push(
+      'AUTH_PASSWORD and AUTH_USERNAME must both be set (and AUTH_USERNAME not *) for basic authentication',
+    );
+  }
+  if (config.port === config.terminalPort && config.port !== 0) {
+    problems.push(`PORT and TERMINAL_PORT must differ (both are ${config.port})`);
+  }
+  return problems;
 }
 
 /** Names of the variables that must never reach the workshop user's shell. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
+import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger } from '../../common/src/log.js';
 import { handleConnection } from './connection.js';
 import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
@@ -24,15 +25,6 @@ export interface TerminalServer {
   listen(): Promise<number>;
   /** Ends every session and stops listening. */
   close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface Asset {
@@ -213,7 +205,7 @@ export function createTerminalServer(options: {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const fail = (status: number, message: string) => {
       logger.warn('socket.refused', { path: pathname.slice(0, 200), status, reason: message });
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      refuseUpgrade(socket, status);
     };
     if (!pathname.startsWith(socketPrefix)) return fail(404, 'not a terminal socket');
     let name: string;

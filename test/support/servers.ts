@@ -3,8 +3,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { WebSocket } from 'ws';
+import { createAuthMode } from '../../auth-proxy/src/modes/index.js';
+import { createAuthProxy } from '../../auth-proxy/src/server.js';
 import { loadConfig } from '../../common/src/config.js';
 import { createLogger } from '../../common/src/log.js';
 import { pageAssetsDir, projectRoot } from '../../common/src/paths.js';
@@ -113,4 +117,60 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface RunningAuthProxy {
+  port: number;
+  base: string;
+  socketUrl(name: string): string;
+  close(): Promise<void>;
+}
+
+/** Starts the auth proxy in this process in front of a terminal server port. */
+export async function startAuthProxy(env: Record<string, string>, terminalPort: number): Promise<RunningAuthProxy> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    ...env,
+    TERMINAL_PORT: String(terminalPort),
+  });
+  const logger = createLogger('auth-proxy', config.logLevel);
+  const proxy = createAuthProxy({ config, logger, mode: createAuthMode(config) });
+  const port = await proxy.listen();
+  return {
+    port,
+    base: `http://127.0.0.1:${port}${config.prefix}`,
+    socketUrl: (name) => `ws://127.0.0.1:${port}${config.prefix}/terminal/socket/${name}`,
+    close: () => proxy.close(),
+  };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The status an upgrade request gets: 101 when a WebSocket opened, else the HTTP status. */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('open', () => {
+      resolve(101);
+      socket.terminate();
+    });
+    socket.once('error', (error) => {
+      if (!String(error.message).includes('Unexpected server response')) reject(error);
+    });
+  });
 }

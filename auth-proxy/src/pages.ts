@@ -1,0 +1,23 @@
+// The few pages the proxy writes itself: small, self-contained, no scripts.
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function messagePage(options: { title: string; message: string; retrySeconds?: number }): string {
+  const refresh = options.retrySeconds ? `<meta http-equiv="refresh" content="${options.retrySeconds}">` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${refresh}<title>${escapeHtml(options.title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:3em auto;max-width:40em;padding:0 1em;color:#222}</style>
+</head>
+<body>
+<h1>${escapeHtml(options.title)}</h1>
+<p>${escapeHtml(options.message)}</p>
+</body>
+</html>
+`;
+}

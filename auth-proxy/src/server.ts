@@ -1,0 +1,262 @@
+// The auth proxy: the one public port. Every HTTP request and every WebSocket
+// upgrade under the prefix passes one check (the auth mode's) before anything
+// reaches the terminal server on 127.0.0.1.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import httpProxy from 'http-proxy';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../../common/src/config.js';
+import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
+import { describeError, type Logger } from '../../common/src/log.js';
+import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
+import type { AuthMode, Verdict } from './modes/types.js';
+import { messagePage } from './pages.js';
+
+export type AuthProxyConfig = Pick<
+  Config,
+  'host' | 'port' | 'prefix' | 'terminalPort' | 'defaultRoute' | 'trustProxy' | 'allowedOrigins' | 'frameAncestors'
+>;
+
+export interface AuthProxy {
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** WebSocket close code for "the terminal server is not there right now; try again". */
+const TRY_AGAIN_LATER = 1013;
+const READY_TIMEOUT_MS = 2000;
+
+export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logger; mode: AuthMode }): AuthProxy {
+  const { config, logger, mode } = options;
+  const prefix = config.prefix;
+  const target = `http://127.0.0.1:${config.terminalPort}`;
+  const trust = compileTrust(config.trustProxy);
+  const socketPrefix = `${prefix}/terminal/socket/`;
+  const contentSecurityPolicy = [
+    "default-src 'self'",
+    "script-src 'self'",
+    // xterm.js adds <style> elements for its renderers.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    `frame-ancestors ${config.frameAncestors}`,
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+
+  const proxy = httpProxy.createProxyServer({ target, xfwd: true, proxyTimeout: 60_000 });
+  // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
+  proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  app.use((req, res, next) => {
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    if (hasDotSegments(req.url)) throw new HttpError(400, 'the path has . or .. segments');
+    next();
+  });
+
+  const router = express.Router();
+  router.get('/healthz', (_req, res) => {
+    res.type('text/plain').set('Cache-Control', 'no-store').send('ok\n');
+  });
+  router.get('/readyz', async (_req, res) => {
+    const ready = await terminalServerReady();
+    res
+      .status(ready ? 200 : 503)
+      .type('text/plain')
+      .set('Cache-Control', 'no-store')
+      .send(ready ? 'ready\n' : 'the terminal server is not reachable\n');
+  });
+  mode.mount?.(router);
+  router.use(async (req, res, next) => {
+    const client = clientInfo(req, trust);
+    const verdict = await mode.check(req, client);
+    if (verdict.allowed) {
+      next();
+      return;
+    }
+    logRefusal(verdict, client, req.originalUrl);
+    answerRefusal(res, verdict);
+  });
+  router.get('/', (req, res, next) => {
+    // Only the prefix itself (with or without its slash) redirects.
+    if (req.originalUrl.split('?')[0] !== `${prefix}/` && req.originalUrl.split('?')[0] !== prefix) {
+      next();
+      return;
+    }
+    res.redirect(302, `${prefix}${config.defaultRoute}`);
+  });
+  router.use((req, res) => {
+    // Express strips the mount path; the terminal server serves under the same prefix.
+    req.url = req.originalUrl;
+    proxy.web(req, res, {}, (error) => {
+      logger.warn('proxy.backend_unreachable', { reason: describeError(error), path: req.originalUrl.slice(0, 200) });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res
+        .status(502)
+        .type('html')
+        .set('Cache-Control', 'no-store')
+        .send(
+          messagePage({
+            title: 'The terminal is starting',
+            message: 'The terminal server is not answering right now. This page tries again in a few seconds.',
+            retrySeconds: 3,
+          }),
+        );
+    });
+  });
+  app.use(prefix || '/', router);
+  app.use(() => {
+    throw new HttpError(404, 'Nothing is served here.');
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = error instanceof HttpError ? error.status : 500;
+    if (status >= 500)
+      logger.error('http.failed', { path: req.originalUrl.slice(0, 200), reason: describeError(error) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const message = error instanceof HttpError ? error.message : 'Something went wrong on our side.';
+    res
+      .status(status)
+      .type('html')
+      .send(messagePage({ title: http.STATUS_CODES[status] ?? 'Error', message }));
+  });
+
+  const server = http.createServer(app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.on('clientError', (error, socket) => {
+    // Malformed requests and oversized headers: answer and close; nothing else is affected.
+    const status = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    if (socket.writable) refuseUpgrade(socket, status);
+    else socket.destroy();
+  });
+
+  // Completes the WebSocket handshake only to close it with a code the page understands.
+  const closer = new WebSocketServer({ noServer: true });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    handleUpgrade(req, socket, head).catch((error) => {
+      logger.error('upgrade.failed', { reason: describeError(error) });
+      refuseUpgrade(socket, 500);
+    });
+  });
+
+  async function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const client = clientInfo(req, trust);
+    const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
+      logger.warn('upgrade.refused', { status, reason, client: client.address, path: path.slice(0, 200) });
+      refuseUpgrade(socket, status, headers);
+    };
+    if (hasDotSegments(url)) return refuse(400, 'the path has . or .. segments');
+    if (!path.startsWith(socketPrefix)) return refuse(404, 'not a terminal socket');
+    if (!originAllowed(req.headers.origin, client)) return refuse(403, 'cross-origin WebSocket');
+    const verdict = await mode.check(req, client);
+    if (!verdict.allowed) {
+      // A browser cannot follow a redirect on a WebSocket: a login is needed first.
+      const status = verdict.status === 302 ? 401 : verdict.status;
+      return refuse(status, verdict.reason, verdict.status === 401 ? (verdict.headers ?? {}) : {});
+    }
+    // The Origin was checked here against the public host; the terminal server
+    // behind sees the internal one, so it is not passed on.
+    delete req.headers.origin;
+    proxy.ws(req, socket, head, {}, (error) => {
+      logger.warn('proxy.backend_unreachable', { reason: describeError(error), path: path.slice(0, 200) });
+      const raw = socket as Duplex & { bytesWritten?: number };
+      if (raw.writable && !raw.bytesWritten) {
+        closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
+      }
+    });
+  }
+
+  function originAllowed(origin: string | undefined, client: ClientInfo): boolean {
+    if (origin === undefined) return true; // not a browser: it has no ambient credentials to abuse
+    if (config.allowedOrigins.includes(origin)) return true;
+    try {
+      return new URL(origin).host === client.host;
+    } catch {
+      return false;
+    }
+  }
+
+  function logRefusal(verdict: Verdict & { allowed: false }, client: ClientInfo, path: string): void {
+    const fields = { status: verdict.status, reason: verdict.reason, client: client.address, path: path.slice(0, 200) };
+    // A first visit without credentials is normal; wrong credentials and refusals are worth a warning.
+    if (verdict.reason === 'no credentials' || verdict.status === 302) logger.info('auth.challenge', fields);
+    else logger.warn('auth.refused', fields);
+  }
+
+  function answerRefusal(res: Response, verdict: Verdict & { allowed: false }): void {
+    res.set('Cache-Control', 'no-store');
+    if (verdict.status === 302) {
+      res.redirect(302, verdict.location);
+      return;
+    }
+    res
+      .status(verdict.status)
+      .set(verdict.headers ?? {})
+      .type('html')
+      .send(
+        messagePage(
+          verdict.status === 401
+            ? { title: 'Log in to use this terminal', message: 'This terminal needs a user name and password.' }
+            : { title: 'Not your terminal', message: verdict.reason },
+        ),
+      );
+  }
+
+  function terminalServerReady(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = http.get(`${target}${prefix}/terminal/api/status`, { timeout: READY_TIMEOUT_MS }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => resolve(false));
+    });
+  }
+
+  return {
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const port = (server.address() as AddressInfo).port;
+          logger.info('listening', { address: `${config.host}:${port}`, prefix: prefix || '/', target });
+          resolve(port);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        proxy.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** True when the path has . or .. segments, written plainly or percent-encoded. */
+function hasDotSegments(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return /(^|\/)(\.|%2e){1,2}(\/|%2f|$)/i.test(path);
+}

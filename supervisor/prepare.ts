@@ -1,0 +1,84 @@
+// Prepares pm2-runtime's start: checks the configuration of every process
+// (so a bad variable stops the container at once, with one line each), makes
+// pm2's working folder, and writes the ecosystem file: the auth proxy, the
+// terminal server, and the workshop's extra apps. Prints the file's path.
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../common/src/config.js';
+import { projectRoot } from '../common/src/paths.js';
+
+interface App {
+  name: string;
+  script: string;
+  [key: string]: unknown;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`supervisor: ${message}\n`);
+  process.exit(2);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const problem of error.problems) process.stderr.write(`supervisor: ${problem}\n`);
+  process.exit(2);
+}
+
+const root = projectRoot();
+const ours: App[] = [
+  { name: 'terminal-server', script: path.join(root, 'dist/terminal-server/src/main.js') },
+  { name: 'auth-proxy', script: path.join(root, 'dist/auth-proxy/src/main.js') },
+].map((app) => ({
+  ...app,
+  exec_mode: 'fork',
+  autorestart: true,
+  // Back off from 0.2 s when a process keeps crashing; reset once it runs 30 s.
+  exp_backoff_restart_delay: 200,
+  max_restarts: 1000,
+  // Both stop within a second of SIGINT; SIGKILL after this.
+  kill_timeout: 2000,
+  merge_logs: true,
+}));
+
+/** Apps a workshop adds: each *.config.js exports { apps: [...] } (pm2's ecosystem format) or one app. */
+function extraApps(dir: string): App[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir)
+      .filter((file) => file.endsWith('.config.js'))
+      .sort();
+  } catch {
+    return []; // no such folder: no extra apps
+  }
+  const require = createRequire(path.join(dir, 'index.js'));
+  const apps: App[] = [];
+  for (const file of files) {
+    const where = path.join(dir, file);
+    let loaded: unknown;
+    try {
+      loaded = require(where);
+    } catch (error) {
+      fail(`${where} could not be loaded: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const list = (loaded as { apps?: unknown })?.apps ?? loaded;
+    for (const app of Array.isArray(list) ? list : [list]) {
+      if (!app || typeof app !== 'object' || typeof app.name !== 'string' || typeof app.script !== 'string') {
+        fail(`${where} must export { apps: [{ name, script, ... }] }`);
+      }
+      if (ours.some((own) => own.name === app.name)) fail(`${where}: the app name ${app.name} is taken`);
+      apps.push({ cwd: dir, ...app });
+    }
+  }
+  return apps;
+}
+
+const home = config.pm2Home || mkdtempSync(path.join(os.tmpdir(), 'workshop-pm2-'));
+mkdirSync(home, { recursive: true });
+const ecosystem = path.join(home, 'ecosystem.json');
+writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2));
+process.stdout.write(`${ecosystem}\n`);

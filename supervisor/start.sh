@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Starts the whole terminal under pm2-runtime in the foreground: the auth proxy,
+# the terminal server and any extra apps, with their logs on stdout, each line
+# named after its process. SIGTERM or SIGINT stops everything.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+given_home=${PM2_HOME:-}
+ecosystem=$(node "$root/dist/supervisor/prepare.js")
+PM2_HOME=$(dirname "$ecosystem")
+export PM2_HOME
+
+FORCE_COLOR=0 node "$root/node_modules/pm2/bin/pm2-runtime" start "$ecosystem" --formatted &
+runtime=$!
+stop() { kill -TERM "$runtime" 2>/dev/null || true; }
+trap stop TERM INT
+
+status=0
+wait "$runtime" || status=$?
+# wait returns early when a trapped signal arrives; wait for pm2-runtime to finish stopping.
+while kill -0 "$runtime" 2>/dev/null; do wait "$runtime" || status=$?; done
+# A pm2 folder made for this run goes with it.
+[ -z "$given_home" ] && rm -rf "$PM2_HOME"
+exit "$status"
