@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../common/src/config.js';
+import { ConfigError, loadConfig, SECRET_VARIABLES } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 
 interface App {
@@ -79,6 +79,17 @@ function extraApps(dir: string): App[] {
 
 const home = config.pm2Home || mkdtempSync(path.join(os.tmpdir(), 'workshop-pm2-'));
 mkdirSync(home, { recursive: true });
+
+// pm2 adds dozens of variables of its own (pm_id, PM2_HOME, status, …) to the
+// environment of the processes it starts; shells start from this one instead.
+const shellEnvironmentFile = path.join(home, 'shell-environment.json');
+const shellEnvironment = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !SECRET_VARIABLES.includes(name) && name !== 'PM2_HOME'),
+);
+writeFileSync(shellEnvironmentFile, JSON.stringify(shellEnvironment), { mode: 0o600 });
+const terminalServer = ours.find((app) => app.name === 'terminal-server') as App;
+terminalServer.env = { SHELL_ENVIRONMENT_FILE: shellEnvironmentFile };
+
 const ecosystem = path.join(home, 'ecosystem.json');
 writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2));
 process.stdout.write(`${ecosystem}\n`);

@@ -15,10 +15,11 @@ runtime=$!
 stop() { kill -TERM "$runtime" 2>/dev/null || true; }
 trap stop TERM INT
 
+# wait returns early when a trapped signal arrives: go on waiting until pm2-runtime
+# has stopped everything, then take its exit code.
+while kill -0 "$runtime" 2>/dev/null; do wait "$runtime" || true; done
 status=0
 wait "$runtime" || status=$?
-# wait returns early when a trapped signal arrives; wait for pm2-runtime to finish stopping.
-while kill -0 "$runtime" 2>/dev/null; do wait "$runtime" || status=$?; done
 # A pm2 folder made for this run goes with it.
 [ -z "$given_home" ] && rm -rf "$PM2_HOME"
 exit "$status"

@@ -2,6 +2,7 @@
 // is declared once in SETTINGS: its name, how it is parsed, its default, whether
 // it is a secret, and one line of help. loadConfig() parses all of them, collects
 // every error (each naming its variable) and returns a frozen object.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -259,6 +260,23 @@ const SETTINGS = {
     parse: text,
     fallback: () => '',
   },
+  shellEnvironmentFile: {
+    name: 'SHELL_ENVIRONMENT_FILE',
+    help: 'JSON file with the environment shells start from (the supervisor writes it: pm2 adds its own variables to ours).',
+    parse: (raw: string): Readonly<Record<string, string>> | null => {
+      let value: unknown;
+      try {
+        value = JSON.parse(readFileSync(raw, 'utf8'));
+      } catch (error) {
+        throw new Error(`must name a readable JSON file (${(error as Error).message.split('\n')[0]})`);
+      }
+      if (!value || typeof value !== 'object' || !Object.values(value).every((v) => typeof v === 'string')) {
+        throw new Error('must name a JSON file holding an object of strings');
+      }
+      return Object.freeze(value as Record<string, string>);
+    },
+    fallback: () => null as Readonly<Record<string, string>> | null,
+  },
   user: {
     name: 'JUPYTERHUB_USER',
     help: 'Name of the workshop user, shown in the prompt.',
@@ -340,9 +358,10 @@ export const SECRET_VARIABLES: readonly string[] = Object.freeze(
  */
 export function shellEnvironment(config: Config, env: Env = process.env): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
+  for (const [name, value] of Object.entries(config.shellEnvironmentFile ?? env)) {
     if (value !== undefined && !SECRET_VARIABLES.includes(name)) result[name] = value;
   }
+  delete result.SHELL_ENVIRONMENT_FILE;
   result.TERM = 'xterm-256color';
   result.COLORTERM = 'truecolor';
   result.PS1 = config.user ? `[${config.user}:\\w] $ ` : '[\\w] $ ';

@@ -1,0 +1,232 @@
+// The whole stack as `npm start` runs it: supervisor/start.sh → pm2-runtime →
+// auth proxy + terminal server (+ extra apps), as real processes.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { projectRoot } from '../common/src/paths.js';
+import { eventually, freePort, request } from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
+
+interface Stack {
+  child: ChildProcess;
+  port: number;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+async function startStack(env: Record<string, string>): Promise<Stack & { tmp: string }> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-stack-'));
+  const port = await freePort();
+  const terminalPort = await freePort();
+  const child = spawn('bash', [path.join(projectRoot(), 'supervisor/start.sh')], {
+    env: {
+      PATH: process.env.PATH,
+      LANG: 'C.UTF-8',
+      TMPDIR: tmp,
+      PORT: String(port),
+      TERMINAL_PORT: String(terminalPort),
+      TERMINAL_COMMAND: 'bash --norc --noprofile -i',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so a failed test can clean up everything
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, port, output: () => output, exited, tmp };
+}
+
+async function waitReady(stack: Stack): Promise<void> {
+  await eventually(
+    () => request(`http://127.0.0.1:${stack.port}/readyz`).then((r) => r.status === 200),
+    20_000,
+    `the stack to be ready; output:\n${stack.output()}`,
+  );
+}
+
+async function stopStack(stack: Stack & { tmp: string }): Promise<void> {
+  try {
+    process.kill(-(stack.child.pid as number), 'SIGTERM');
+    await Promise.race([stack.exited, new Promise((r) => setTimeout(r, 5000))]);
+    process.kill(-(stack.child.pid as number), 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  rmSync(stack.tmp, { recursive: true, force: true });
+}
+
+/** Every process below pid, from /proc. */
+function descendants(pid: number): { pid: number; command: string }[] {
+  const children = new Map<number, number[]>();
+  const commands = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      commands.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim());
+    } catch {
+      // the process ended while being read
+    }
+  }
+  const result: { pid: number; command: string }[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      result.push({ pid: child, command: commands.get(child) ?? '' });
+      queue.push(child);
+    }
+  }
+  return result;
+}
+
+function pidOf(stack: Stack, script: string): number | undefined {
+  return descendants(stack.child.pid as number).find((p) => p.command.includes(script))?.pid;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the stack under pm2', () => {
+  let stack: Stack & { tmp: string };
+  let appsDir: string;
+  before(async () => {
+    appsDir = mkdtempSync(path.join(os.tmpdir(), 'wt-apps-'));
+    writeFileSync(
+      path.join(appsDir, 'extra.config.js'),
+      `module.exports = { apps: [{ name: 'extra-service', script: ${JSON.stringify(path.join(appsDir, 'extra.js'))} }] };\n`,
+    );
+    writeFileSync(
+      path.join(appsDir, 'extra.js'),
+      `require('fs').writeFileSync(${JSON.stringify(path.join(appsDir, 'ran'))}, String(process.pid));\nconsole.log('extra service up');\nsetInterval(() => {}, 1000);\n`,
+    );
+    stack = await startStack({
+      AUTH_USERNAME: 'grumpy',
+      AUTH_PASSWORD: 'secret',
+      PM2_APPS_DIR: appsDir,
+    });
+    await waitReady(stack);
+  });
+  after(async () => {
+    await stopStack(stack);
+    rmSync(appsDir, { recursive: true, force: true });
+  });
+
+  const auth = { Authorization: `Basic ${Buffer.from('grumpy:secret').toString('base64')}` };
+
+  test('basic authentication is on when the two variables are set', async () => {
+    assert.equal((await request(`http://127.0.0.1:${stack.port}/terminal/session/1`)).status, 401);
+    assert.equal((await request(`http://127.0.0.1:${stack.port}/terminal/session/1`, { headers: auth })).status, 200);
+  });
+
+  test('an extra app from the apps folder runs, with its logs named', async () => {
+    await eventually(() => existsSync(path.join(appsDir, 'ran')), 10_000, 'the extra app to run');
+    await eventually(() => /extra-service\s*\| extra service up/.test(stack.output()), 5000, 'its named log line');
+    assert.match(stack.output(), /terminal-server\s*\| .* listening/);
+    assert.match(stack.output(), /auth-proxy\s*\| .* listening/);
+  });
+
+  test('the shell does not see the secrets or pm2 variables', async () => {
+    const page = await TerminalClient.connect(`ws://127.0.0.1:${stack.port}/terminal/socket/env`, { headers: auth });
+    page.type('env | sort | tr "\\n" " "; echo EN""D\r');
+    await page.waitFor(/END\r\n/);
+    const env = page.text();
+    assert.doesNotMatch(env, /AUTH_PASSWORD|secret/);
+    assert.doesNotMatch(env, /\bpm_id=|PM2_HOME=|\bpm_exec_path=/);
+    assert.match(env, /TERM=xterm-256color/);
+    await page.close();
+  });
+
+  test('a killed terminal server is restarted and readiness recovers', async () => {
+    const before = pidOf(stack, 'dist/terminal-server/src/main.js');
+    assert.ok(before, 'terminal server running');
+    process.kill(before, 'SIGKILL');
+    await eventually(
+      () => {
+        const now = pidOf(stack, 'dist/terminal-server/src/main.js');
+        return now !== undefined && now !== before;
+      },
+      10_000,
+      'a new terminal server',
+    );
+    await waitReady(stack);
+  });
+
+  test('restarting the auth proxy alone: the page reconnects to the same session, no byte lost', async () => {
+    const url = `ws://127.0.0.1:${stack.port}/terminal/socket/keep`;
+    const page = await TerminalClient.connect(url, { headers: auth });
+    page.type('stty -echo; for i in $(seq 1 400); do echo "n$i"; sleep 0.005; done; echo FIN""ISHED\r');
+    await page.waitFor('n20\r\n');
+    const proxyPid = pidOf(stack, 'dist/auth-proxy/src/main.js') as number;
+    process.kill(proxyPid, 'SIGKILL');
+    await page.closed;
+    let seen = page.text();
+    // Reconnect as the page does: with its position and the session instance.
+    const back = (await eventually(
+      () =>
+        TerminalClient.connect(url, { headers: auth, position: page.position, instance: page.instance }).catch(
+          () => undefined,
+        ),
+      15_000,
+      'the proxy to come back',
+    )) as TerminalClient;
+    assert.equal((await back.attached).reset, false, 'an exact continuation');
+    assert.equal(back.pid, page.pid, 'the same shell');
+    await back.waitFor('FINISHED\r\n', 15_000);
+    seen += back.text();
+    const numbers = [...seen.matchAll(/n(\d+)\r\n/g)].map((m) => Number(m[1]));
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: 400 }, (_, i) => i + 1),
+    );
+    await back.close();
+  });
+});
+
+describe('stopping and bad configuration', () => {
+  test('SIGTERM stops every process within 3 s, exit code 0, and leaves no pm2 folder', async () => {
+    const stack = await startStack({ AUTH_USERNAME: '*' });
+    try {
+      await waitReady(stack);
+      const page = await TerminalClient.connect(`ws://127.0.0.1:${stack.port}/terminal/socket/1`);
+      const processes = descendants(stack.child.pid as number);
+      assert.ok(
+        processes.some((p) => p.pid === page.pid),
+        'the shell is part of the stack',
+      );
+      assert.ok(processes.length >= 4, processes.map((p) => p.command).join('\n'));
+      const start = performance.now();
+      stack.child.kill('SIGTERM');
+      assert.equal(await stack.exited, 0, stack.output());
+      assert.ok(performance.now() - start < 3000, `stopped after ${Math.round(performance.now() - start)} ms`);
+      await eventually(() => processes.every((p) => !isAlive(p.pid)), 2000, 'every process to be gone');
+      assert.deepEqual(readdirSync(stack.tmp), [], 'no temporary pm2 folder left');
+    } finally {
+      await stopStack(stack);
+    }
+  });
+
+  test('a bad variable stops the start with one line naming it', async () => {
+    const stack = await startStack({ AUTH_USERNAME: 'grumpy', PORT: 'x' });
+    assert.equal(await stack.exited, 2);
+    await stopStack(stack);
+    const lines = stack.output().trim().split('\n');
+    assert.deepEqual(lines, ['supervisor: PORT must be a whole number from 0 to 65535 (got "x")']);
+  });
+});
