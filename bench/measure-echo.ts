@@ -1,8 +1,10 @@
 // Keystroke echo round trip: one key sent, the same key back from a program on
 // the pty (input → pty → program → pty → output), one after the other. Quiet, and
-// while another session of the same server floods its page with `yes`.
+// while another session of the same server floods its page with `yes`; each both
+// straight to the server and through the auth proxy, the two pages taking turns.
 import { startTerminalServer } from '../test/support/servers.js';
 import { TerminalClient } from '../test/support/terminal-client.js';
+import { type Endpoint, openEndpoint } from './endpoint.js';
 import { percentile } from './stats.js';
 
 export interface EchoResult {
@@ -26,8 +28,14 @@ const LAUNCHER = ['bash', '--norc', '--noprofile', '-c', 'IFS= read -r line; eva
 const ECHO_PROGRAM = `stty raw -echo; printf '%s%s' RE ADY; exec cat\r`;
 const KEYS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** Round trips of `count` single keystrokes, each sent when the previous one came back. */
-async function echoRoundTrips(url: string, count: number): Promise<number[]> {
+/** A page on a session running the echo program, past its READY. */
+interface EchoPage {
+  /** Sends one keystroke; resolves with the ms until it came back. */
+  roundTrip(key: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function openEchoPage(endpoint: Endpoint, name: string): Promise<EchoPage> {
   let seen = '';
   let ready: () => void = () => {};
   const readyPromise = new Promise<void>((resolve) => {
@@ -35,7 +43,8 @@ async function echoRoundTrips(url: string, count: number): Promise<number[]> {
   });
   let echoed = -1; // bytes echoed since READY; -1 until then
   let waiting: { target: number; resolve: (at: number) => void } | undefined;
-  const client = await TerminalClient.connect(url, {
+  const client = await TerminalClient.connect(endpoint.socketUrl(name), {
+    headers: endpoint.headers,
     keepText: false,
     onOutput: (bytes) => {
       if (echoed < 0) {
@@ -57,20 +66,49 @@ async function echoRoundTrips(url: string, count: number): Promise<number[]> {
   try {
     client.type(ECHO_PROGRAM);
     await withTimeout(readyPromise, 10_000, () => `the echo program did not start: ${JSON.stringify(seen)}`);
-    const samples: number[] = [];
-    for (let i = 0; i < count; i++) {
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  let sent = 0;
+  return {
+    async roundTrip(key) {
       const target = echoed + 1;
       const back = new Promise<number>((resolve) => {
         waiting = { target, resolve };
       });
       const start = performance.now();
-      client.type(KEYS[i % KEYS.length] as string);
-      const end = await withTimeout(back, 10_000, () => `keystroke ${i} did not come back`);
-      samples.push(end - start);
+      client.type(key);
+      const end = await withTimeout(back, 10_000, () => `keystroke ${sent} on ${name} did not come back`);
+      sent++;
+      return end - start;
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+/**
+ * `count` round trips of single keystrokes on a new session per endpoint, each
+ * sent when the previous one came back; the pages take turns, keystroke by
+ * keystroke, starting with a different one each time. Samples per endpoint, in order.
+ */
+async function echoRoundTrips(endpoints: readonly Endpoint[], name: string, count: number): Promise<number[][]> {
+  const pages: EchoPage[] = [];
+  try {
+    for (const endpoint of endpoints) pages.push(await openEchoPage(endpoint, `${name}-${endpoint.route}`));
+    const runs = pages.map((page) => ({ page, samples: [] as number[] }));
+    for (let i = 0; i < count; i++) {
+      const key = KEYS[i % KEYS.length] as string;
+      for (let j = 0; j < runs.length; j++) {
+        const run = runs[(i + j) % runs.length] as (typeof runs)[number];
+        run.samples.push(await run.page.roundTrip(key));
+      }
     }
-    return samples;
+    return runs.map((run) => run.samples);
   } finally {
-    await client.close();
+    await Promise.all(pages.map((page) => page.close()));
   }
 }
 
@@ -95,14 +133,23 @@ function summarize(samples: number[], floodBytes: number, floodSeconds: number):
   };
 }
 
+export interface EchoResults {
+  quiet: EchoResult;
+  flood: EchoResult;
+  /** The same through the auth proxy, measured alongside. */
+  proxy: { quiet: EchoResult; flood: EchoResult };
+}
+
 /**
- * Echo round trips with nothing else going on, then the same while a second
- * page is attached to a session running `yes` and acknowledging as it goes.
+ * Echo round trips with nothing else going on, then the same while a third page
+ * is attached (directly) to a session running `yes` and acknowledging as it goes.
  */
-export async function measureEcho(count: number): Promise<{ quiet: EchoResult; flood: EchoResult }> {
+export async function measureEcho(count: number): Promise<EchoResults> {
   const terminal = await startTerminalServer({ TERMINAL_COMMAND: JSON.stringify(LAUNCHER) });
+  const endpoints: Endpoint[] = [];
   try {
-    const quiet = summarize(await echoRoundTrips(terminal.socketUrl('echo-quiet'), count), 0, 0);
+    endpoints.push(await openEndpoint('direct', terminal), await openEndpoint('proxy', terminal));
+    const [quiet = [], proxyQuiet = []] = await echoRoundTrips(endpoints, 'echo-quiet', count);
 
     let floodBytes = 0;
     const flooder = await TerminalClient.connect(terminal.socketUrl('flood'), {
@@ -117,13 +164,19 @@ export async function measureEcho(count: number): Promise<{ quiet: EchoResult; f
       await flooder.waitFor(() => floodBytes > 4 << 20, 10_000);
       const before = floodBytes;
       const start = performance.now();
-      const samples = await echoRoundTrips(terminal.socketUrl('echo-flood'), count);
+      const [flood = [], proxyFlood = []] = await echoRoundTrips(endpoints, 'echo-flood', count);
+      const bytes = floodBytes - before;
       const seconds = (performance.now() - start) / 1000;
-      return { quiet, flood: summarize(samples, floodBytes - before, seconds) };
+      return {
+        quiet: summarize(quiet, 0, 0),
+        flood: summarize(flood, bytes, seconds),
+        proxy: { quiet: summarize(proxyQuiet, 0, 0), flood: summarize(proxyFlood, bytes, seconds) },
+      };
     } finally {
       await flooder.close();
     }
   } finally {
+    await Promise.all(endpoints.map((endpoint) => endpoint.close()));
     await terminal.close();
   }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as pty from 'node-pty';
 import { startTerminalServer } from '../test/support/servers.js';
 import { TerminalClient } from '../test/support/terminal-client.js';
+import { type Endpoint, openEndpoint, type Route } from './endpoint.js';
 import { startServerProcess } from './server-process.js';
 
 export type ServerPlace = 'in-process' | 'own-process';
@@ -85,18 +86,26 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
 /**
  * The file cat'ed as a session's program, received by a page that acknowledges
  * as it goes. 'in-process': the server runs in this process (the page shares its
- * thread); 'own-process': the built server runs as its own process.
+ * thread); 'own-process': the built server runs as its own process. Route 'proxy':
+ * the page connects through the auth proxy (in this process) with basic authentication.
  */
-export async function measureServerThroughput(text: TextFile, where: ServerPlace): Promise<TransferRun> {
+export async function measureServerThroughput(
+  text: TextFile,
+  where: ServerPlace,
+  route: Route = 'direct',
+): Promise<TransferRun> {
   const env = { TERMINAL_COMMAND: JSON.stringify(['cat', text.file]) };
   const terminal = where === 'in-process' ? await startTerminalServer(env) : await startServerProcess(env);
+  let endpoint: Endpoint | undefined;
   try {
+    endpoint = await openEndpoint(route, terminal);
     let bytes = 0;
     let chunks = 0;
     let lastByte = 0;
     const cpu = process.cpuUsage();
     const start = performance.now();
-    const client = await TerminalClient.connect(terminal.socketUrl('throughput'), {
+    const client = await TerminalClient.connect(endpoint.socketUrl('throughput'), {
+      headers: endpoint.headers,
       ack: 'auto',
       keepText: false,
       onOutput: (chunk) => {
@@ -113,6 +122,7 @@ export async function measureServerThroughput(text: TextFile, where: ServerPlace
       { seconds: (end - start) / 1000, secondsToLastByte: (lastByte - start) / 1000, cpuSeconds: cpuSecondsSince(cpu) },
     );
   } finally {
+    await endpoint?.close();
     await ('close' in terminal ? terminal.close() : terminal.stop());
   }
 }

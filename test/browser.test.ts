@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
-import { type RunningTerminalServer, startTerminalServer } from './support/servers.js';
+import { type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
 
 describe('terminal page in Chromium', () => {
   let terminal: RunningTerminalServer;
@@ -86,5 +86,33 @@ describe('terminal page in Chromium', () => {
     await waitForScreen(page, new RegExp(`^${Buffer.byteLength(`${text}\n`)}$`, 'm'));
     assert.ok((await screenText(page)).includes(text));
     await context.close();
+  });
+
+  test('through the auth proxy with basic auth: the page, its WebSocket, and no CSP violation', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const proxy = await startAuthProxy(
+      { AUTH_USERNAME: 'grumpy', AUTH_PASSWORD: 'secret', URI_ROOT_PATH: '/user/alice' },
+      terminal.port,
+    );
+    const context = await browser.newContext({ httpCredentials: { username: 'grumpy', password: 'secret' } });
+    try {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${proxy.base}/`);
+      assert.match(page.url(), /\/user\/alice\/terminal\/session\/1$/);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type('echo proxied-$((6*7))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^proxied-42$/m);
+      assert.deepEqual(problems, [], 'no errors and no CSP violations in the console');
+    } finally {
+      await context.close();
+      await proxy.close();
+    }
   });
 });

@@ -56,7 +56,14 @@ describe('configuration', () => {
   });
 
   test('the shell environment has no secrets and the workshop prompt', () => {
-    const env = { HOME: '/h', AUTH_PASSWORD: 'p', SESSION_SECRET: 's', JUPYTERHUB_USER: 'alice', KEEP: 'me' };
+    const env = {
+      HOME: '/h',
+      AUTH_USERNAME: 'u',
+      AUTH_PASSWORD: 'p',
+      SESSION_SECRET: 's',
+      JUPYTERHUB_USER: 'alice',
+      KEEP: 'me',
+    };
     const shell = shellEnvironment(loadConfig(env), env);
     assert.equal(shell.AUTH_PASSWORD, undefined);
     assert.equal(shell.SESSION_SECRET, undefined);
@@ -64,6 +71,35 @@ describe('configuration', () => {
     assert.equal(shell.TERM, 'xterm-256color');
     assert.equal(shell.PS1, '[alice:\\w] $ ');
     assert.equal(shellEnvironment(loadConfig({}), {}).PS1, '[\\w] $ ');
+  });
+});
+
+describe('auth mode choice', () => {
+  const mode = (env: Record<string, string>) => loadConfig(env).authMode;
+
+  test('AUTH_MODE wins; else JupyterHub, OpenShift, AUTH_USERNAME=*, basic, nothing', () => {
+    assert.equal(mode({ AUTH_MODE: 'none', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'none');
+    assert.equal(
+      mode({ JUPYTERHUB_CLIENT_ID: 'c', OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: '*' }).mode,
+      'jupyterhub',
+    );
+    assert.equal(mode({ OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'openshift');
+    assert.equal(mode({ AUTH_USERNAME: '*', AUTH_PASSWORD: 'b' }).mode, 'none');
+    assert.equal(mode({ AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'basic');
+    assert.deepEqual(mode({}), { mode: 'none', reason: 'no authentication is configured' });
+  });
+
+  test('basic authentication needs both variables: a half-configured password never means no password', () => {
+    for (const env of [{ AUTH_USERNAME: 'a' }, { AUTH_PASSWORD: 'b' }, { AUTH_MODE: 'basic' }]) {
+      assert.throws(() => loadConfig(env), /AUTH_PASSWORD and AUTH_USERNAME must both be set/);
+    }
+  });
+
+  test('DEFAULT_ROUTE cannot point at another site', () => {
+    assert.equal(loadConfig({ DEFAULT_ROUTE: '/terminal/session/2' }).defaultRoute, '/terminal/session/2');
+    for (const bad of ['//evil.example/', 'https://evil.example/', '/a/../b', '/a\r\nX: y']) {
+      assert.throws(() => loadConfig({ DEFAULT_ROUTE: bad }), /DEFAULT_ROUTE/);
+    }
   });
 });
 

@@ -68,6 +68,7 @@ function pageHtml(name: string, assets: Map<string, Asset>): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Terminal ${name}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="../assets/terminal.css?v=${version('terminal.css')}">
 <script src="../assets/terminal.js?v=${version('terminal.js')}" defer></script>
 </head>
