@@ -1,6 +1,7 @@
-// Output throughput: `cat` of a large text file through the terminal server to a
-// headless page that acknowledges as a browser does, next to the raw pty ceiling
-// (the same `cat` read straight from a pty master, by node-pty and by Python).
+// Output throughput: `cat` of a large text file through the terminal server (or
+// the auth proxy in front of it) to a headless page that acknowledges as a browser
+// does, next to the raw pty ceiling (the same `cat` read straight from a pty
+// master, by node-pty and by Python).
 import { execFile } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';

@@ -83,6 +83,10 @@ export function markdownReport(results: Results): string {
     'The raw pty ceiling is the faster of node-pty alone and Python reading the pty master, each running the same `cat`.',
     'Throughput, echo and first prompt use the server in the benchmark process (the headless page shares its thread);',
     'memory uses the built server (dist/) as its own process, read from /proc/<pid>/status after a full GC.',
+    '"Through the auth proxy": the page connects to the auth proxy (basic authentication, also in the benchmark',
+    'process) in front of the same server; proxy and direct runs are interleaved, echo keystrokes alternate between them.',
+    'The whole stack is `bash supervisor/start.sh` (dist/, AUTH_USERNAME=*, no sessions) read 3 s after /readyz',
+    'answers 200: VmRSS and PSS (smaps_rollup) of start.sh and every process below it; its MB are 10⁶ bytes.',
     'Raw figures are in the JSON file of the same name.',
   ];
   if (results.warnings.length > 0) lines.push('', '## Warnings', '', ...results.warnings.map((w) => `- ${w}`));

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
 import { eventually, request } from '../test/support/servers.js';
+import { alive } from './processes.js';
 
 export interface ServerProcess {
   pid: number;
@@ -36,15 +37,6 @@ function freePort(): Promise<number> {
 
 // Preloaded into the server: a full collection on SIGUSR2, so memory is measured without garbage.
 const GC_HOOK = `data:text/javascript,${encodeURIComponent("process.on('SIGUSR2', () => globalThis.gc?.());")}`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const root = projectRoot();

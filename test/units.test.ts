@@ -79,10 +79,15 @@ describe('auth mode choice', () => {
 
   test('AUTH_MODE wins; else JupyterHub, OpenShift, AUTH_USERNAME=*, basic, nothing', () => {
     assert.equal(mode({ AUTH_MODE: 'none', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'none');
-    assert.equal(
-      mode({ JUPYTERHUB_CLIENT_ID: 'c', OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: '*' }).mode,
-      'jupyterhub',
-    );
+    const hub = {
+      JUPYTERHUB_CLIENT_ID: 'jupyterhub-user-a',
+      JUPYTERHUB_API_TOKEN: 't',
+      JUPYTERHUB_API_URL: 'http://hub:8081/hub/api',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: '/user/a/oauth_callback',
+      JUPYTERHUB_USER: 'a',
+    };
+    assert.equal(mode({ ...hub, OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: '*' }).mode, 'jupyterhub');
+    assert.throws(() => loadConfig({ JUPYTERHUB_CLIENT_ID: 'c' }), /JUPYTERHUB_API_TOKEN, .* must be set/);
     assert.equal(mode({ OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'openshift');
     assert.equal(mode({ AUTH_USERNAME: '*', AUTH_PASSWORD: 'b' }).mode, 'none');
     assert.equal(mode({ AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'basic');
@@ -93,6 +98,17 @@ describe('auth mode choice', () => {
     for (const env of [{ AUTH_USERNAME: 'a' }, { AUTH_PASSWORD: 'b' }, { AUTH_MODE: 'basic' }]) {
       assert.throws(() => loadConfig(env), /AUTH_PASSWORD and AUTH_USERNAME must both be set/);
     }
+  });
+
+  test('JUPYTERHUB_SERVICE_URL gives the host and port to listen on; an empty host means all interfaces', () => {
+    const at = (url: string) => {
+      const config = loadConfig({ JUPYTERHUB_SERVICE_URL: url });
+      return `${config.host} ${config.port}`;
+    };
+    assert.equal(at('http://127.0.0.1:41234/user/a/'), '127.0.0.1 41234');
+    assert.equal(at('http://:8888/user/a/'), '0.0.0.0 8888');
+    assert.equal(at('http://[::1]:8888/'), '::1 8888');
+    assert.equal(loadConfig({ JUPYTERHUB_SERVICE_URL: 'http://x:1/', PORT: '5', HOST: 'h' }).port, 5);
   });
 
   test('DEFAULT_ROUTE cannot point at another site', () => {

@@ -1,6 +1,7 @@
 // Entry point of the auth proxy: config, auth mode, server, signals. Nothing else.
 import { ConfigError, loadConfig } from '../../common/src/config.js';
 import { createLogger, describeError } from '../../common/src/log.js';
+import { startActivityReporter } from './hub-activity.js';
 import { createAuthMode } from './modes/index.js';
 import { createAuthProxy } from './server.js';
 
@@ -16,7 +17,7 @@ try {
 const logger = createLogger('auth-proxy', config.logLevel);
 let proxy: ReturnType<typeof createAuthProxy>;
 try {
-  const mode = createAuthMode(config);
+  const mode = createAuthMode(config, logger);
   const fields = { mode: mode.name, reason: config.authMode.reason, description: mode.describe() };
   if (mode.name === 'none' && config.authMode.reason === 'no authentication is configured') {
     logger.warn('auth.mode', { ...fields, hint: 'set AUTH_USERNAME and AUTH_PASSWORD, or AUTH_USERNAME=* to silence' });
@@ -25,6 +26,16 @@ try {
   }
   proxy = createAuthProxy({ config, logger, mode });
   await proxy.listen();
+  if (mode.name === 'jupyterhub' && config.hubActivityUrl) {
+    startActivityReporter({
+      statusUrl: `http://127.0.0.1:${config.terminalPort}${config.prefix}/terminal/api/status`,
+      activityUrl: config.hubActivityUrl,
+      apiToken: config.hubApiToken,
+      serverName: config.hubServerName,
+      intervalMs: config.activityIntervalSeconds * 1000,
+      logger: logger.child('activity'),
+    });
+  }
 } catch (error) {
   logger.error('start.failed', { reason: describeError(error) });
   process.exit(1);

@@ -4,7 +4,15 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function messagePage(options: { title: string; message: string; retrySeconds?: number }): string {
+export function messagePage(options: {
+  title: string;
+  message: string;
+  retrySeconds?: number;
+  link?: { href: string; text: string };
+}): string {
+  const link = options.link
+    ? `\n<p><a href="${escapeHtml(options.link.href)}">${escapeHtml(options.link.text)}</a></p>`
+    : '';
   const refresh = options.retrySeconds ? `<meta http-equiv="refresh" content="${options.retrySeconds}">` : '';
   return `<!doctype html>
 <html lang="en">
@@ -16,7 +24,7 @@ ${refresh}<title>${escapeHtml(options.title)}</title>
 </head>
 <body>
 <h1>${escapeHtml(options.title)}</h1>
-<p>${escapeHtml(options.message)}</p>
+<p>${escapeHtml(options.message)}</p>${link}
 </body>
 </html>
 `;

@@ -16,7 +16,15 @@ import { messagePage } from './pages.js';
 
 export type AuthProxyConfig = Pick<
   Config,
-  'host' | 'port' | 'prefix' | 'terminalPort' | 'defaultRoute' | 'trustProxy' | 'allowedOrigins' | 'frameAncestors'
+  | 'host'
+  | 'port'
+  | 'prefix'
+  | 'terminalPort'
+  | 'defaultRoute'
+  | 'trustProxy'
+  | 'allowedOrigins'
+  | 'frameAncestors'
+  | 'authRecheckSeconds'
 >;
 
 export interface AuthProxy {
@@ -177,6 +185,9 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     // The Origin was checked here against the public host; the terminal server
     // behind sees the internal one, so it is not passed on.
     delete req.headers.origin;
+    const admitted = { req, socket, client };
+    openSockets.add(admitted);
+    socket.once('close', () => openSockets.delete(admitted));
     proxy.ws(req, socket, head, {}, (error) => {
       logger.warn('proxy.backend_unreachable', { reason: describeError(error), path: path.slice(0, 200) });
       const raw = socket as Duplex & { bytesWritten?: number };
@@ -185,6 +196,23 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       }
     });
   }
+
+  // A login that ends (logged out, lost its rights) ends the WebSockets it opened too.
+  const openSockets = new Set<{ req: http.IncomingMessage; socket: Duplex; client: ClientInfo }>();
+  const recheckTimer = setInterval(
+    async () => {
+      for (const open of [...openSockets]) {
+        const verdict = await mode.check(open.req, open.client).catch(() => null);
+        if (verdict && !verdict.allowed && verdict.status !== 503) {
+          logger.warn('upgrade.revoked', { reason: verdict.reason, client: open.client.address });
+          openSockets.delete(open);
+          open.socket.destroy();
+        }
+      }
+    },
+    Math.max(1000, (config.authRecheckSeconds * 1000) / 2),
+  );
+  recheckTimer.unref();
 
   function originAllowed(origin: string | undefined, client: ClientInfo): boolean {
     if (origin === undefined) return true; // not a browser: it has no ambient credentials to abuse
@@ -209,17 +237,21 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       res.redirect(302, verdict.location);
       return;
     }
+    const page =
+      verdict.status === 401
+        ? { title: 'Log in to use this terminal', message: 'This terminal needs a user name and password.' }
+        : verdict.status === 503
+          ? { title: 'Cannot check your login right now', message: verdict.reason, retrySeconds: 5 }
+          : {
+              title: 'Not your terminal',
+              message: verdict.reason,
+              ...(verdict.logout ? { link: { href: verdict.logout, text: 'Log out' } } : {}),
+            };
     res
       .status(verdict.status)
-      .set(verdict.headers ?? {})
+      .set(verdict.status === 401 ? (verdict.headers ?? {}) : {})
       .type('html')
-      .send(
-        messagePage(
-          verdict.status === 401
-            ? { title: 'Log in to use this terminal', message: 'This terminal needs a user name and password.' }
-            : { title: 'Not your terminal', message: verdict.reason },
-        ),
-      );
+      .send(messagePage(page));
   }
 
   function terminalServerReady(): Promise<boolean> {
@@ -247,6 +279,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     },
     close() {
       return new Promise((resolve) => {
+        clearInterval(recheckTimer);
         proxy.close();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -126,6 +126,33 @@ function origins(raw: string): readonly string[] {
   return Object.freeze(values.map((value) => value.replace(/\/$/, '')));
 }
 
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new Error('must be true or false (or 1/0, yes/no, on/off)');
+}
+
+function url(raw: string): string {
+  try {
+    const parsed = new URL(raw.trim());
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+    return raw.trim().replace(/\/+$/, '');
+  } catch {
+    throw new Error('must be an http(s) URL');
+  }
+}
+
+/** Host and port from JUPYTERHUB_SERVICE_URL: the only place the hub says where to listen. An empty host means all interfaces. */
+function serviceUrl(env: Env): { host: string; port: number } | null {
+  const raw = env.JUPYTERHUB_SERVICE_URL;
+  if (!raw) return null;
+  const match = /^https?:\/\/(\[[^\]]*\]|[^/:]*)(?::(\d+))?/.exec(raw.trim());
+  if (!match) throw new Error('JUPYTERHUB_SERVICE_URL must be a URL like http://127.0.0.1:8888/user/alice/');
+  const host = (match[1] ?? '').replace(/^\[|\]$/g, '');
+  return { host: host || '0.0.0.0', port: match[2] ? Number(match[2]) : 80 };
+}
+
 export type AuthModeName = 'none' | 'basic' | 'openshift' | 'jupyterhub';
 
 export interface AuthChoice {
@@ -185,15 +212,15 @@ const SETTINGS = {
   },
   host: {
     name: 'HOST',
-    help: 'Address the auth proxy listens on; 0.0.0.0 for every interface (the image sets it).',
+    help: 'Address the auth proxy listens on; 0.0.0.0 for every interface (the image sets it). Under JupyterHub: the host of JUPYTERHUB_SERVICE_URL.',
     parse: text,
-    fallback: () => '127.0.0.1',
+    fallback: (env: Env) => serviceUrl(env)?.host ?? '127.0.0.1',
   },
   port: {
     name: 'PORT',
-    help: 'Port of the auth proxy, the one public port.',
+    help: 'Port of the auth proxy, the one public port; under JupyterHub: the port of JUPYTERHUB_SERVICE_URL.',
     parse: integer(0, 65535),
-    fallback: () => 10080,
+    fallback: (env: Env) => serviceUrl(env)?.port ?? 10080,
   },
   defaultRoute: {
     name: 'DEFAULT_ROUTE',
@@ -277,6 +304,77 @@ const SETTINGS = {
     },
     fallback: () => null as Readonly<Record<string, string>> | null,
   },
+  authRecheckSeconds: {
+    name: 'AUTH_RECHECK_INTERVAL',
+    help: 'Seconds between re-checks of a logged-in user (token still valid, still allowed), open WebSockets included; default 300.',
+    parse: integer(1, 86400),
+    fallback: () => 300,
+  },
+  hubApiToken: {
+    name: 'JUPYTERHUB_API_TOKEN',
+    help: "The hub's token for this server (JupyterHub sets it): its OAuth client secret.",
+    secret: true,
+    parse: text,
+    fallback: () => '',
+  },
+  hubClientId: {
+    name: 'JUPYTERHUB_CLIENT_ID',
+    help: 'OAuth client id of this server at the hub (JupyterHub sets it).',
+    parse: text,
+    fallback: () => '',
+  },
+  hubApiUrl: {
+    name: 'JUPYTERHUB_API_URL',
+    help: "The hub's API, like http://hub:8081/hub/api (JupyterHub sets it).",
+    parse: url,
+    fallback: () => '',
+  },
+  hubBaseUrl: {
+    name: 'JUPYTERHUB_BASE_URL',
+    help: "The hub's public base path, like / (JupyterHub sets it).",
+    parse: (raw: string) => `${normalizePrefix(raw)}/`,
+    fallback: () => '/',
+  },
+  hubActivityUrl: {
+    name: 'JUPYTERHUB_ACTIVITY_URL',
+    help: 'Where terminal activity is reported for the idle culler (JupyterHub sets it).',
+    parse: url,
+    fallback: () => '',
+  },
+  hubCallbackPath: {
+    name: 'JUPYTERHUB_OAUTH_CALLBACK_URL',
+    help: 'The OAuth callback path registered at the hub (JupyterHub sets it).',
+    parse: (raw: string) => {
+      const value = raw.trim();
+      if (!/^\/[A-Za-z0-9._~@%+/-]*$/.test(value)) throw new Error('must be a path like /user/alice/oauth_callback');
+      return value;
+    },
+    fallback: () => '',
+  },
+  hubServerName: {
+    name: 'JUPYTERHUB_SERVER_NAME',
+    help: 'Name of this server when a user has several (JupyterHub sets it; empty for the default one).',
+    parse: text,
+    fallback: () => '',
+  },
+  hubAdminAccess: {
+    name: 'JUPYTERHUB_ADMIN_ACCESS',
+    help: "Whether the hub's admins may open this terminal (JupyterHub sets it from admin_access); ALLOW_HUB_ADMINS overrides.",
+    parse: boolean,
+    fallback: () => false,
+  },
+  allowHubAdmins: {
+    name: 'ALLOW_HUB_ADMINS',
+    help: "true or false: let the hub's admins into this terminal, whatever JUPYTERHUB_ADMIN_ACCESS says.",
+    parse: (raw: string): boolean | null => boolean(raw),
+    fallback: () => null as boolean | null,
+  },
+  activityIntervalSeconds: {
+    name: 'ACTIVITY_REPORT_INTERVAL',
+    help: 'Seconds between reports of terminal activity to the hub (only when there was some); default 60.',
+    parse: integer(1, 3600),
+    fallback: () => 60,
+  },
   user: {
     name: 'JUPYTERHUB_USER',
     help: 'Name of the workshop user, shown in the prompt.',
@@ -338,6 +436,20 @@ function crossCheck(config: Config): string[] {
     problems.push(
       'AUTH_PASSWORD and AUTH_USERNAME must both be set (and AUTH_USERNAME not *) for basic authentication',
     );
+  }
+  if (config.authMode.mode === 'jupyterhub') {
+    const missing = (
+      [
+        ['JUPYTERHUB_API_TOKEN', config.hubApiToken],
+        ['JUPYTERHUB_CLIENT_ID', config.hubClientId],
+        ['JUPYTERHUB_API_URL', config.hubApiUrl],
+        ['JUPYTERHUB_OAUTH_CALLBACK_URL', config.hubCallbackPath],
+        ['JUPYTERHUB_USER', config.user],
+      ] as const
+    )
+      .filter(([, value]) => !value)
+      .map(([name]) => name);
+    if (missing.length > 0) problems.push(`${missing.join(', ')} must be set for JupyterHub authentication`);
   }
   if (config.port === config.terminalPort && config.port !== 0) {
     problems.push(`PORT and TERMINAL_PORT must differ (both are ${config.port})`);

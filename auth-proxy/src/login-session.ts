@@ -1,0 +1,99 @@
+// The login session of modes that log people in through the browser, kept in
+// an encrypted cookie (AES-256-GCM) rather than in the proxy's memory: it holds
+// the user's token, which the browser must not be able to read, and it outlives
+// a restart of the proxy when SESSION_SECRET is set (a pod restart must not
+// throw a room of people out).
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import * as cookie from 'cookie';
+import type { ClientInfo } from './client-info.js';
+
+export interface CookieJar<T> {
+  readonly name: string;
+  read(req: http.IncomingMessage): T | null;
+  /** Sets the cookie on a response (appending to other Set-Cookie headers). */
+  write(res: http.ServerResponse, value: T, client: ClientInfo): void;
+  clear(res: http.ServerResponse, client: ClientInfo): void;
+}
+
+function keyFrom(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'workshop-terminal', 'login-session', 32));
+}
+
+/**
+ * An encrypted cookie holding one JSON value, scoped to the prefix. The first
+ * secret encrypts; every secret is tried to decrypt, so secrets can be rotated.
+ */
+export function encryptedCookie<T>(options: {
+  name: string;
+  secrets: readonly string[];
+  path: string;
+  maxAgeSeconds: number;
+}): CookieJar<T> {
+  const keys = options.secrets.map(keyFrom);
+  const [current] = keys;
+  if (!current) throw new Error('an encrypted cookie needs a secret');
+
+  const attributes = (client: ClientInfo, maxAge: number): cookie.SerializeOptions => ({
+    path: options.path,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: client.protocol === 'https',
+    maxAge,
+  });
+
+  function append(res: http.ServerResponse, header: string): void {
+    const existing = res.getHeader('Set-Cookie');
+    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+    res.setHeader('Set-Cookie', [...list, header]);
+  }
+
+  return {
+    name: options.name,
+    read(req) {
+      const raw = cookie.parse(req.headers.cookie ?? '')[options.name];
+      if (!raw) return null;
+      const sealed = Buffer.from(raw, 'base64url');
+      if (sealed.length < 29) return null;
+      for (const key of keys) {
+        try {
+          const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+          decipher.setAuthTag(sealed.subarray(12, 28));
+          const plain = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+          const { value, expires } = JSON.parse(plain.toString('utf8')) as { value: T; expires: number };
+          return Date.now() < expires ? value : null;
+        } catch {
+          // not sealed with this key (or tampered with): try the next
+        }
+      }
+      return null;
+    },
+    write(res, value, client) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', current, iv);
+      const plain = JSON.stringify({ value, expires: Date.now() + options.maxAgeSeconds * 1000 });
+      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      const sealed = Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+      append(res, cookie.serialize(options.name, sealed, attributes(client, options.maxAgeSeconds)));
+    },
+    clear(res, client) {
+      append(res, cookie.serialize(options.name, '', attributes(client, 0)));
+    },
+  };
+}
+
+/** A cookie name of our own that differs for each prefix, so two terminals on one host never share a login. */
+export function cookieNameFor(prefix: string, purpose: string): string {
+  return `workshop-terminal-${purpose}-${createHash('sha256').update(prefix).digest('hex').slice(0, 10)}`;
+}
+
+/** The session secrets: SESSION_SECRET's comma-separated list, else a fallback (random when none). */
+export function sessionSecrets(configured: string, fallback?: string): { secrets: string[]; random: boolean } {
+  const secrets = configured
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (secrets.length > 0) return { secrets, random: false };
+  if (fallback) return { secrets: [fallback], random: false };
+  return { secrets: [randomBytes(32).toString('base64url')], random: true };
+}

@@ -1,0 +1,274 @@
+// JupyterHub: the hub spawned this server for one user (JUPYTERHUB_USER). People
+// log in through the hub's OAuth provider; only the owner gets in, and the hub's
+// admins only when allowed. The hub token is re-validated now and then, so
+// logging out of the hub logs out of the terminal too.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+import type { Router } from 'express';
+import type { Logger } from '../../../common/src/log.js';
+import { describeError } from '../../../common/src/log.js';
+import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
+import { encryptedCookie } from '../login-session.js';
+import { messagePage } from '../pages.js';
+import type { AuthMode, Verdict } from './types.js';
+
+export interface JupyterHubOptions {
+  prefix: string;
+  owner: string;
+  clientId: string;
+  apiToken: string;
+  /** e.g. http://127.0.0.1:8081/hub/api */
+  apiUrl: string;
+  /** The hub's public base path, ending in / */
+  baseUrl: string;
+  /** Path-only redirect URI registered at the hub: it must be sent exactly like this. */
+  callbackPath: string;
+  allowAdmins: boolean;
+  recheckMs: number;
+  secrets: readonly string[];
+  trust: TrustFunction;
+  logger: Logger;
+}
+
+interface LoginSession {
+  user: string;
+  token: string;
+}
+
+interface LoginState {
+  state: string;
+  next: string;
+  created: number;
+}
+
+interface HubUser {
+  name: string;
+  admin: boolean;
+}
+
+/** How long a login may take between leaving for the hub and coming back. */
+const STATE_LIFETIME_MS = 10 * 60_000;
+const HUB_TIMEOUT_MS = 10_000;
+const SESSION_SECONDS = 24 * 3600;
+
+class HubUnavailable extends Error {}
+
+export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
+  const { prefix, logger } = options;
+  const cookiePath = prefix || '/';
+  // The cookie is named after the client id, as the hub's own single-user servers do.
+  const sessions = encryptedCookie<LoginSession>({
+    name: options.clientId,
+    secrets: options.secrets,
+    path: cookiePath,
+    maxAgeSeconds: SESSION_SECONDS,
+  });
+  const states = encryptedCookie<LoginState>({
+    name: `${options.clientId}-oauth-state`,
+    secrets: options.secrets,
+    path: cookiePath,
+    maxAgeSeconds: STATE_LIFETIME_MS / 1000,
+  });
+  const usedStates = new Map<string, number>();
+  /** Last answer of the hub about a token (by its digest): who, and when it was asked. */
+  const checked = new Map<string, { user: HubUser; at: number }>();
+
+  const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+  async function hubUser(token: string): Promise<HubUser | null> {
+    let res: Response;
+    try {
+      res = await fetch(`${options.apiUrl}/user`, {
+        headers: { Authorization: `token ${token}` },
+        signal: AbortSignal.timeout(HUB_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new HubUnavailable(describeError(error));
+    }
+    if (res.status === 401 || res.status === 403) return null;
+    if (!res.ok) throw new HubUnavailable(`hub answered ${res.status}`);
+    const body = (await res.json()) as { name?: unknown; admin?: unknown };
+    if (typeof body.name !== 'string') throw new HubUnavailable('hub answered without a user name');
+    return { name: body.name, admin: body.admin === true };
+  }
+
+  /** The user behind a token, asking the hub again when the last answer is older than the re-check interval. */
+  async function validate(token: string): Promise<HubUser | null> {
+    const key = tokenKey(token);
+    const known = checked.get(key);
+    if (known && Date.now() - known.at < options.recheckMs) return known.user;
+    try {
+      const user = await hubUser(token);
+      if (user) checked.set(key, { user, at: Date.now() });
+      else checked.delete(key);
+      return user;
+    } catch (error) {
+      // The hub being away for a moment must not throw the owner out.
+      logger.warn('hub.unreachable', { during: 'token check', reason: (error as Error).message });
+      if (known) return known.user;
+      throw error;
+    }
+  }
+
+  function allowed(user: HubUser): boolean {
+    return user.name === options.owner || (options.allowAdmins && user.admin);
+  }
+
+  function loginRedirect(req: http.IncomingMessage, reason: string): Verdict {
+    const path = (req as http.IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    return {
+      allowed: false,
+      status: 302,
+      reason,
+      location: `${prefix}/oauth_handshake?next=${encodeURIComponent(path)}`,
+    };
+  }
+
+  /** `next` only ever leads to a path of this terminal: never another site, never a header. */
+  function safeNext(raw: unknown): string {
+    const fallback = `${prefix}/`;
+    if (typeof raw !== 'string' || /[\r\n\\]/.test(raw) || raw.startsWith('//')) return fallback;
+    const path = raw.split(/[?#]/)[0] ?? '';
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) return fallback;
+    return raw;
+  }
+
+  function sameText(a: string, b: string): boolean {
+    const x = Buffer.from(a);
+    const y = Buffer.from(b);
+    return x.length === y.length && timingSafeEqual(x, y);
+  }
+
+  function page(res: http.ServerResponse & { status?: unknown }, status: number, title: string, message: string) {
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(messagePage({ title, message, link: { href: `${prefix}/`, text: 'Try again' } }));
+  }
+
+  const callbackRoute = options.callbackPath.startsWith(`${prefix}/`)
+    ? options.callbackPath.slice(prefix.length)
+    : '/oauth_callback';
+
+  return {
+    name: 'jupyterhub',
+    describe: () =>
+      `JupyterHub login; owner ${options.owner}${options.allowAdmins ? ', and hub admins' : ' only'} (hub API ${options.apiUrl})`,
+
+    mount(router: Router) {
+      router.get('/oauth_handshake', (req, res) => {
+        const client = clientInfo(req, options.trust);
+        const state = randomBytes(24).toString('base64url');
+        states.write(res, { state, next: safeNext(req.query.next), created: Date.now() }, client);
+        const query = new URLSearchParams({
+          client_id: options.clientId,
+          redirect_uri: options.callbackPath,
+          response_type: 'code',
+          state,
+        });
+        res.redirect(302, `${options.baseUrl}hub/api/oauth2/authorize?${query}`);
+      });
+
+      router.get(callbackRoute, async (req, res) => {
+        const client = clientInfo(req, options.trust);
+        const saved = states.read(req);
+        states.clear(res, client);
+        const { code, state } = req.query;
+        const now = Date.now();
+        for (const [used, expires] of usedStates) if (expires < now) usedStates.delete(used);
+        if (
+          !saved ||
+          typeof code !== 'string' ||
+          typeof state !== 'string' ||
+          !sameText(state, saved.state) ||
+          now - saved.created > STATE_LIFETIME_MS ||
+          usedStates.has(state)
+        ) {
+          logger.warn('login.bad_callback', { client: client.address });
+          page(
+            res,
+            400,
+            'This login link is not valid',
+            'It has expired or was already used. Start again from the terminal.',
+          );
+          return;
+        }
+        usedStates.set(state, saved.created + STATE_LIFETIME_MS);
+        try {
+          const token = await exchangeCode(code);
+          if (!token) {
+            page(res, 400, 'The hub did not accept this login', 'Start again from the terminal.');
+            return;
+          }
+          const user = await hubUser(token);
+          if (!user) {
+            page(res, 400, 'The hub did not accept this login', 'Start again from the terminal.');
+            return;
+          }
+          checked.set(tokenKey(token), { user, at: Date.now() });
+          sessions.write(res, { user: user.name, token }, client);
+          logger.info('login', { user: user.name, allowed: allowed(user) });
+          res.redirect(302, saved.next);
+        } catch (error) {
+          logger.warn('hub.unreachable', { during: 'login', reason: (error as Error).message });
+          page(
+            res,
+            503,
+            'The hub is not answering',
+            'Logging in needs JupyterHub, which is not reachable right now. Try again in a moment.',
+          );
+        }
+      });
+
+      router.get('/logout', (req, res) => {
+        sessions.clear(res, clientInfo(req, options.trust));
+        res.redirect(302, `${options.baseUrl}hub/logout`);
+      });
+    },
+
+    async check(req: http.IncomingMessage, _client: ClientInfo): Promise<Verdict> {
+      const session = sessions.read(req);
+      if (!session) return loginRedirect(req, 'not logged in');
+      let user: HubUser | null;
+      try {
+        user = await validate(session.token);
+      } catch {
+        return { allowed: false, status: 503, reason: 'the hub is not answering; try again in a moment' };
+      }
+      if (!user) return loginRedirect(req, 'the hub login has ended');
+      if (!allowed(user)) {
+        return {
+          allowed: false,
+          status: 403,
+          reason: `This terminal belongs to ${options.owner}. You are logged in to the hub as ${user.name}.`,
+          logout: `${prefix}/logout`,
+        };
+      }
+      return { allowed: true, user: user.name };
+    },
+  };
+
+  async function exchangeCode(code: string): Promise<string | null> {
+    let res: Response;
+    try {
+      res = await fetch(`${options.apiUrl}/oauth2/token`, {
+        method: 'POST',
+        // Credentials in the body: the hub refuses them in a Basic header.
+        body: new URLSearchParams({
+          client_id: options.clientId,
+          client_secret: options.apiToken,
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: options.callbackPath,
+        }),
+        signal: AbortSignal.timeout(HUB_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new HubUnavailable(describeError(error));
+    }
+    if (res.status >= 500) throw new HubUnavailable(`hub answered ${res.status}`);
+    if (!res.ok) return null;
+    const body = (await res.json()) as { access_token?: unknown };
+    return typeof body.access_token === 'string' ? body.access_token : null;
+  }
+}

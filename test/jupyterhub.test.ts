@@ -1,0 +1,204 @@
+// Against a real JupyterHub 3: login through the hub, owner-only access, the
+// admin switch, activity for the idle culler, and stopping without orphans.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, waitForScreen } from './support/browser.js';
+import { CookieClient, type Hub, spawnServer, startHub } from './support/jupyterhub.js';
+import { eventually, upgradeStatus } from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
+import { findTool } from './support/tools.js';
+
+const hubInstalled = findTool('jupyterhub') !== null && findTool('configurable-http-proxy') !== null;
+const skip = hubInstalled
+  ? false
+  : process.env.CI
+    ? false // in CI the tests run and fail loudly: .ci/run installs the hub
+    : 'jupyterhub and configurable-http-proxy are not installed (.ci/run installs them)';
+
+/** Processes whose environment says they belong to this user's server. */
+function processesOf(user: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`JUPYTERHUB_CLIENT_ID=jupyterhub-user-${user}\0`)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+describe('JupyterHub', { skip }, () => {
+  let hub: Hub;
+  before(async () => {
+    hub = await startHub();
+    await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave')]);
+  });
+  after(async () => {
+    await hub?.stop();
+  });
+
+  test('alice logs in at the hub, reaches her terminal through the hub proxy, and a session echoes', async () => {
+    const alice = new CookieClient();
+    await alice.logInToHub(hub, 'alice');
+    const page = await alice.open(`${hub.url}/user/alice/terminal/session/1`);
+    assert.equal(page.status, 200, `${page.visited.join('\n')}\n${page.body.slice(0, 500)}`);
+    assert.match(page.body, /terminal\.js\?v=/);
+    assert.ok(
+      alice.history.some((u) => u.includes('/hub/api/oauth2/authorize?client_id=jupyterhub-user-alice')),
+      'went through the hub OAuth',
+    );
+    assert.ok(alice.cookies.has('jupyterhub-user-alice'), 'cookie named after the client id');
+    const terminal = await TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/1`, {
+      headers: { Cookie: alice.cookieHeader() },
+    });
+    terminal.type('echo "$JUPYTERHUB_USER says $((40+2))"; echo "$PS1"\r');
+    await terminal.waitFor('alice says 42');
+    await terminal.waitFor('[alice:\\w] $ ');
+    await terminal.close();
+  });
+
+  test("the hub's readiness probes (the prefix, and <prefix>api) get an answer below 500 without a login", async () => {
+    const routes = await hub.api<Record<string, { target: string }>>('GET', '/proxy');
+    const target = routes.body['/user/alice/']?.target;
+    assert.ok(target);
+    for (const path of ['/user/alice/', '/user/alice/api']) {
+      const res = await fetch(`${target}${path}`, { redirect: 'manual' });
+      assert.ok(res.status < 500, `${path}: ${res.status}`);
+    }
+  });
+
+  test('in Chromium: log in at the hub, type in the terminal, see the output', async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${hub.url}/hub/login`);
+      await page.fill('input[name=username]', 'alice');
+      await page.fill('input[name=password]', 'any');
+      await page.click('input[type=submit], button[type=submit]');
+      await page.waitForLoadState();
+      await page.goto(`${hub.url}/user/alice/terminal/session/browser`);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type('echo hub-$((7*6))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^hub-42$/m);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('bob, logged in, gets 403 at alice’s terminal; without a login nothing reaches a shell', async () => {
+    const bob = new CookieClient();
+    await bob.logInToHub(hub, 'bob');
+    // The hub itself refuses to authorize bob for alice's server.
+    const page = await bob.open(`${hub.url}/user/alice/terminal/session/1`);
+    assert.equal(page.status, 403);
+    assert.doesNotMatch(page.body, /terminal\.js/);
+    assert.equal(
+      await upgradeStatus(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/bob`, { Cookie: bob.cookieHeader() }),
+      401,
+    );
+    const nobody = new CookieClient();
+    const anonymous = await nobody.get(`${hub.url}/user/alice/terminal/session/1`);
+    assert.match(anonymous.url, /\/hub\/login/, 'sent to the hub login');
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/anon`), 401);
+    const sessions = await new CookieClient().get(`${hub.url}/user/alice/terminal/api/sessions`, { follow: false });
+    assert.equal(sessions.status, 302);
+  });
+
+  test('a hub admin gets in only where allowed', async () => {
+    const admin = new CookieClient();
+    await admin.logInToHub(hub, 'admin');
+    // The hub lets its admins authorize for any server; the terminal still says no.
+    const refused = await admin.open(`${hub.url}/user/alice/terminal/session/1`);
+    assert.equal(refused.status, 403);
+    assert.match(refused.body, /This terminal belongs to alice\. You are logged in to the hub as admin\./);
+    assert.match(refused.body, /href="\/user\/alice\/logout"/);
+    assert.equal(
+      await upgradeStatus(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/1`, { Cookie: admin.cookieHeader() }),
+      403,
+    );
+    // dave's server runs with ALLOW_HUB_ADMINS=true (see startHub).
+    const allowed = await admin.open(`${hub.url}/user/dave/terminal/session/1`);
+    assert.equal(allowed.status, 200);
+    assert.match(allowed.body, /terminal\.js\?v=/);
+  });
+
+  test('a forged state or a replayed callback gets 400; next to another site is ignored', async () => {
+    const alice = new CookieClient();
+    await alice.logInToHub(hub, 'alice');
+    const forged = await alice.get(`${hub.url}/user/alice/oauth_callback?code=abc&state=forged`);
+    assert.equal(forged.status, 400);
+    const handshake = await alice.get(`${hub.url}/user/alice/oauth_handshake?next=//evil.example/x`);
+    assert.equal(handshake.status, 200);
+    assert.match(
+      handshake.url,
+      /^http:\/\/127\.0\.0\.1:\d+\/user\/alice\/terminal\/session\/1$/,
+      'landed on the terminal',
+    );
+    const callback = handshake.visited.find((u) => u.includes('/oauth_callback?'));
+    assert.ok(callback);
+    const replay = await alice.get(callback);
+    assert.equal(replay.status, 400);
+  });
+
+  test('last_activity moves when alice types, and not while she is idle', async () => {
+    const alice = new CookieClient();
+    await alice.logInToHub(hub, 'alice');
+    await alice.get(`${hub.url}/user/alice/terminal/session/1`);
+    const lastActivity = async () => {
+      const info = await hub.api<{ servers: Record<string, { last_activity: string }> }>('GET', '/users/alice');
+      return Date.parse(info.body.servers['']?.last_activity ?? '');
+    };
+    const terminal = await TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/active`, {
+      headers: { Cookie: alice.cookieHeader() },
+    });
+    await new Promise((r) => setTimeout(r, 2500)); // the attach's own output is reported
+    const before = await lastActivity();
+    terminal.type('echo typing\r');
+    await terminal.waitFor('typing\r\n');
+    const moved = await eventually(
+      async () => ((await lastActivity()) > before ? lastActivity() : 0),
+      10_000,
+      'last_activity to move',
+    );
+    await new Promise((r) => setTimeout(r, 5000)); // idle, with reports every second
+    assert.equal(await lastActivity(), moved, 'nothing reported while idle');
+    await terminal.close();
+  });
+
+  test('after logging out of the hub, the terminal asks for a login again, open WebSockets included', async () => {
+    const alice = new CookieClient();
+    await alice.logInToHub(hub, 'alice');
+    assert.equal((await alice.open(`${hub.url}/user/alice/terminal/session/1`)).status, 200);
+    const terminal = await TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/logout`, {
+      headers: { Cookie: alice.cookieHeader() },
+    });
+    const terminalCookie = `jupyterhub-user-alice=${alice.cookies.get('jupyterhub-user-alice')}`;
+    await alice.get(`${hub.url}/hub/logout`);
+    // The terminal's own cookie is still in the browser, but the hub has revoked its token.
+    await terminal.closed;
+    const after = await fetch(`${hub.url}/user/alice/terminal/session/1`, {
+      headers: { Cookie: terminalCookie },
+      redirect: 'manual',
+    });
+    assert.equal(after.status, 302);
+    assert.match(String(after.headers.get('location')), /\/user\/alice\/oauth_handshake/);
+  });
+
+  test('stopping her server through the hub API ends all its processes', async () => {
+    assert.ok(processesOf('alice').length >= 4, 'bash, pm2, proxy, terminal server and shells');
+    const res = await hub.api('DELETE', '/users/alice/server');
+    assert.ok(res.status === 202 || res.status === 204, String(res.status));
+    await eventually(async () => {
+      const info = await hub.api<{ servers: Record<string, unknown> }>('GET', '/users/alice');
+      return !info.body.servers[''];
+    }, 30_000);
+    await eventually(() => processesOf('alice').length === 0, 5000, 'no process of alice left');
+  });
+});
