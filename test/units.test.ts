@@ -88,7 +88,11 @@ describe('auth mode choice', () => {
     };
     assert.equal(mode({ ...hub, OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: '*' }).mode, 'jupyterhub');
     assert.throws(() => loadConfig({ JUPYTERHUB_CLIENT_ID: 'c' }), /JUPYTERHUB_API_TOKEN, .* must be set/);
-    assert.equal(mode({ OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'openshift');
+    assert.equal(
+      mode({ OAUTH_SERVICE_ACCOUNT: 's', KUBERNETES_SERVICE_HOST: 'api', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode,
+      'openshift',
+    );
+    assert.throws(() => loadConfig({ OAUTH_SERVICE_ACCOUNT: 's' }), /KUBERNETES_SERVICE_HOST must be set/);
     assert.equal(mode({ AUTH_USERNAME: '*', AUTH_PASSWORD: 'b' }).mode, 'none');
     assert.equal(mode({ AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'basic');
     assert.deepEqual(mode({}), { mode: 'none', reason: 'no authentication is configured' });

@@ -3,7 +3,7 @@
 // the user's token, which the browser must not be able to read, and it outlives
 // a restart of the proxy when SESSION_SECRET is set (a pod restart must not
 // throw a room of people out).
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import * as cookie from 'cookie';
 import type { ClientInfo } from './client-info.js';
@@ -96,4 +96,38 @@ export function sessionSecrets(configured: string, fallback?: string): { secrets
   if (secrets.length > 0) return { secrets, random: false };
   if (fallback) return { secrets: [fallback], random: false };
   return { secrets: [randomBytes(32).toString('base64url')], random: true };
+}
+
+/** Where to go after logging in: only ever a path of this terminal, never another site, never a header. */
+export function safeNext(prefix: string, raw: unknown): string {
+  const fallback = `${prefix}/`;
+  if (typeof raw !== 'string' || /[\r\n\\]/.test(raw) || raw.startsWith('//')) return fallback;
+  const path = raw.split(/[?#]/)[0] ?? '';
+  if (path !== prefix && !path.startsWith(`${prefix}/`)) return fallback;
+  return raw;
+}
+
+/** Constant-time string equality (for OAuth state). */
+export function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** How long a login may take between leaving for the login server and coming back. */
+export const LOGIN_STATE_LIFETIME_MS = 10 * 60_000;
+
+/** Remembers OAuth states already used, until they would have expired anyway. */
+export function usedStates(): { use(state: string, expires: number): boolean } {
+  const used = new Map<string, number>();
+  return {
+    /** False when the state was used before. */
+    use(state, expires) {
+      const now = Date.now();
+      for (const [old, until] of used) if (until < now) used.delete(old);
+      if (used.has(state)) return false;
+      used.set(state, expires);
+      return true;
+    },
+  };
 }

@@ -29,3 +29,15 @@ ${refresh}<title>${escapeHtml(options.title)}</title>
 </html>
 `;
 }
+
+/** Answers with one of these pages (never cached). */
+export function sendPage(
+  res: import('node:http').ServerResponse,
+  status: number,
+  page: { title: string; message: string; link?: { href: string; text: string }; retrySeconds?: number },
+): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(messagePage(page));
+}

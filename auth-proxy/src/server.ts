@@ -59,6 +59,15 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   const proxy = httpProxy.createProxyServer({ target, xfwd: true, proxyTimeout: 60_000 });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
+  // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
+  // other ends cleanly: a destroyed one (revoked login, vanished peer) would
+  // leave its partner open, and the page attached in the terminal server.
+  proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+    proxyReq.on('upgrade', (_res, proxySocket) => {
+      socket.once('close', () => proxySocket.destroy());
+      proxySocket.once('close', () => socket.destroy());
+    });
+  });
 
   const app = express();
   app.disable('x-powered-by');

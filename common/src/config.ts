@@ -375,6 +375,51 @@ const SETTINGS = {
     parse: integer(1, 3600),
     fallback: () => 60,
   },
+  oauthServiceAccount: {
+    name: 'OAUTH_SERVICE_ACCOUNT',
+    help: "OpenShift login: the service account that is the OAuth client (its redirect annotations name this terminal's route).",
+    parse: (raw: string) => {
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(raw.trim())) throw new Error('must be a service account name');
+      return raw.trim();
+    },
+    fallback: () => '',
+  },
+  kubernetesHost: {
+    name: 'KUBERNETES_SERVICE_HOST',
+    help: 'The API server (Kubernetes sets it in every pod).',
+    parse: text,
+    fallback: () => '',
+  },
+  kubernetesPort: {
+    name: 'KUBERNETES_SERVICE_PORT',
+    help: 'Port of the API server; default 443.',
+    parse: integer(1, 65535),
+    fallback: () => 443,
+  },
+  serviceAccountDir: {
+    name: 'SERVICE_ACCOUNT_DIR',
+    help: "Folder with the pod's service account token, namespace and ca.crt.",
+    parse: text,
+    fallback: () => '/var/run/secrets/kubernetes.io/serviceaccount',
+  },
+  kubernetesTlsInsecure: {
+    name: 'KUBERNETES_TLS_INSECURE',
+    help: 'true turns off TLS verification towards the API and OAuth servers (a warning is logged); default false.',
+    parse: boolean,
+    fallback: () => false,
+  },
+  extraCaFile: {
+    name: 'NODE_EXTRA_CA_CERTS',
+    help: 'A PEM file of further CA certificates to trust.',
+    parse: text,
+    fallback: () => '',
+  },
+  publicUrl: {
+    name: 'PUBLIC_URL',
+    help: "The terminal's public URL (like https://terminal.apps.example.com); default: from the request's forwarded host and scheme.",
+    parse: url,
+    fallback: () => '',
+  },
   user: {
     name: 'JUPYTERHUB_USER',
     help: 'Name of the workshop user, shown in the prompt.',
@@ -450,6 +495,10 @@ function crossCheck(config: Config): string[] {
       .filter(([, value]) => !value)
       .map(([name]) => name);
     if (missing.length > 0) problems.push(`${missing.join(', ')} must be set for JupyterHub authentication`);
+  }
+  if (config.authMode.mode === 'openshift') {
+    if (!config.oauthServiceAccount) problems.push('OAUTH_SERVICE_ACCOUNT must be set for OpenShift authentication');
+    if (!config.kubernetesHost) problems.push('KUBERNETES_SERVICE_HOST must be set for OpenShift authentication');
   }
   if (config.port === config.terminalPort && config.port !== 0) {
     problems.push(`PORT and TERMINAL_PORT must differ (both are ${config.port})`);

@@ -3,10 +3,12 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../../common/src/config.js';
 import type { Logger } from '../../../common/src/log.js';
 import { compileTrust } from '../client-info.js';
+import { connectCluster } from '../kubernetes-client.js';
 import { sessionSecrets } from '../login-session.js';
 import { basicAuthMode } from './basic.js';
 import { jupyterHubMode } from './jupyterhub.js';
 import { noAuth } from './none.js';
+import { openShiftMode } from './openshift.js';
 import type { AuthMode } from './types.js';
 
 /** Picks and builds the auth mode. `logger` also hears about a session secret that will not survive a restart. */
@@ -36,8 +38,33 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
         logger,
       });
     }
-    case 'openshift':
-      throw new Error(`auth mode ${mode} is not available in this version`);
+    case 'openshift': {
+      const { secrets, random } = sessionSecrets(config.sessionSecret);
+      if (random) {
+        logger.warn('session.secret_random', { hint: 'set SESSION_SECRET so logins survive a restart of the proxy' });
+      }
+      if (config.kubernetesTlsInsecure) {
+        logger.warn('tls.insecure', {
+          hint: 'KUBERNETES_TLS_INSECURE=true: the API and OAuth servers are not verified',
+        });
+      }
+      return openShiftMode({
+        prefix: config.prefix,
+        serviceAccount: config.oauthServiceAccount,
+        cluster: connectCluster({
+          host: config.kubernetesHost,
+          port: config.kubernetesPort,
+          serviceAccountDir: config.serviceAccountDir,
+          extraCaFile: config.extraCaFile,
+          insecure: config.kubernetesTlsInsecure,
+        }),
+        publicUrl: config.publicUrl,
+        recheckMs: config.authRecheckSeconds * 1000,
+        secrets,
+        trust: compileTrust(config.trustProxy),
+        logger,
+      });
+    }
     default:
       throw new Error(`unknown auth mode ${String(mode satisfies never)}`);
   }

@@ -2,14 +2,14 @@
 // log in through the hub's OAuth provider; only the owner gets in, and the hub's
 // admins only when allowed. The hub token is re-validated now and then, so
 // logging out of the hub logs out of the terminal too.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Router } from 'express';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
-import { encryptedCookie } from '../login-session.js';
-import { messagePage } from '../pages.js';
+import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, usedStates } from '../login-session.js';
+import { sendPage } from '../pages.js';
 import type { AuthMode, Verdict } from './types.js';
 
 export interface JupyterHubOptions {
@@ -46,8 +46,6 @@ interface HubUser {
   admin: boolean;
 }
 
-/** How long a login may take between leaving for the hub and coming back. */
-const STATE_LIFETIME_MS = 10 * 60_000;
 const HUB_TIMEOUT_MS = 10_000;
 const SESSION_SECONDS = 24 * 3600;
 
@@ -67,9 +65,9 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     name: `${options.clientId}-oauth-state`,
     secrets: options.secrets,
     path: cookiePath,
-    maxAgeSeconds: STATE_LIFETIME_MS / 1000,
+    maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
   });
-  const usedStates = new Map<string, number>();
+  const used = usedStates();
   /** Last answer of the hub about a token (by its digest): who, and when it was asked. */
   const checked = new Map<string, { user: HubUser; at: number }>();
 
@@ -124,27 +122,8 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     };
   }
 
-  /** `next` only ever leads to a path of this terminal: never another site, never a header. */
-  function safeNext(raw: unknown): string {
-    const fallback = `${prefix}/`;
-    if (typeof raw !== 'string' || /[\r\n\\]/.test(raw) || raw.startsWith('//')) return fallback;
-    const path = raw.split(/[?#]/)[0] ?? '';
-    if (path !== prefix && !path.startsWith(`${prefix}/`)) return fallback;
-    return raw;
-  }
-
-  function sameText(a: string, b: string): boolean {
-    const x = Buffer.from(a);
-    const y = Buffer.from(b);
-    return x.length === y.length && timingSafeEqual(x, y);
-  }
-
-  function page(res: http.ServerResponse & { status?: unknown }, status: number, title: string, message: string) {
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.end(messagePage({ title, message, link: { href: `${prefix}/`, text: 'Try again' } }));
-  }
+  const page = (res: http.ServerResponse, status: number, title: string, message: string) =>
+    sendPage(res, status, { title, message, link: { href: `${prefix}/`, text: 'Try again' } });
 
   const callbackRoute = options.callbackPath.startsWith(`${prefix}/`)
     ? options.callbackPath.slice(prefix.length)
@@ -159,7 +138,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
       router.get('/oauth_handshake', (req, res) => {
         const client = clientInfo(req, options.trust);
         const state = randomBytes(24).toString('base64url');
-        states.write(res, { state, next: safeNext(req.query.next), created: Date.now() }, client);
+        states.write(res, { state, next: safeNext(prefix, req.query.next), created: Date.now() }, client);
         const query = new URLSearchParams({
           client_id: options.clientId,
           redirect_uri: options.callbackPath,
@@ -174,15 +153,13 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
         const saved = states.read(req);
         states.clear(res, client);
         const { code, state } = req.query;
-        const now = Date.now();
-        for (const [used, expires] of usedStates) if (expires < now) usedStates.delete(used);
         if (
           !saved ||
           typeof code !== 'string' ||
           typeof state !== 'string' ||
           !sameText(state, saved.state) ||
-          now - saved.created > STATE_LIFETIME_MS ||
-          usedStates.has(state)
+          Date.now() - saved.created > LOGIN_STATE_LIFETIME_MS ||
+          !used.use(state, saved.created + LOGIN_STATE_LIFETIME_MS)
         ) {
           logger.warn('login.bad_callback', { client: client.address });
           page(
@@ -193,7 +170,6 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
           );
           return;
         }
-        usedStates.set(state, saved.created + STATE_LIFETIME_MS);
         try {
           const token = await exchangeCode(code);
           if (!token) {

@@ -1,0 +1,334 @@
+// OpenShift: people log in with their cluster account through OpenShift's OAuth
+// server, with the pod's service account as the OAuth client; only admins of the
+// pod's project get in. "Admin" is asked of the cluster itself (a self subject
+// access review for creating rolebindings), so admin through a group and
+// cluster-admin both count, and it is asked again every few minutes.
+import { createHash, randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import type { Request, Response, Router } from 'express';
+import passport from 'passport';
+import { Strategy as OAuth2Strategy, type VerifyCallback } from 'passport-oauth2';
+import type { Logger } from '../../../common/src/log.js';
+import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
+import { type Cluster, ClusterUnavailable } from '../kubernetes-client.js';
+import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, usedStates } from '../login-session.js';
+import { sendPage } from '../pages.js';
+import type { AuthMode, Verdict } from './types.js';
+
+export interface OpenShiftOptions {
+  prefix: string;
+  serviceAccount: string;
+  cluster: Cluster;
+  /** The terminal's public URL, or '' to take it from each request. */
+  publicUrl: string;
+  recheckMs: number;
+  secrets: readonly string[];
+  trust: TrustFunction;
+  logger: Logger;
+}
+
+interface LoginSession {
+  user: string;
+  token: string;
+}
+
+interface LoginState {
+  handle: string;
+  verifier: string;
+  next: string;
+  created: number;
+}
+
+interface Decision {
+  allowed: boolean;
+  at: number;
+}
+
+interface Discovery {
+  authorization_endpoint: string;
+  token_endpoint: string;
+}
+
+const SESSION_SECONDS = 24 * 3600;
+const SCOPES = ['user:info', 'user:check-access'];
+
+export function openShiftMode(options: OpenShiftOptions): AuthMode {
+  const { prefix, cluster, logger } = options;
+  const cookiePath = prefix || '/';
+  const namespace = () => cluster.namespace();
+  const sessions = encryptedCookie<LoginSession>({
+    name: cookieName('session'),
+    secrets: options.secrets,
+    path: cookiePath,
+    maxAgeSeconds: SESSION_SECONDS,
+  });
+  const states = encryptedCookie<LoginState>({
+    name: cookieName('oauth-state'),
+    secrets: options.secrets,
+    path: cookiePath,
+    maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
+  });
+  const used = usedStates();
+  const decisions = new Map<string, Decision>();
+  const authenticator = new passport.Passport();
+  let strategy: OAuth2Strategy | undefined;
+
+  function cookieName(purpose: string): string {
+    return `workshop-terminal-${purpose}-${createHash('sha256').update(prefix).digest('hex').slice(0, 10)}`;
+  }
+
+  const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+  /**
+   * The OAuth state lives in an encrypted cookie of its own: bound to this
+   * browser, single use, ten minutes. passport-oauth2 calls store() when it
+   * sends the browser away and verify() when it comes back.
+   */
+  const stateStore = {
+    store(
+      req: Request,
+      verifier: string,
+      appState: { next?: string },
+      _meta: unknown,
+      done: (e: Error | null, handle?: string) => void,
+    ) {
+      const handle = randomBytes(24).toString('base64url');
+      const state: LoginState = { handle, verifier, next: safeNext(prefix, appState?.next), created: Date.now() };
+      states.write(req.res as Response, state, clientInfo(req, options.trust));
+      done(null, handle);
+    },
+    verify(req: Request, provided: string, done: (e: Error | null, ok: string | false, state?: unknown) => void) {
+      const saved = states.read(req);
+      states.clear(req.res as Response, clientInfo(req, options.trust));
+      if (
+        !saved ||
+        typeof provided !== 'string' ||
+        !sameText(provided, saved.handle) ||
+        Date.now() - saved.created > LOGIN_STATE_LIFETIME_MS ||
+        !used.use(saved.handle, saved.created + LOGIN_STATE_LIFETIME_MS)
+      ) {
+        done(null, false, { message: 'the login state is missing, expired, forged or already used' });
+        return;
+      }
+      done(null, saved.verifier, { next: saved.next });
+    },
+  };
+
+  /** Finds the OAuth server through the API server (done when first needed, and again after a failure). */
+  async function oauthStrategy(): Promise<OAuth2Strategy> {
+    if (strategy) return strategy;
+    const discovery = await cluster.request<Discovery>(
+      'GET',
+      `${cluster.apiUrl}/.well-known/oauth-authorization-server`,
+    );
+    if (discovery.status !== 200 || !discovery.body?.authorization_endpoint || !discovery.body.token_endpoint) {
+      throw new ClusterUnavailable(`OAuth discovery answered ${discovery.status}`);
+    }
+    const created = new OAuth2Strategy(
+      {
+        authorizationURL: discovery.body.authorization_endpoint,
+        tokenURL: discovery.body.token_endpoint,
+        clientID: `system:serviceaccount:${namespace()}:${options.serviceAccount}`,
+        clientSecret: 'set before each use: the service account token rotates',
+        callbackURL: `${prefix}/oauth_callback`,
+        scope: SCOPES,
+        state: true,
+        pkce: true,
+        store: stateStore as never,
+        skipUserProfile: true,
+      },
+      (accessToken: string, _refreshToken: string, _params: unknown, _profile: unknown, done: VerifyCallback) =>
+        done(null, { token: accessToken }),
+    );
+    // The token request goes through the agent that trusts the cluster's CA and times out.
+    (created as unknown as { _oauth2: { setAgent(agent: unknown): void } })._oauth2.setAgent(cluster.agent);
+    authenticator.use('openshift', created);
+    strategy = created;
+    logger.info('oauth.discovered', { authorize: discovery.body.authorization_endpoint });
+    return created;
+  }
+
+  function callbackUrl(req: http.IncomingMessage): string {
+    const client = clientInfo(req, options.trust);
+    const base = options.publicUrl || `${client.protocol}://${client.host}`;
+    return `${base}${prefix}/oauth_callback`;
+  }
+
+  /** Asks the cluster whether the token's user may create rolebindings in the pod's project. */
+  async function isProjectAdmin(token: string): Promise<boolean | null> {
+    const review = await cluster.request<{ allowed?: boolean }>(
+      'POST',
+      `${cluster.apiUrl}/apis/authorization.openshift.io/v1/subjectaccessreviews`,
+      {
+        token,
+        body: {
+          kind: 'SubjectAccessReview',
+          apiVersion: 'authorization.openshift.io/v1',
+          namespace: namespace(),
+          verb: 'create',
+          resourceAPIGroup: 'rbac.authorization.k8s.io',
+          resource: 'rolebindings',
+          user: '',
+          groups: [],
+          scopes: [],
+        },
+      },
+    );
+    if (review.status === 401) return null; // the token is no longer valid
+    if (review.status !== 201 && review.status !== 200)
+      throw new ClusterUnavailable(`access review answered ${review.status}`);
+    return review.body?.allowed === true;
+  }
+
+  async function userName(token: string): Promise<string | null> {
+    const res = await cluster.request<{ metadata?: { name?: string } }>(
+      'GET',
+      `${cluster.apiUrl}/apis/user.openshift.io/v1/users/~`,
+      { token },
+    );
+    if (res.status === 401) return null;
+    const name = res.body?.metadata?.name;
+    if (res.status !== 200 || typeof name !== 'string') throw new ClusterUnavailable(`users/~ answered ${res.status}`);
+    return name;
+  }
+
+  const unavailablePage = (res: http.ServerResponse) =>
+    sendPage(res, 503, {
+      title: 'OpenShift is not answering',
+      message:
+        'Logging in needs the OpenShift API and OAuth servers, which are not reachable right now. This page tries again by itself.',
+      retrySeconds: 10,
+    });
+
+  const loginRedirect = (req: http.IncomingMessage, reason: string): Verdict => ({
+    allowed: false,
+    status: 302,
+    reason,
+    location: `${prefix}/oauth_handshake?next=${encodeURIComponent((req as Request).originalUrl ?? req.url ?? '/')}`,
+  });
+
+  return {
+    name: 'openshift',
+    describe: () =>
+      `OpenShift login; admins of the pod's project only (client system:serviceaccount:…:${options.serviceAccount})`,
+
+    mount(router: Router) {
+      router.get('/oauth_handshake', async (req, res, next) => {
+        try {
+          await oauthStrategy();
+        } catch (error) {
+          logger.warn('cluster.unreachable', { during: 'login', reason: (error as Error).message });
+          unavailablePage(res);
+          return;
+        }
+        authenticator.authenticate('openshift', {
+          session: false,
+          callbackURL: callbackUrl(req),
+          // passport-oauth2 hands this to the state store, which keeps it in the state cookie.
+          state: { next: typeof req.query.next === 'string' ? req.query.next : '' },
+        } as unknown as passport.AuthenticateOptions)(req, res, next);
+      });
+
+      router.get('/oauth_callback', async (req, res, next) => {
+        let oauth: OAuth2Strategy;
+        try {
+          oauth = await oauthStrategy();
+          // The client secret is the service account token, read now: it rotates.
+          (oauth as unknown as { _oauth2: { _clientSecret: string } })._oauth2._clientSecret =
+            cluster.serviceAccountToken();
+        } catch (error) {
+          logger.warn('cluster.unreachable', { during: 'login', reason: (error as Error).message });
+          unavailablePage(res);
+          return;
+        }
+        const client = clientInfo(req, options.trust);
+        authenticator.authenticate(
+          'openshift',
+          { session: false, callbackURL: callbackUrl(req) } as passport.AuthenticateOptions,
+          async (error: unknown, user: { token: string } | false, info: { state?: { next?: string } } | undefined) => {
+            if (error) {
+              const status = (error as { oauthError?: { statusCode?: number } }).oauthError?.statusCode;
+              logger.warn('login.failed', { client: client.address, reason: (error as Error).message, status });
+              if (status === undefined || status >= 500) unavailablePage(res);
+              else
+                sendPage(res, 400, {
+                  title: 'OpenShift did not accept this login',
+                  message: 'Start again from the terminal.',
+                  link: { href: `${prefix}/`, text: 'Try again' },
+                });
+              return;
+            }
+            if (!user) {
+              logger.warn('login.bad_callback', { client: client.address });
+              sendPage(res, 400, {
+                title: 'This login link is not valid',
+                message: 'It has expired or was already used. Start again from the terminal.',
+                link: { href: `${prefix}/`, text: 'Try again' },
+              });
+              return;
+            }
+            try {
+              const name = await userName(user.token);
+              const admin = await isProjectAdmin(user.token);
+              if (name === null || admin === null) throw new ClusterUnavailable('the new token was refused');
+              decisions.set(tokenKey(user.token), { allowed: admin, at: Date.now() });
+              sessions.write(res, { user: name, token: user.token }, client);
+              logger.info('login', { user: name, allowed: admin });
+              res.redirect(302, safeNext(prefix, info?.state?.next));
+            } catch (failure) {
+              logger.warn('cluster.unreachable', { during: 'login', reason: (failure as Error).message });
+              unavailablePage(res);
+            }
+          },
+        )(req, res, next);
+      });
+
+      router.get('/logout', (req, res) => {
+        sessions.clear(res, clientInfo(req, options.trust));
+        sendPage(res, 200, {
+          title: 'Logged out of the terminal',
+          message: 'You are logged out of this terminal (not of OpenShift).',
+          link: { href: `${prefix}/`, text: 'Log in again' },
+        });
+      });
+    },
+
+    async check(req: http.IncomingMessage, _client: ClientInfo): Promise<Verdict> {
+      const session = sessions.read(req);
+      if (!session) return loginRedirect(req, 'not logged in');
+      const key = tokenKey(session.token);
+      let decision = decisions.get(key);
+      if (!decision || Date.now() - decision.at >= options.recheckMs) {
+        try {
+          const admin = await isProjectAdmin(session.token);
+          if (admin === null) {
+            decisions.delete(key);
+            return loginRedirect(req, 'the OpenShift login has ended');
+          }
+          decision = { allowed: admin, at: Date.now() };
+          decisions.set(key, decision);
+        } catch (error) {
+          // A blip of the API must not throw a room out: the last answer stands.
+          logger.warn('cluster.unreachable', { during: 'access check', reason: (error as Error).message });
+          if (!decision)
+            return { allowed: false, status: 503, reason: 'OpenShift is not answering; try again in a moment' };
+        }
+      }
+      if (!decision.allowed) {
+        let project = '';
+        try {
+          project = namespace();
+        } catch {
+          project = 'this project';
+        }
+        return {
+          allowed: false,
+          status: 403,
+          reason: `You are logged in as ${session.user}, who is not an admin of project ${project}.`,
+          logout: `${prefix}/logout`,
+        };
+      }
+      return { allowed: true, user: session.user };
+    },
+  };
+}

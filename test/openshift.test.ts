@@ -1,0 +1,197 @@
+// OpenShift login against the simulated OpenShift (test/support/openshift.ts):
+// project admins only, decided by the cluster, re-checked while logged in.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, waitForScreen } from './support/browser.js';
+import { CookieClient } from './support/cookie-client.js';
+import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js';
+import {
+  type RunningAuthProxy,
+  type RunningTerminalServer,
+  startAuthProxy,
+  startTerminalServer,
+  upgradeStatus,
+} from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
+
+describe('OpenShift login', () => {
+  let openshift: SimulatedOpenShift;
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+  let proxyEnv: Record<string, string>;
+
+  before(async () => {
+    openshift = await startOpenShift({ serviceAccount: 'terminal-user' });
+    openshift.rbac.admins.add('alice');
+    openshift.rbac.groups.set('carol', ['workshop-hosts']);
+    openshift.rbac.adminGroups.add('workshop-hosts');
+    openshift.rbac.clusterAdmins.add('root-user');
+    terminal = await startTerminalServer();
+    proxyEnv = {
+      OAUTH_SERVICE_ACCOUNT: 'terminal-user',
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: String(openshift.port),
+      SERVICE_ACCOUNT_DIR: openshift.serviceAccountDir,
+      AUTH_RECHECK_INTERVAL: '1',
+      SESSION_SECRET: 'a-secret-for-tests,an-older-one',
+    };
+    proxy = await startAuthProxy(proxyEnv, terminal.port);
+    openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
+  });
+  after(async () => {
+    await proxy?.close();
+    await terminal?.close();
+    await openshift?.close();
+  });
+
+  /** A browser-less person logged in at the cluster's login page (not yet at the terminal). */
+  async function loggedInToCluster(user: string): Promise<CookieClient> {
+    const person = new CookieClient({ ca: openshift.caPem });
+    await person.get(`${openshift.url}/login`, { method: 'POST', form: { username: user, return_to: '/' } });
+    return person;
+  }
+
+  /** A browser-less person: logs in at the cluster as `user`, then opens `path` of the terminal. */
+  async function visit(user: string, path = '/terminal/session/1') {
+    const person = await loggedInToCluster(user);
+    const page = await person.get(`${proxy.base}${path}`);
+    return { person, page };
+  }
+
+  test('alice (admin) is sent through the OAuth server and gets the terminal; a WebSocket echoes', async () => {
+    const { person, page } = await visit('alice');
+    assert.equal(page.status, 200, page.visited.join('\n'));
+    assert.match(page.body, /terminal\.js\?v=/);
+    const authorize = person.history.find((u) => u.includes('/oauth/authorize'));
+    assert.ok(authorize, 'went to the OAuth server');
+    const query = new URL(authorize).searchParams;
+    assert.equal(query.get('client_id'), 'system:serviceaccount:workshop:terminal-user');
+    assert.equal(query.get('scope'), 'user:info user:check-access');
+    assert.equal(query.get('code_challenge_method'), 'S256');
+    assert.equal(query.get('redirect_uri'), `http://127.0.0.1:${proxy.port}/oauth_callback`);
+    const socket = await TerminalClient.connect(proxy.socketUrl('os'), { headers: { Cookie: person.cookieHeader() } });
+    socket.type('echo openshift-$((6*7))\r');
+    await socket.waitFor('openshift-42');
+    await socket.close();
+  });
+
+  test('the login cookie is HttpOnly, SameSite=Lax and scoped to the prefix', async () => {
+    const person = await loggedInToCluster('alice');
+    const handshake = await person.get(`${proxy.base}/oauth_handshake?next=/terminal/`, { follow: false });
+    const stateCookie = String(handshake.headers['set-cookie']);
+    assert.match(stateCookie, /HttpOnly/);
+    assert.match(stateCookie, /SameSite=Lax/);
+    assert.match(stateCookie, /Path=\//);
+    assert.doesNotMatch(stateCookie, /Secure/, 'not over plain http');
+  });
+
+  test('bob (edit only) gets a 403 naming him and the project, with a way to log out', async () => {
+    const { person, page } = await visit('bob');
+    assert.equal(page.status, 403);
+    assert.match(page.body, /logged in as bob, who is not an admin of project workshop/);
+    assert.match(page.body, /href="\/logout"/);
+    assert.equal(await upgradeStatus(proxy.socketUrl('bob'), { Cookie: person.cookieHeader() }), 403);
+    const out = await person.get(`${proxy.base}/logout`);
+    assert.equal(out.status, 200);
+    assert.equal(await upgradeStatus(proxy.socketUrl('bob'), { Cookie: person.cookieHeader() }), 401);
+  });
+
+  test('carol (admin through a group) and a cluster-admin get in', async () => {
+    assert.equal((await visit('carol')).page.status, 200);
+    assert.equal((await visit('root-user')).page.status, 200);
+  });
+
+  test('a forged or replayed state gets 400; next to another site is ignored', async () => {
+    const person = await loggedInToCluster('alice');
+    assert.equal((await person.get(`${proxy.base}/oauth_callback?code=x&state=forged`)).status, 400);
+    const login = await person.get(`${proxy.base}/oauth_handshake?next=//evil.example/`);
+    assert.equal(login.status, 200);
+    assert.equal(new URL(login.url).origin, `http://127.0.0.1:${proxy.port}`, 'stayed on the terminal');
+    const callback = login.visited.find((u) => u.includes('/oauth_callback?'));
+    assert.ok(callback);
+    assert.equal((await person.get(callback)).status, 400, 'replayed');
+  });
+
+  test('the service account token changes between requests: logins still work', async () => {
+    openshift.rotateServiceAccountToken();
+    assert.equal((await visit('alice')).page.status, 200);
+    openshift.rotateServiceAccountToken();
+    assert.equal((await visit('alice')).page.status, 200);
+  });
+
+  test('a demoted user loses access within the re-check interval, open WebSocket included', async () => {
+    openshift.rbac.admins.add('dora');
+    const { person, page } = await visit('dora');
+    assert.equal(page.status, 200);
+    const socket = await TerminalClient.connect(proxy.socketUrl('dora'), {
+      headers: { Cookie: person.cookieHeader() },
+    });
+    openshift.rbac.admins.delete('dora');
+    await Promise.race([
+      socket.closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the WebSocket stayed open')), 5000)),
+    ]);
+    assert.equal((await person.get(`${proxy.base}/terminal/session/1`)).status, 403);
+  });
+
+  test('the API server down: 503 and recovery; a logged-in user is not thrown out by a blip', async () => {
+    const { person } = await visit('alice');
+    // Someone half-way through logging in when the cluster goes away.
+    const late = await loggedInToCluster('alice');
+    let step = await late.get(`${proxy.base}/oauth_handshake?next=/terminal/`, { follow: false });
+    while (step.headers.location && !step.headers.location.includes('/oauth_callback')) {
+      step = await late.get(new URL(step.headers.location, step.url).href, { follow: false });
+    }
+    const callback = new URL(String(step.headers.location), step.url).href;
+    openshift.down = true;
+    try {
+      const res = await late.get(callback);
+      assert.equal(res.status, 503);
+      assert.match(res.body, /OpenShift is not answering/);
+      await new Promise((r) => setTimeout(r, 1200)); // past the re-check interval
+      assert.equal((await person.get(`${proxy.base}/terminal/session/1`)).status, 200, 'the last answer stands');
+      // A proxy with no answer yet for this login cannot decide: 503, not a refusal.
+      const restarted = await startAuthProxy(proxyEnv, terminal.port);
+      try {
+        const res2 = await person.get(`${restarted.base}/terminal/session/1`);
+        assert.equal(res2.status, 503);
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      openshift.down = false;
+    }
+    assert.equal((await visit('alice')).page.status, 200, 'recovered');
+    assert.equal((await person.get(`${proxy.base}/terminal/session/1`)).status, 200);
+  });
+
+  test('the login survives a restart of the proxy when SESSION_SECRET is set', async () => {
+    const { person } = await visit('alice');
+    await proxy.close();
+    proxy = await startAuthProxy(proxyEnv, terminal.port);
+    openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
+    // Same cookie, new proxy process state (and a new port: cookies do not care about ports).
+    const again = await person.get(`${proxy.base}/terminal/session/1`, { follow: false });
+    assert.equal(again.status, 200);
+  });
+
+  test('in Chromium: the whole login, then a command', async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${proxy.base}/`);
+      await page.fill('input[name=username]', 'alice');
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/terminal\/session\/1$/);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type('echo browser-os-$((2+3))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^browser-os-5$/m);
+    } finally {
+      await context.close();
+      await browser.close();
+    }
+  });
+});
