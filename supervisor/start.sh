@@ -12,6 +12,7 @@ export PM2_HOME
 
 FORCE_COLOR=0 node "$root/node_modules/pm2/bin/pm2-runtime" start "$ecosystem" --formatted &
 runtime=$!
+# shellcheck disable=SC2317 # called by the trap below
 stop() { kill -TERM "$runtime" 2>/dev/null || true; }
 trap stop TERM INT
 
