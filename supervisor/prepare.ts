@@ -6,8 +6,9 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, SECRET_VARIABLES } from '../common/src/config.js';
+import { SECRET_VARIABLES } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
+import { configOrExit } from '../common/src/process.js';
 
 interface App {
   name: string;
@@ -20,14 +21,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  for (const problem of error.problems) process.stderr.write(`supervisor: ${problem}\n`);
-  process.exit(2);
-}
+const config = configOrExit('supervisor');
 
 const root = projectRoot();
 const ours: App[] = [

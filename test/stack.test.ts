@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
-import { eventually, freePort, request } from './support/servers.js';
+import { eventually, freePort, isAlive, request } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 interface Stack {
@@ -92,15 +92,6 @@ function descendants(pid: number): { pid: number; command: string }[] {
 
 function pidOf(stack: Stack, script: string): number | undefined {
   return descendants(stack.child.pid as number).find((p) => p.command.includes(script))?.pid;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('the stack under pm2', () => {

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { eventually, freePort, request, startProcess, startTerminalServer, upgradeStatus } from './support/servers.js';
+import {
+  eventually,
+  freePort,
+  isAlive,
+  request,
+  startProcess,
+  startTerminalServer,
+  upgradeStatus,
+} from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 describe('terminal server HTTP under a prefix', () => {
@@ -157,12 +165,3 @@ describe('terminal server process', () => {
     }
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

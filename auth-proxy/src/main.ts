@@ -1,18 +1,11 @@
 // Entry point of the auth proxy: config, auth mode, server, signals. Nothing else.
-import { ConfigError, loadConfig } from '../../common/src/config.js';
 import { createLogger, describeError } from '../../common/src/log.js';
+import { configOrExit, stopOnSignals } from '../../common/src/process.js';
 import { startActivityReporter } from './hub-activity.js';
 import { createAuthMode } from './modes/index.js';
 import { createAuthProxy } from './server.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  for (const problem of error.problems) process.stderr.write(`auth-proxy: ${problem}\n`);
-  process.exit(2);
-}
+const config = configOrExit('auth-proxy');
 
 const logger = createLogger('auth-proxy', config.logLevel);
 let proxy: ReturnType<typeof createAuthProxy>;
@@ -41,17 +34,5 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping', { signal });
-    proxy.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-    // Open WebSockets do not hold up a stop.
-    setTimeout(() => process.exit(0), 1000).unref();
-  });
-}
+// Open WebSockets do not hold up a stop.
+stopOnSignals(logger, () => proxy.close(), 1000);

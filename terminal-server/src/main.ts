@@ -1,17 +1,10 @@
 // Entry point of the terminal server: config, server, signals. Nothing else.
-import { ConfigError, loadConfig } from '../../common/src/config.js';
 import { createLogger, describeError } from '../../common/src/log.js';
 import { pageAssetsDir } from '../../common/src/paths.js';
+import { configOrExit, stopOnSignals } from '../../common/src/process.js';
 import { createTerminalServer } from './server.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  for (const problem of error.problems) process.stderr.write(`terminal-server: ${problem}\n`);
-  process.exit(2);
-}
+const config = configOrExit('terminal-server');
 
 const logger = createLogger('terminal-server', config.logLevel);
 let server: ReturnType<typeof createTerminalServer>;
@@ -23,18 +16,5 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping', { signal });
-    server.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error('stop.failed', { reason: describeError(error) });
-        process.exit(1);
-      },
-    );
-  });
-}
+// Shells get 3 s to end after their hang-up (then SIGKILL); pm2 waits a little longer.
+stopOnSignals(logger, () => server.close(), 4000);

@@ -174,3 +174,13 @@ export function upgradeStatus(url: string, headers: Record<string, string> = {})
     });
   });
 }
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
