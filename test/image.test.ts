@@ -66,10 +66,14 @@ describe('container image', { timeout: 40 * 60_000 }, () => {
 
   test('a workshop image from the README recipe runs as any UID with basic auth, hooks and environment', async (t) => {
     if (skipUnlessReady(t)) return;
-    const built = await podman(['build', '--pull=never', '-t', WORKSHOP_IMAGE, path.join(fixtures, 'workshop')], {
-      env,
-      timeoutMs: 10 * 60_000,
-    });
+    // No layer cache: the hooks must really run.
+    const built = await podman(
+      ['build', '--pull=never', '--no-cache', '-t', WORKSHOP_IMAGE, path.join(fixtures, 'workshop')],
+      {
+        env,
+        timeoutMs: 10 * 60_000,
+      },
+    );
     assert.equal(built.code, 0, built.stderr.slice(-2000));
     assert.match(built.stdout + built.stderr, /Running the build hook \.workshop\/build/);
 
