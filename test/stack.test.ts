@@ -1,48 +1,35 @@
 // The whole stack as `npm start` runs it: supervisor/start.sh → pm2-runtime →
 // auth proxy + terminal server (+ extra apps), as real processes.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
-import { eventually, freePort, isAlive, request } from './support/servers.js';
+import { eventually, freePort, isAlive, type RunningProcess, request, runProcess } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
-interface Stack {
-  child: ChildProcess;
+interface Stack extends RunningProcess {
   port: number;
-  output(): string;
-  exited: Promise<number | null>;
 }
 
 async function startStack(env: Record<string, string>): Promise<Stack & { tmp: string }> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-stack-'));
   const port = await freePort();
   const terminalPort = await freePort();
-  const child = spawn('bash', [path.join(projectRoot(), 'supervisor/start.sh')], {
-    env: {
-      PATH: process.env.PATH,
-      LANG: 'C.UTF-8',
+  const run = runProcess(
+    'bash',
+    [path.join(projectRoot(), 'supervisor/start.sh')],
+    {
       TMPDIR: tmp,
       PORT: String(port),
       TERMINAL_PORT: String(terminalPort),
       TERMINAL_COMMAND: 'bash --norc --noprofile -i',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so a failed test can clean up everything
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, port, output: () => output, exited, tmp };
+    { detached: true }, // its own process group, so a failed test can clean up everything
+  );
+  return { ...run, port, tmp };
 }
 
 async function waitReady(stack: Stack): Promise<void> {

@@ -58,14 +58,24 @@ export async function startTerminalServer(env: Record<string, string> = {}): Pro
   };
 }
 
-/** Runs a command of the project (from dist/) as its own process. */
-export function startProcess(
-  script: string,
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.join(projectRoot(), script)], {
+export interface RunningProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Runs a program with a clean environment (PATH and LANG, plus `env`), collecting its output. */
+export function runProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { detached?: boolean } = {},
+): RunningProcess {
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let output = '';
   child.stdout?.on('data', (d) => {
@@ -76,6 +86,11 @@ export function startProcess(
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/** Runs a script of the project (from dist/) with node, as its own process. */
+export function startProcess(script: string, env: Record<string, string>): RunningProcess {
+  return runProcess(process.execPath, [path.join(projectRoot(), script)], env);
 }
 
 export interface HttpResult {
