@@ -2,6 +2,7 @@
 // (so a bad variable stops the container at once, with one line each), makes
 // pm2's working folder, and writes the ecosystem file: the auth proxy, the
 // terminal server, and the workshop's extra apps. Prints the file's path.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -81,9 +82,14 @@ const shellEnvironment = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !SECRET_VARIABLES.includes(name) && name !== 'PM2_HOME'),
 );
 writeFileSync(shellEnvironmentFile, JSON.stringify(shellEnvironment), { mode: 0o600 });
+// The terminal server listens on 127.0.0.1, which other local users reach too:
+// it answers only requests carrying this token, which only the auth proxy has.
+const token = config.terminalToken || randomBytes(32).toString('base64url');
 const terminalServer = ours.find((app) => app.name === 'terminal-server') as App;
-terminalServer.env = { SHELL_ENVIRONMENT_FILE: shellEnvironmentFile };
+terminalServer.env = { SHELL_ENVIRONMENT_FILE: shellEnvironmentFile, TERMINAL_SERVER_TOKEN: token };
+const authProxy = ours.find((app) => app.name === 'auth-proxy') as App;
+authProxy.env = { TERMINAL_SERVER_TOKEN: token };
 
 const ecosystem = path.join(home, 'ecosystem.json');
-writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2));
+writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2), { mode: 0o600 });
 process.stdout.write(`${ecosystem}\n`);

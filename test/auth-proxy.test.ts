@@ -199,15 +199,16 @@ describe('auth proxy with basic authentication', () => {
 });
 
 describe('auth proxy without authentication', () => {
-  test('AUTH_USERNAME=* turns authentication off', async () => {
-    const terminal = await startTerminalServer();
-    const proxy = await startAuthProxy({ AUTH_USERNAME: '*' }, terminal.port);
+  test('AUTH_USERNAME=* turns authentication off (and the proxy shows the terminal server its token)', async () => {
+    const terminal = await startTerminalServer({ TERMINAL_SERVER_TOKEN: 'shared' });
+    const proxy = await startAuthProxy({ AUTH_USERNAME: '*', TERMINAL_SERVER_TOKEN: 'shared' }, terminal.port);
     try {
       assert.equal((await request(`${proxy.base}/terminal/session/1`)).status, 200);
       const page = await TerminalClient.connect(proxy.socketUrl('open'));
       page.type('echo open-$((1+2))\r');
       await page.waitFor('open-3');
       await page.close();
+      assert.equal((await request(`${proxy.base}/readyz`)).status, 200);
     } finally {
       await proxy.close();
       await terminal.close();

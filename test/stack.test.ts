@@ -11,6 +11,7 @@ import { TerminalClient } from './support/terminal-client.js';
 
 interface Stack extends RunningProcess {
   port: number;
+  terminalPort: number;
 }
 
 async function startStack(env: Record<string, string>): Promise<Stack & { tmp: string }> {
@@ -29,7 +30,7 @@ async function startStack(env: Record<string, string>): Promise<Stack & { tmp: s
     },
     { detached: true }, // its own process group, so a failed test can clean up everything
   );
-  return { ...run, port, tmp };
+  return { ...run, port, terminalPort, tmp };
 }
 
 async function waitReady(stack: Stack): Promise<void> {
@@ -107,6 +108,11 @@ describe('the stack under pm2', () => {
   });
 
   const auth = { Authorization: `Basic ${Buffer.from('grumpy:secret').toString('base64')}` };
+
+  test('the terminal server answers only the proxy (other local users reach 127.0.0.1 too)', async () => {
+    const direct = await request(`http://127.0.0.1:${stack.terminalPort}/terminal/session/1`);
+    assert.equal(direct.status, 403);
+  });
 
   test('basic authentication is on when the two variables are set', async () => {
     assert.equal((await request(`http://127.0.0.1:${stack.port}/terminal/session/1`)).status, 401);

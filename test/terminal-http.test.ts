@@ -105,6 +105,25 @@ describe('terminal server HTTP under a prefix', () => {
   });
 });
 
+describe('the shared token between proxy and terminal server', () => {
+  test('with TERMINAL_SERVER_TOKEN set, requests and upgrades without it get 403 and start nothing', async () => {
+    const terminal = await startTerminalServer({ TERMINAL_SERVER_TOKEN: 'between-us' });
+    try {
+      assert.equal((await request(`${terminal.base}/terminal/session/1`)).status, 403);
+      const wrong = { 'X-Terminal-Server-Token': 'guess' };
+      assert.equal((await request(`${terminal.base}/terminal/session/1`, { headers: wrong })).status, 403);
+      assert.equal(await upgradeStatus(terminal.socketUrl('1')), 403);
+      assert.equal(terminal.server.sessions.size, 0);
+      const right = { 'X-Terminal-Server-Token': 'between-us' };
+      assert.equal((await request(`${terminal.base}/terminal/session/1`, { headers: right })).status, 200);
+      const page = await TerminalClient.connect(terminal.socketUrl('1'), { headers: right });
+      await page.close();
+    } finally {
+      await terminal.close();
+    }
+  });
+});
+
 describe('prefix from JupyterHub', () => {
   test('JUPYTERHUB_SERVICE_PREFIX sets the prefix when URI_ROOT_PATH is not set', async () => {
     const terminal = await startTerminalServer({ JUPYTERHUB_SERVICE_PREFIX: '/user/bob/' });

@@ -8,6 +8,8 @@ import { describeError, type Logger } from '../../common/src/log.js';
 export interface ActivityReporterOptions {
   /** The terminal server's status URL (its /terminal/api/status). */
   statusUrl: string;
+  /** Headers the terminal server needs (its shared token). */
+  statusHeaders: Record<string, string>;
   activityUrl: string;
   apiToken: string;
   serverName: string;
@@ -25,7 +27,7 @@ export function startActivityReporter(options: ActivityReporterOptions): { stop(
     if (running) return;
     running = true;
     try {
-      const last = await lastActivity(options.statusUrl);
+      const last = await lastActivity(options.statusUrl, options.statusHeaders);
       if (last === null || last <= reported) return;
       const when = new Date(last).toISOString();
       const res = await fetch(options.activityUrl, {
@@ -51,9 +53,9 @@ export function startActivityReporter(options: ActivityReporterOptions): { stop(
   return { stop: () => clearInterval(timer) };
 }
 
-function lastActivity(statusUrl: string): Promise<number | null> {
+function lastActivity(statusUrl: string, headers: Record<string, string>): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const req = http.get(statusUrl, { timeout: TIMEOUT_MS }, (res) => {
+    const req = http.get(statusUrl, { timeout: TIMEOUT_MS, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {

@@ -1,6 +1,7 @@
 // Entry point of the auth proxy: config, auth mode, server, signals. Nothing else.
 import { createLogger, describeError } from '../../common/src/log.js';
 import { configOrExit, stopOnSignals } from '../../common/src/process.js';
+import { TERMINAL_TOKEN_HEADER } from '../../common/src/terminal-token.js';
 import { startActivityReporter } from './hub-activity.js';
 import { createAuthMode } from './modes/index.js';
 import { createAuthProxy } from './server.js';
@@ -22,6 +23,7 @@ try {
   if (mode.name === 'jupyterhub' && config.hubActivityUrl) {
     startActivityReporter({
       statusUrl: `http://127.0.0.1:${config.terminalPort}${config.prefix}/terminal/api/status`,
+      statusHeaders: config.terminalToken ? { [TERMINAL_TOKEN_HEADER]: config.terminalToken } : {},
       activityUrl: config.hubActivityUrl,
       apiToken: config.hubApiToken,
       serverName: config.hubServerName,

@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger } from '../../common/src/log.js';
+import { TERMINAL_TOKEN_HEADER } from '../../common/src/terminal-token.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
 import { messagePage } from './pages.js';
@@ -25,6 +26,7 @@ export type AuthProxyConfig = Pick<
   | 'allowedOrigins'
   | 'frameAncestors'
   | 'authRecheckSeconds'
+  | 'terminalToken'
 >;
 
 export interface AuthProxy {
@@ -56,7 +58,11 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     "object-src 'none'",
   ].join('; ');
 
-  const proxy = httpProxy.createProxyServer({ target, xfwd: true, proxyTimeout: 60_000 });
+  // The terminal server answers only requests that carry the shared token (when there is one).
+  const tokenHeaders: Record<string, string> = config.terminalToken
+    ? { [TERMINAL_TOKEN_HEADER]: config.terminalToken }
+    : {};
+  const proxy = httpProxy.createProxyServer({ target, xfwd: true, proxyTimeout: 60_000, headers: tokenHeaders });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
   // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
@@ -265,10 +271,14 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
 
   function terminalServerReady(): Promise<boolean> {
     return new Promise((resolve) => {
-      const req = http.get(`${target}${prefix}/terminal/api/status`, { timeout: READY_TIMEOUT_MS }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
+      const req = http.get(
+        `${target}${prefix}/terminal/api/status`,
+        { timeout: READY_TIMEOUT_MS, headers: tokenHeaders },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => resolve(false));
     });

@@ -441,6 +441,13 @@ const SETTINGS = {
     parse: text,
     fallback: () => '',
   },
+  terminalToken: {
+    name: 'TERMINAL_SERVER_TOKEN',
+    help: 'Shared secret the auth proxy shows the terminal server on every request (the supervisor makes one); empty: none.',
+    secret: true,
+    parse: text,
+    fallback: () => '',
+  },
   sessionSecret: {
     name: 'SESSION_SECRET',
     help: 'Secret(s) signing the login cookie, separated by commas (the first signs).',

@@ -10,13 +10,21 @@ import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger } from '../../common/src/log.js';
+import { tokenCheck } from '../../common/src/terminal-token.js';
 import { handleConnection } from './connection.js';
 import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
 
 export type TerminalServerConfig = Pick<
   Config,
-  'terminalPort' | 'prefix' | 'terminalHome' | 'terminalCommand' | 'historyBytes' | 'maxSessions' | 'user'
+  | 'terminalPort'
+  | 'prefix'
+  | 'terminalHome'
+  | 'terminalCommand'
+  | 'historyBytes'
+  | 'maxSessions'
+  | 'user'
+  | 'terminalToken'
 >;
 
 export interface TerminalServer {
@@ -183,8 +191,13 @@ export function createTerminalServer(options: {
     throw new HttpError(404, 'not found');
   }
 
+  // Other local users can reach 127.0.0.1 too: with a token set, only the auth
+  // proxy (which adds it to every request) gets anything from this port.
+  const fromProxy = tokenCheck(config.terminalToken);
+
   const server = http.createServer((req, res) => {
     try {
+      if (!fromProxy(req)) throw new HttpError(403, 'this port serves the auth proxy only');
       route(req, res);
     } catch (error) {
       if (error instanceof HttpError) {
@@ -208,6 +221,7 @@ export function createTerminalServer(options: {
       logger.warn('socket.refused', { path: pathname.slice(0, 200), status, reason: message });
       refuseUpgrade(socket, status);
     };
+    if (!fromProxy(req)) return fail(403, 'this port serves the auth proxy only');
     if (!pathname.startsWith(socketPrefix)) return fail(404, 'not a terminal socket');
     let name: string;
     try {
