@@ -22,20 +22,20 @@ export interface EchoResult {
 
 // Every session runs this: it reads one line of input and runs it, so one server
 // can hold both the echoing session and the flooding one.
-const LAUNCHER = ['bash', '--norc', '--noprofile', '-c', 'IFS= read -r line; eval "$line"'];
+export const LAUNCHER = ['bash', '--norc', '--noprofile', '-c', 'IFS= read -r line; eval "$line"'];
 // Raw mode with no echo by the terminal: what comes back is what `cat` wrote.
 // READY is printed in two pieces so the terminal's echo of this line cannot match it.
-const ECHO_PROGRAM = `stty raw -echo; printf '%s%s' RE ADY; exec cat\r`;
-const KEYS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+export const ECHO_PROGRAM = `stty raw -echo; printf '%s%s' RE ADY; exec cat\r`;
+export const KEYS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A page on a session running the echo program, past its READY. */
-interface EchoPage {
+export interface EchoPage {
   /** Sends one keystroke; resolves with the ms until it came back. */
   roundTrip(key: string): Promise<number>;
   close(): Promise<void>;
 }
 
-async function openEchoPage(endpoint: Endpoint, name: string): Promise<EchoPage> {
+export async function openEchoPage(endpoint: Endpoint, name: string): Promise<EchoPage> {
   let seen = '';
   let ready: () => void = () => {};
   const readyPromise = new Promise<void>((resolve) => {
@@ -98,21 +98,30 @@ async function echoRoundTrips(endpoints: readonly Endpoint[], name: string, coun
   const pages: EchoPage[] = [];
   try {
     for (const endpoint of endpoints) pages.push(await openEchoPage(endpoint, `${name}-${endpoint.route}`));
-    const runs = pages.map((page) => ({ page, samples: [] as number[] }));
-    for (let i = 0; i < count; i++) {
-      const key = KEYS[i % KEYS.length] as string;
-      for (let j = 0; j < runs.length; j++) {
-        const run = runs[(i + j) % runs.length] as (typeof runs)[number];
-        run.samples.push(await run.page.roundTrip(key));
-      }
-    }
-    return runs.map((run) => run.samples);
+    return await interleavedRoundTrips(pages, count);
   } finally {
     await Promise.all(pages.map((page) => page.close()));
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+/**
+ * `count` round trips on each page, each sent when the previous one came back;
+ * the pages take turns, keystroke by keystroke, starting with a different one
+ * each time. Samples per page, in order.
+ */
+export async function interleavedRoundTrips(pages: readonly EchoPage[], count: number): Promise<number[][]> {
+  const runs = pages.map((page) => ({ page, samples: [] as number[] }));
+  for (let i = 0; i < count; i++) {
+    const key = KEYS[i % KEYS.length] as string;
+    for (let j = 0; j < runs.length; j++) {
+      const run = runs[(i + j) % runs.length] as (typeof runs)[number];
+      run.samples.push(await run.page.roundTrip(key));
+    }
+  }
+  return runs.map((run) => run.samples);
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(what())), ms);
@@ -120,7 +129,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Pr
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function summarize(samples: number[], floodBytes: number, floodSeconds: number): EchoResult {
+export function summarize(samples: number[], floodBytes: number, floodSeconds: number): EchoResult {
   return {
     keystrokes: samples.length,
     samples,

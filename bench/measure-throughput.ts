@@ -63,7 +63,8 @@ export function makeTextFile(dir: string, size: number): TextFile {
   return { file, bytes, lines, expectedBytes: bytes + lines };
 }
 
-function run(
+/** A TransferRun from what a reader counted and timed. */
+export function transferRun(
   text: TextFile,
   counts: { bytes: number; chunks: number | null },
   times: { seconds: number; secondsToLastByte: number | null; cpuSeconds: number },
@@ -117,7 +118,7 @@ export async function measureServerThroughput(
     });
     await client.closed;
     const end = performance.now();
-    return run(
+    return transferRun(
       text,
       { bytes, chunks },
       { seconds: (end - start) / 1000, secondsToLastByte: (lastByte - start) / 1000, cpuSeconds: cpuSecondsSince(cpu) },
@@ -158,7 +159,7 @@ export function measureNodePtyCeiling(text: TextFile): Promise<TransferRun> {
     term.onExit(() => {
       const end = performance.now();
       resolve(
-        run(
+        transferRun(
           text,
           { bytes, chunks },
           {
@@ -207,7 +208,13 @@ export function measurePythonCeiling(text: TextFile): Promise<TransferRun | null
         resolve(null);
         return;
       }
-      resolve(run(text, { bytes, chunks: reads }, { seconds: seconds as number, secondsToLastByte: null, cpuSeconds }));
+      resolve(
+        transferRun(
+          text,
+          { bytes, chunks: reads },
+          { seconds: seconds as number, secondsToLastByte: null, cpuSeconds },
+        ),
+      );
     });
   });
 }

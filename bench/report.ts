@@ -67,7 +67,7 @@ export function markdownTable(figures: readonly (Figure & { status: Status })[])
   return rows.join('\n');
 }
 
-export function markdownReport(results: Results): string {
+export function markdownReport(results: Results, chartFile?: string): string {
   const m = results.machine;
   const lines = [
     `# Terminal server benchmark, ${results.date}`,
@@ -79,6 +79,7 @@ export function markdownReport(results: Results): string {
     '',
     markdownTable(results.figures),
     '',
+    ...(chartFile ? [`Summary chart: [${chartFile}](${chartFile})`, '', `![Summary chart](${chartFile})`, ''] : []),
     'Throughput figures are medians of 3 runs measured side by side (interleaved) in one run; MB/s is 10⁶ bytes/s.',
     'The raw pty ceiling is the faster of node-pty alone and Python reading the pty master, each running the same `cat`.',
     'Throughput, echo and first prompt use the server in the benchmark process (the headless page shares its thread);',
@@ -87,6 +88,17 @@ export function markdownReport(results: Results): string {
     'process) in front of the same server; proxy and direct runs are interleaved, echo keystrokes alternate between them.',
     'The whole stack is `bash supervisor/start.sh` (dist/, AUTH_USERNAME=*, no sessions) read 3 s after /readyz',
     'answers 200: VmRSS and PSS (smaps_rollup) of start.sh and every process below it; its MB are 10⁶ bytes.',
+    'wetty (the npm package, as its own process on 127.0.0.1, running the command as root without login) is measured',
+    'in the same run: its throughput runs are interleaved with ours; its headless page speaks socket.io (WebSocket',
+    'transport from the start) and commits every 256 Ki characters as its browser page does. Echo "vs wetty" compares',
+    'the built server in its own process (page straight to it) with wetty, keystrokes alternating between the two',
+    'while quiet; during a flood each runs under a `yes` flood in another of its own sessions, one after the other.',
+    'Rendering: headless Chromium (--disable-gpu: WebGL through the software rasterizer), a fresh browser context per',
+    "run, our page and wetty's alternating, each session running `cat <file>; exec sleep 3600` (wetty loses the end",
+    "of the output of a program that exits); the time is the page's performance.now() when its xterm.js buffer holds",
+    'the last line of the file.',
+    'Interrupt, fairness and scale use the built server in its own process; interrupt goes through the auth proxy.',
+    'Scale: CPU of the server process from /proc/<pid>/stat (utime + stime) over the typing window.',
     'Raw figures are in the JSON file of the same name.',
   ];
   if (results.warnings.length > 0) lines.push('', '## Warnings', '', ...results.warnings.map((w) => `- ${w}`));
@@ -94,11 +106,19 @@ export function markdownReport(results: Results): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes <dir>/<date>.json and <dir>/<date>.md (each through a .tmp file); returns their paths. */
-export function writeResults(dir: string, results: Results): { json: string; markdown: string } {
+/**
+ * Writes <dir>/<date>.json, <dir>/<date>.md and, when given, the chart <dir>/<date>.svg
+ * (each through a .tmp file); returns their paths.
+ */
+export function writeResults(
+  dir: string,
+  results: Results,
+  chart?: string,
+): { json: string; markdown: string; chart: string | null } {
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, `${results.date}.json`);
   const markdown = path.join(dir, `${results.date}.md`);
+  const svg = chart === undefined ? null : path.join(dir, `${results.date}.svg`);
   const write = (file: string, content: string) => {
     writeFileSync(`${file}.tmp`, content);
     renameSync(`${file}.tmp`, file);
@@ -109,6 +129,7 @@ export function writeResults(dir: string, results: Results): { json: string; mar
     (_, items: string) => `[${items.split(/,\s*/).join(', ')}]`,
   );
   write(json, `${text}\n`);
-  write(markdown, markdownReport(results));
-  return { json, markdown };
+  if (svg !== null && chart !== undefined) write(svg, chart);
+  write(markdown, markdownReport(results, svg === null ? undefined : path.basename(svg)));
+  return { json, markdown, chart: svg };
 }

@@ -8,9 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
+import { summaryChart } from './chart.js';
 import { type EchoResult, measureEcho } from './measure-echo.js';
+import { measureFairness } from './measure-fairness.js';
 import { measureFirstPrompt } from './measure-first-prompt.js';
+import { measureInterrupt } from './measure-interrupt.js';
 import { measureMemory } from './measure-memory.js';
+import { measureRender } from './measure-render.js';
+import { measureScale } from './measure-scale.js';
 import { measureStack } from './measure-stack.js';
 import {
   makeTextFile,
@@ -19,9 +24,11 @@ import {
   measureServerThroughput,
   type TransferRun,
 } from './measure-throughput.js';
+import { measureEchoVsWetty, measureWettyThroughput } from './measure-wetty.js';
 import { descendants } from './processes.js';
 import { type Figure, markdownTable, type Results, status, writeResults } from './report.js';
 import { median, round } from './stats.js';
+import { wettyVersion } from './wetty.js';
 
 const THROUGHPUT_FILE_BYTES = 100 << 20;
 const THROUGHPUT_REPEATS = 3;
@@ -29,6 +36,16 @@ const KEYSTROKES = 2000;
 const PROMPT_RUNS = 20;
 const IDLE_SESSIONS = 50;
 const STACK_SETTLE_MS = 3000;
+const RENDER_FILE_BYTES = 50e6;
+const RENDER_RUNS = 3;
+const INTERRUPT_RUNS = 5;
+const FAIR_FILE_BYTES = 30e6;
+const FAIR_SESSIONS = 8;
+const FAIR_ROUNDS = 3;
+const SCALE_SESSIONS = 200;
+const SCALE_TYPING = 20;
+const SCALE_INTERVAL_MS = 100;
+const SCALE_TYPING_MS = 20_000;
 
 const MB = 1e6;
 
@@ -62,6 +79,13 @@ function machineInfo(): Record<string, unknown> {
     node: process.version,
     v8: process.versions.v8,
     python: commandOutput('python3', ['--version']),
+    wetty: (() => {
+      try {
+        return wettyVersion();
+      } catch {
+        return null;
+      }
+    })(),
     platform: os.platform(),
     release: os.release(),
     arch: os.arch(),
@@ -95,6 +119,7 @@ async function throughput(work: string, raw: Record<string, unknown>): Promise<F
     serverOwnProcess: [] as TransferRun[],
     nodePty: [] as TransferRun[],
     python: [] as TransferRun[],
+    wetty: [] as TransferRun[],
   };
   const kinds: [keyof typeof runs, () => Promise<TransferRun | null>][] = [
     ['server', () => measureServerThroughput(text, 'in-process')],
@@ -102,6 +127,7 @@ async function throughput(work: string, raw: Record<string, unknown>): Promise<F
     ['nodePty', () => measureNodePtyCeiling(text)],
     ['python', () => measurePythonCeiling(text)],
     ['serverOwnProcess', () => measureServerThroughput(text, 'own-process')],
+    ['wetty', () => measureWettyThroughput(text)],
   ];
   for (let repeat = 0; repeat < THROUGHPUT_REPEATS; repeat++) {
     // Side by side: each round runs every kind once, starting with a different one.
@@ -123,12 +149,14 @@ async function throughput(work: string, raw: Record<string, unknown>): Promise<F
   const python = runs.python.length > 0 ? medianRate(runs.python) : Number.NaN;
   const pythonFaster = python > nodePty;
   const ceiling = pythonFaster ? python : nodePty;
+  const wetty = medianRate(runs.wetty);
+  const wettyExact = runs.wetty.filter((r) => r.complete).length;
   const serverKinds = [runs.server, runs.proxy, runs.serverOwnProcess];
   const exact = serverKinds.reduce((n, kind) => n + kind.filter((r) => r.complete).length, 0);
   const serverRuns = serverKinds.reduce((n, kind) => n + kind.length, 0);
   raw.throughput = {
     file: { bytes: text.bytes, lines: text.lines, expectedBytes: text.expectedBytes },
-    medians: { server, serverToLastByte, proxy, serverOwnProcess: ownProcess, nodePty, python, ceiling },
+    medians: { server, serverToLastByte, proxy, serverOwnProcess: ownProcess, nodePty, python, ceiling, wetty },
     ceilingSource: pythonFaster ? 'python' : 'node-pty',
     runs,
   };
@@ -193,6 +221,26 @@ async function throughput(work: string, raw: Record<string, unknown>): Promise<F
       unit: `of ${serverRuns}`,
       target: { op: '>=', value: serverRuns },
     },
+    {
+      id: 'throughput.wetty',
+      label: 'wetty: output throughput, cat 100 MiB, connect → logout and last data',
+      value: wetty / MB,
+      unit: 'MB/s',
+      note: `own process; ${wettyExact} of ${runs.wetty.length} runs byte-exact`,
+    },
+    {
+      id: 'throughput.proxyVsWetty',
+      label: 'Throughput through the auth proxy ÷ wetty',
+      value: proxy / wetty,
+      unit: '×',
+      target: { op: '>=', value: 1.5 },
+    },
+    {
+      id: 'throughput.ownProcessVsWetty',
+      label: 'Throughput with the server in its own process ÷ wetty',
+      value: ownProcess / wetty,
+      unit: '×',
+    },
   ];
 }
 
@@ -237,6 +285,216 @@ async function echo(raw: Record<string, unknown>): Promise<Figure[]> {
       value: flood.p99 / quiet.p99,
       unit: '×',
       note: `flood delivered ${(flood.floodBytes / flood.floodSeconds / MB).toFixed(1)} MB/s meanwhile`,
+    },
+  ];
+}
+
+async function echoVsWetty(work: string, raw: Record<string, unknown>): Promise<Figure[]> {
+  log(`keystroke echo vs wetty: ${KEYSTROKES} keystrokes each quiet (alternating), then each during its own flood`);
+  const result = await measureEchoVsWetty(work, KEYSTROKES);
+  raw.echoVsWetty = result;
+  const { ours, wetty } = result;
+  return [
+    ...echoFigures('vsWetty.echo.ours.quiet', 'Keystroke echo, ours in its own process (beside wetty)', ours.quiet, {}),
+    ...echoFigures('vsWetty.echo.wetty.quiet', 'wetty: keystroke echo round trip', wetty.quiet, {}),
+    {
+      id: 'vsWetty.echo.quietP50Ratio',
+      label: 'Echo p50, ours ÷ wetty',
+      value: ours.quiet.p50 / wetty.quiet.p50,
+      unit: '×',
+      target: { op: '<=', value: 1 },
+    },
+    {
+      id: 'vsWetty.echo.quietP99Ratio',
+      label: 'Echo p99, ours ÷ wetty',
+      value: ours.quiet.p99 / wetty.quiet.p99,
+      unit: '×',
+      target: { op: '<=', value: 1 },
+    },
+    ...echoFigures(
+      'vsWetty.echo.ours.flood',
+      'Keystroke echo, ours in its own process, while another of its sessions floods (yes)',
+      ours.flood,
+      {},
+    ),
+    ...echoFigures(
+      'vsWetty.echo.wetty.flood',
+      'wetty: keystroke echo while another wetty session floods (yes)',
+      wetty.flood,
+      {},
+    ),
+    {
+      id: 'vsWetty.echo.floodP99Ratio',
+      label: 'Echo p99 during a flood, ours ÷ wetty',
+      value: ours.flood.p99 / wetty.flood.p99,
+      unit: '×',
+      target: { op: '<=', value: 1 },
+      note: `floods delivered: ours ${(ours.flood.floodBytes / ours.flood.floodSeconds / MB).toFixed(1)} MB/s, wetty ${(
+        wetty.flood.floodBytes / wetty.flood.floodSeconds / MB
+      ).toFixed(1)} MB/s`,
+    },
+    {
+      id: 'vsWetty.wettyStart',
+      label: 'wetty: process start → its page answers 200',
+      value: wetty.startMs,
+      unit: 'ms',
+    },
+  ];
+}
+
+async function render(work: string, raw: Record<string, unknown>): Promise<Figure[]> {
+  log(
+    `rendering in headless Chromium: cat ${RENDER_FILE_BYTES / MB} MB, ours and wetty, ${RENDER_RUNS} runs each, with and without WebGL`,
+  );
+  const result = await measureRender(work, RENDER_FILE_BYTES, RENDER_RUNS);
+  raw.render = result;
+  const ours = median(result.ours.map((r) => r.ms));
+  const wetty = median(result.wetty.map((r) => r.ms));
+  const domOurs = median(result.withoutWebgl.ours.map((r) => r.ms));
+  const domWetty = median(result.withoutWebgl.wetty.map((r) => r.ms));
+  const renderers = (runs: typeof result.ours) => [...new Set(runs.map((r) => r.renderer))].join('/');
+  const label = `Headless Chromium: navigation → last line of a ${RENDER_FILE_BYTES / MB} MB cat in the terminal's buffer`;
+  return [
+    {
+      id: 'render.ours',
+      label: `${label}, our page, median`,
+      value: ours,
+      unit: 'ms',
+      note: `${renderers(result.ours)} renderer; ${(result.file.bytes / (ours / 1000) / MB).toFixed(1)} MB/s`,
+    },
+    {
+      id: 'render.wetty',
+      label: `${label}, wetty's page, median`,
+      value: wetty,
+      unit: 'ms',
+      note: `${renderers(result.wetty)} renderer; ${(result.file.bytes / (wetty / 1000) / MB).toFixed(1)} MB/s`,
+    },
+    {
+      id: 'render.ratio',
+      label: "Rendering: wetty's time ÷ ours (ours ≤ wetty's)",
+      value: wetty / ours,
+      unit: '×',
+      target: { op: '>=', value: 1 },
+    },
+    {
+      id: 'render.dom.ours',
+      label: 'The same with WebGL off in Chromium (xterm.js DOM renderer), our page, median',
+      value: domOurs,
+      unit: 'ms',
+    },
+    {
+      id: 'render.dom.wetty',
+      label: "The same with WebGL off, wetty's page, median",
+      value: domWetty,
+      unit: 'ms',
+    },
+    {
+      id: 'render.dom.ratio',
+      label: "Rendering with WebGL off: wetty's time ÷ ours",
+      value: domWetty / domOurs,
+      unit: '×',
+    },
+  ];
+}
+
+async function interrupt(raw: Record<string, unknown>): Promise<Figure[]> {
+  log(`interrupt: yes then Ctrl-C through the auth proxy, ${INTERRUPT_RUNS} runs`);
+  const result = await measureInterrupt(INTERRUPT_RUNS);
+  raw.interrupt = result;
+  return [
+    {
+      id: 'interrupt.median',
+      label: `Interrupt: Ctrl-C during yes → the prompt at the page, through the auth proxy, median of ${INTERRUPT_RUNS}`,
+      value: result.median,
+      unit: 'ms',
+      target: { op: '<=', value: 200 },
+      note: `max ${result.max.toFixed(1)} ms; ${(median(result.drainedBytes) / 1024).toFixed(0)} KiB drained after the Ctrl-C`,
+    },
+  ];
+}
+
+async function fairness(work: string, raw: Record<string, unknown>): Promise<Figure[]> {
+  log(
+    `fairness: ${FAIR_SESSIONS} sessions cat ${FAIR_FILE_BYTES / MB} MB each at once vs one alone, ${FAIR_ROUNDS} rounds`,
+  );
+  const result = await measureFairness(work, FAIR_FILE_BYTES, FAIR_SESSIONS, FAIR_ROUNDS);
+  raw.fairness = result;
+  const alone = median(result.alone.map((r) => r.aggregateBytesPerSecond));
+  const together = median(result.together.map((r) => r.aggregateBytesPerSecond));
+  const streams = [...result.alone, ...result.together].flatMap((r) => r.streams);
+  const exact = streams.filter((s) => s.complete).length;
+  return [
+    {
+      id: 'fairness.alone',
+      label: `Fairness: one session alone, cat ${FAIR_FILE_BYTES / MB} MB (server in its own process)`,
+      value: alone / MB,
+      unit: 'MB/s',
+    },
+    {
+      id: 'fairness.together',
+      label: `Fairness: ${FAIR_SESSIONS} sessions at once, aggregate`,
+      value: together / MB,
+      unit: 'MB/s',
+      note: `${exact} of ${streams.length} streams byte-exact`,
+    },
+    {
+      id: 'fairness.ratio',
+      label: `Fairness: ${FAIR_SESSIONS} at once, aggregate ÷ one alone`,
+      value: result.ratio,
+      unit: '×',
+      target: { op: '>=', value: 0.8 },
+    },
+    {
+      id: 'fairness.deviation',
+      label: `Fairness: largest deviation of a session's rate from the mean of the ${FAIR_SESSIONS}`,
+      value: result.maxDeviation * 100,
+      unit: '%',
+      target: { op: '<=', value: 25 },
+    },
+    ...echoFigures(`fairness.echo`, `Keystroke echo in a ${FAIR_SESSIONS + 1}th session meanwhile`, result.echo, {
+      p99: 50,
+    }),
+  ];
+}
+
+async function scale(raw: Record<string, unknown>): Promise<Figure[]> {
+  log(
+    `scale: ${SCALE_SESSIONS} sessions, ${SCALE_TYPING} typing every ${SCALE_INTERVAL_MS} ms for ${SCALE_TYPING_MS / 1000} s`,
+  );
+  const result = await measureScale(SCALE_SESSIONS, SCALE_TYPING, SCALE_INTERVAL_MS, SCALE_TYPING_MS);
+  raw.scale = result;
+  const what = `${SCALE_SESSIONS} sessions, ${SCALE_TYPING} typing`;
+  return [
+    {
+      id: 'scale.opened',
+      label: `Scale: sessions open with their page attached`,
+      value: result.opened,
+      unit: `of ${SCALE_SESSIONS}`,
+      target: { op: '>=', value: SCALE_SESSIONS },
+      note: `opened in ${(result.openMs / 1000).toFixed(1)} s, batches of 25`,
+    },
+    {
+      id: 'scale.errors',
+      label: `Scale (${what}): failures (sessions not opened, pages dropped, error messages, keystrokes lost)`,
+      value: result.errors,
+      unit: 'errors',
+      target: { op: '<=', value: 0 },
+    },
+    ...echoFigures('scale.echo', `Scale (${what}): keystroke echo`, result.echo, { p99: 50 }).filter(
+      (f) => !f.id.endsWith('.p90'),
+    ),
+    {
+      id: 'scale.cpu',
+      label: `Scale (${what}): CPU of the server process while typing`,
+      value: result.serverCpuShare * 100,
+      unit: '% of a core',
+      note: `${result.echo.keystrokes} keystrokes in ${result.typingSeconds.toFixed(1)} s`,
+    },
+    {
+      id: 'scale.rss',
+      label: `Scale: server RSS with ${SCALE_SESSIONS} sessions`,
+      value: result.serverRssKiB / 1024,
+      unit: 'MiB',
     },
   ];
 }
@@ -355,6 +613,11 @@ async function main(): Promise<number> {
   const steps: [string, (raw: Record<string, unknown>) => Promise<Figure[]>][] = [
     ['throughput', (r) => throughput(work, r)],
     ['echo', echo],
+    ['echo vs wetty', (r) => echoVsWetty(work, r)],
+    ['rendering', (r) => render(work, r)],
+    ['interrupt', interrupt],
+    ['fairness', (r) => fairness(work, r)],
+    ['scale', scale],
     ['first prompt', firstPrompt],
     ['memory', memory],
     ['whole stack', (r) => stack(r, warnings)],
@@ -398,12 +661,15 @@ async function main(): Promise<number> {
     warnings,
     raw: roundDeep(raw) as Record<string, unknown>,
   };
-  const written = writeResults(path.join(projectRoot(), 'bench', 'results'), results);
+  const chart = summaryChart(`Terminal server benchmark, ${results.date}`, results.figures);
+  const written = writeResults(path.join(projectRoot(), 'bench', 'results'), results, chart);
   process.stdout.write(`\n${markdownTable(results.figures)}\n\n`);
   for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
   for (const e of errors) process.stdout.write(`error: ${e}\n`);
   process.stdout.write(
-    `Results: ${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.markdown)}\n`,
+    `Results: ${[written.json, written.markdown, written.chart]
+      .flatMap((f) => (f ? [path.relative(process.cwd(), f)] : []))
+      .join(', ')}\n`,
   );
   return errors.length > 0 ? 1 : 0;
 }
