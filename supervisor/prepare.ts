@@ -91,5 +91,7 @@ const authProxy = ours.find((app) => app.name === 'auth-proxy') as App;
 authProxy.env = { TERMINAL_SERVER_TOKEN: token };
 
 const ecosystem = path.join(home, 'ecosystem.json');
-writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2), { mode: 0o600 });
+writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2), {
+  mode: 0o600,
+});
 process.stdout.write(`${ecosystem}\n`);

@@ -68,12 +68,16 @@ export const Limits = {
 } as const;
 
 export const FlowControl = {
-  /** The server pauses a session's program when a page is this many bytes behind... */
-  highWaterBytes: 256 << 10,
+  /**
+   * The server pauses a session's program when a page is this many bytes behind...
+   * (xterm.js stays responsive with up to about 1 MB queued; a bigger window keeps
+   * the pipe full while the page draws.)
+   */
+  highWaterBytes: 512 << 10,
   /** ...and resumes it when every page is back below this. */
-  lowWaterBytes: 64 << 10,
+  lowWaterBytes: 128 << 10,
   /** The page acknowledges at least every this many processed bytes. */
-  ackEveryBytes: 32 << 10,
+  ackEveryBytes: 64 << 10,
   /** A page that makes no progress for this long stops holding the session back. */
   stallTimeoutMs: 5000,
 } as const;

@@ -70,7 +70,8 @@ export class Session {
   private stallTimer: NodeJS.Timeout | undefined;
   private unsent: Uint8Array[] = [];
   private unsentBytes = 0;
-  private flushSoon: NodeJS.Immediate | undefined;
+  private flushSoon: { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate } | undefined;
+  private lastFlush = 0;
 
   constructor(
     readonly name: string,
@@ -218,14 +219,25 @@ export class Session {
     this.unsent.push(chunk);
     this.unsentBytes += chunk.length;
     if (this.unsentBytes >= FRAME_BYTES) this.flush();
-    else this.flushSoon ??= setImmediate(() => this.flush());
+    else if (!this.flushSoon) {
+      // Output after a quiet spell (an echo) goes at once; during a burst it is
+      // gathered for a few milliseconds, so the page gets fewer, larger frames.
+      const bursting = performance.now() - this.lastFlush < BURST_GATHER_MS;
+      this.flushSoon = bursting
+        ? { timer: setTimeout(() => this.flush(), BURST_GATHER_MS) }
+        : { immediate: setImmediate(() => this.flush()) };
+    }
   }
 
   /** Sends output read but not yet sent to the pages that keep up. */
   private flush(): void {
-    if (this.flushSoon) clearImmediate(this.flushSoon);
+    // Each kind of handle must be cleared by its own function (clearImmediate on a
+    // timer corrupts Node's count of pending immediates).
+    if (this.flushSoon?.timer) clearTimeout(this.flushSoon.timer);
+    if (this.flushSoon?.immediate) clearImmediate(this.flushSoon.immediate);
     this.flushSoon = undefined;
     if (this.unsent.length === 0) return;
+    this.lastFlush = performance.now();
     const frame = outputFrame(this.unsent, this.unsentBytes);
     this.unsent = [];
     this.unsentBytes = 0;
@@ -356,6 +368,9 @@ export class Session {
     this.pages.clear();
   }
 }
+
+/** How long output is gathered into one frame while it keeps coming. */
+const BURST_GATHER_MS = 4;
 
 /** Output frames carry at most about this much: big enough to be cheap, small enough to keep the page responsive. */
 const FRAME_BYTES = 64 << 10;
