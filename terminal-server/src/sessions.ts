@@ -220,9 +220,10 @@ export class Session {
     this.unsentBytes += chunk.length;
     if (this.unsentBytes >= FRAME_BYTES) this.flush();
     else if (!this.flushSoon) {
-      // Output after a quiet spell (an echo) goes at once; during a burst it is
-      // gathered for a few milliseconds, so the page gets fewer, larger frames.
-      const bursting = performance.now() - this.lastFlush < BURST_GATHER_MS;
+      // Small output (an echo, a prompt) goes at once. Large reads in quick
+      // succession (a flood) are gathered for a few milliseconds, so the page
+      // gets fewer, larger frames.
+      const bursting = this.unsentBytes >= BURST_MIN_BYTES && performance.now() - this.lastFlush < BURST_GATHER_MS;
       this.flushSoon = bursting
         ? { timer: setTimeout(() => this.flush(), BURST_GATHER_MS) }
         : { immediate: setImmediate(() => this.flush()) };
@@ -371,6 +372,8 @@ export class Session {
 
 /** How long output is gathered into one frame while it keeps coming. */
 const BURST_GATHER_MS = 4;
+/** Reads at least this large count as a flood (the kernel hands over about 4 KiB per read then). */
+const BURST_MIN_BYTES = 1024;
 
 /** Output frames carry at most about this much: big enough to be cheap, small enough to keep the page responsive. */
 const FRAME_BYTES = 64 << 10;
