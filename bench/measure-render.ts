@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { findTool } from '../test/support/tools.js';
+import type { Browser } from 'playwright-core';
+import { startChromium } from '../test/support/browser.js';
 import { makeTextFile, type TextFile } from './measure-throughput.js';
 import { startServerProcess } from './server-process.js';
 import { startWetty } from './wetty.js';
@@ -107,20 +107,7 @@ export async function measureRender(work: string, size: number, runs: number): P
       [[], results],
       [['--disable-webgl'], results.withoutWebgl],
     ] as const) {
-      browser = await chromium.launch({
-        executablePath: findTool('chromium') ?? '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          ...extra,
-        ],
-      });
+      browser = await startChromium(extra);
       results.chromium = browser.version();
       const b = browser;
       const kinds = [

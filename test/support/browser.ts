@@ -3,11 +3,10 @@ import type { TestContext } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { findTool, requireTool } from './tools.js';
 
-/** Starts Chromium, or skips/fails the test when it is not installed (see requireTool). */
-export async function launchBrowser(t: TestContext): Promise<Browser | null> {
-  if (!requireTool(t, 'chromium')) return null;
+/** Starts Debian's Chromium headless: as root, no GPU, and no calls home (this network refuses them). */
+export function startChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
-    executablePath: findTool('chromium') as string,
+    executablePath: findTool('chromium') ?? '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox',
@@ -17,8 +16,15 @@ export async function launchBrowser(t: TestContext): Promise<Browser | null> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
+}
+
+/** Starts Chromium, or skips/fails the test when it is not installed (see requireTool). */
+export async function launchBrowser(t: TestContext): Promise<Browser | null> {
+  if (!requireTool(t, 'chromium')) return null;
+  return startChromium();
 }
 
 /** The text on the terminal's screen, as xterm.js has it, one string per row. */
