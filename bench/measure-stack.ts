@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
-import { freePort, request } from '../test/support/servers.js';
-import { alive, commandLine, descendants, type ProcessMemory, processMemory, processTable } from './processes.js';
+import { freePort, isAlive, request } from '../test/support/servers.js';
+import { commandLine, descendants, type ProcessMemory, processMemory, processTable } from './processes.js';
 
 export interface StackProcess extends ProcessMemory {
   pid: number;
@@ -112,9 +112,9 @@ export async function measureStack(settleMs: number): Promise<StackResult> {
     }
     if (!(await within(exit, EXIT_TIMEOUT_MS))) leftovers.push(`start.sh did not exit within ${EXIT_TIMEOUT_MS} ms`);
     const deadline = Date.now() + 3000;
-    while (tree.some(alive) && Date.now() < deadline) await sleep(20);
+    while (tree.some(isAlive) && Date.now() < deadline) await sleep(20);
     const stopMs = performance.now() - start;
-    for (const p of tree.filter(alive)) {
+    for (const p of tree.filter(isAlive)) {
       leftovers.push(`process ${p} (${names.get(p)}) outlived the stop`);
       try {
         process.kill(p, 'SIGKILL');

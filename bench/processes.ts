@@ -74,12 +74,3 @@ export function processMemory(pid: number): ProcessMemory | null {
     return null;
   }
 }
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,14 +1,12 @@
 // The terminal server as its own process (the built one in dist/, as `npm start`
 // runs it), for figures that must not include the benchmark's own work: its
 // memory, and output throughput without the page sharing the server's thread.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
-import { eventually, request } from '../test/support/servers.js';
-import { alive } from './processes.js';
+import { eventually, isAlive, request, runProcess } from '../test/support/servers.js';
 
 export interface ServerProcess {
   pid: number;
@@ -42,29 +40,17 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const root = projectRoot();
   const home = mkdtempSync(path.join(os.tmpdir(), 'wt-bench-home-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
+  const run = runProcess(
     process.execPath,
     ['--expose-gc', '--import', GC_HOOK, path.join(root, 'dist', 'terminal-server', 'src', 'main.js')],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', LOG_LEVEL: 'warn', ...env, TERMINAL_PORT: `${port}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { HOME: home, LOG_LEVEL: 'warn', ...env, TERMINAL_PORT: `${port}` },
+    { cwd: root },
   );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
+  const { child, output } = run;
   let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
+  const exit = run.exited.then(() => {
+    exited = true;
+  });
   const pid = child.pid as number;
   const api = `http://127.0.0.1:${port}/terminal/api`;
   const knownPids = new Set<number>();
@@ -97,8 +83,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
         clearTimeout(killer);
       }
       // The server hangs up its sessions when it stops; anything still there is killed.
-      await eventually(() => [...knownPids].every((p) => !alive(p)), 3000, 'session programs to end').catch(() => {
-        for (const p of knownPids) if (alive(p)) process.kill(p, 'SIGKILL');
+      await eventually(() => [...knownPids].every((p) => !isAlive(p)), 3000, 'session programs to end').catch(() => {
+        for (const p of knownPids) if (isAlive(p)) process.kill(p, 'SIGKILL');
       });
       rmSync(home, { recursive: true, force: true });
     },
@@ -108,7 +94,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   for (;;) {
     if (exited || Date.now() > deadline) {
       await server.stop();
-      throw new Error(`the terminal server did not start: ${output.trim().slice(-2000)}`);
+      throw new Error(`the terminal server did not start: ${output().trim().slice(-2000)}`);
     }
     const status = await request(`${api}/status`).then(
       (r) => r.status,

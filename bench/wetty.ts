@@ -8,14 +8,13 @@
 // the page emits 'input' (a string), 'resize' ({cols, rows}) and 'commit' (every
 // 256 Ki characters written: the server pauses the pty at 2 Mi characters
 // uncommitted and resumes below 512 Ki).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { projectRoot } from '../common/src/paths.js';
-import { freePort, request } from '../test/support/servers.js';
-import { alive, descendants } from './processes.js';
+import { freePort, isAlive, request, runProcess } from '../test/support/servers.js';
+import { descendants } from './processes.js';
 
 const BASE = '/wetty';
 /** What wetty's page commits at a time, and how often (characters). */
@@ -51,29 +50,17 @@ export async function startWetty(command: string, cwd: string): Promise<WettyPro
   const home = mkdtempSync(path.join(os.tmpdir(), 'wt-bench-wetty-'));
   const port = await freePort();
   const started = performance.now();
-  const child: ChildProcess = spawn(
+  const run = runProcess(
     process.execPath,
     [main, '--host', '127.0.0.1', '--port', String(port), '--base', BASE, '--command', command, '--log-level', 'warn'],
-    {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { HOME: home, NODE_ENV: 'production' },
+    { cwd },
   );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
+  const { child, output } = run;
   let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
+  const exit = run.exited.then(() => {
+    exited = true;
+  });
   const pid = child.pid as number;
   const pageUrl = `http://127.0.0.1:${port}${BASE}`;
   const wetty: WettyProcess = {
@@ -81,7 +68,7 @@ export async function startWetty(command: string, cwd: string): Promise<WettyPro
     port,
     pageUrl,
     startMs: 0,
-    output: () => output,
+    output,
     async stop() {
       const below = descendants(pid);
       if (!exited) {
@@ -93,7 +80,7 @@ export async function startWetty(command: string, cwd: string): Promise<WettyPro
       // The programs on its ptys get a hang-up when it goes; anything left is killed.
       await new Promise((r) => setTimeout(r, 100));
       for (const p of [...below, ...descendants(pid)]) {
-        if (alive(p.pid)) {
+        if (isAlive(p.pid)) {
           try {
             process.kill(p.pid, 'SIGKILL');
           } catch {
@@ -108,7 +95,7 @@ export async function startWetty(command: string, cwd: string): Promise<WettyPro
   for (;;) {
     if (exited || Date.now() > deadline) {
       await wetty.stop();
-      throw new Error(`wetty did not start: ${output.trim().slice(-2000)}`);
+      throw new Error(`wetty did not start: ${output().trim().slice(-2000)}`);
     }
     const status = await request(pageUrl).then(
       (r) => r.status,

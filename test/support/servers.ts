@@ -70,9 +70,10 @@ export function runProcess(
   command: string,
   args: string[],
   env: Record<string, string | undefined>,
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; cwd?: string } = {},
 ): RunningProcess {
   const child = spawn(command, args, {
+    cwd: options.cwd,
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
