@@ -106,7 +106,10 @@ apt_uris() {
   return 0
 }
 MIRROR=${WORKSHOP_DEBIAN_MIRROR:-$(apt_uris | grep -E '/debian/?$' | head -n 1 || true)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+if [[ -z $MIRROR ]]; then
+  echo "podman-base: apt names no Debian mirror (no URIs ending in /debian in /etc/apt/sources.list*); set WORKSHOP_DEBIAN_MIRROR" >&2
+  exit 1
+fi
 MIRROR=${MIRROR%/}
 SECURITY_MIRROR=$(apt_uris | grep -E '/debian-security/?$' | head -n 1 || true)
 SECURITY_MIRROR=${SECURITY_MIRROR:-${MIRROR}-security}
