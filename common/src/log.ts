@@ -50,3 +50,75 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+export interface RepeatLimit {
+  /** Logs the event unless this key has already logged `burst` events in the current window; then counts it. */
+  log(level: LogLevel, key: string, event: string, fields?: Fields): void;
+  /** Writes the count of what this key left unlogged (when anything), and forgets the key. */
+  flush(key: string): void;
+}
+
+/**
+ * Keeps repeated events from one source (a client, a connection) from filling
+ * the log: the first `burst` in each window are written, the rest are counted
+ * and written as one `<event>.repeated count=N` line when the window ends.
+ * At most `maxKeys` sources are remembered; the oldest are summed up first.
+ */
+export function repeatLimit(
+  logger: Logger,
+  options: { burst: number; windowMs: number; maxKeys?: number },
+): RepeatLimit {
+  const maxKeys = options.maxKeys ?? 10_000;
+  const keys = new Map<
+    string,
+    { start: number; logged: number; suppressed: number; level: LogLevel; event: string; fields?: Fields }
+  >();
+  let timer: NodeJS.Timeout | undefined;
+
+  function flush(key: string): void {
+    const entry = keys.get(key);
+    if (!entry) return;
+    keys.delete(key);
+    if (entry.suppressed > 0) {
+      logger[entry.level](`${entry.event}.repeated`, { ...entry.fields, count: entry.suppressed });
+    }
+  }
+
+  function sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of keys) if (now - entry.start >= options.windowMs) flush(key);
+    if (keys.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  }
+
+  return {
+    log(level, key, event, fields) {
+      let entry = keys.get(key);
+      if (entry && Date.now() - entry.start >= options.windowMs) {
+        flush(key);
+        entry = undefined;
+      }
+      if (!entry) {
+        entry = { start: Date.now(), logged: 0, suppressed: 0, level, event, fields };
+        keys.set(key, entry);
+        if (keys.size > maxKeys) flush(keys.keys().next().value as string);
+        if (!timer) {
+          timer = setInterval(sweep, options.windowMs);
+          timer.unref();
+        }
+      }
+      if (entry.logged < options.burst) {
+        entry.logged++;
+        logger[level](event, fields);
+        return;
+      }
+      entry.suppressed++;
+      entry.level = level;
+      entry.event = event;
+      entry.fields = fields;
+    },
+    flush,
+  };
+}
