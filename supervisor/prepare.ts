@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { SECRET_VARIABLES } from '../common/src/config.js';
+import { withoutSecrets } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 import { configOrExit } from '../common/src/process.js';
 
@@ -78,9 +78,8 @@ mkdirSync(home, { recursive: true });
 // pm2 adds dozens of variables of its own (pm_id, PM2_HOME, status, …) to the
 // environment of the processes it starts; shells start from this one instead.
 const shellEnvironmentFile = path.join(home, 'shell-environment.json');
-const shellEnvironment = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !SECRET_VARIABLES.includes(name) && name !== 'PM2_HOME'),
-);
+const shellEnvironment = withoutSecrets(process.env);
+delete shellEnvironment.PM2_HOME;
 writeFileSync(shellEnvironmentFile, JSON.stringify(shellEnvironment), { mode: 0o600 });
 // The terminal server listens on 127.0.0.1, which other local users reach too:
 // it answers only requests carrying this token, which only the auth proxy has.

@@ -1,6 +1,7 @@
 // Against a real JupyterHub 3: login through the hub, owner-only access, the
 // admin switch, activity for the idle culler, and stopping without orphans.
 import assert from 'node:assert/strict';
+import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, waitForScreen } from './support/browser.js';
@@ -31,6 +32,20 @@ function processesOf(user: string): number[] {
     }
   }
   return pids;
+}
+
+/** A process's environment, by name. */
+function environOf(pid: number): Map<string, string> {
+  const environ = new Map<string, string>();
+  try {
+    for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const at = entry.indexOf('=');
+      if (at > 0) environ.set(entry.slice(0, at), entry.slice(at + 1));
+    }
+  } catch {
+    // gone
+  }
+  return environ;
 }
 
 describe('JupyterHub', { skip }, () => {
@@ -146,6 +161,78 @@ describe('JupyterHub', { skip }, () => {
     assert.ok(callback);
     const replay = await alice.get(callback);
     assert.equal(replay.status, 400);
+  });
+
+  test("the hub's secrets reach no shell, whatever the hub calls them (its real environment)", async () => {
+    const alice = new CookieClient();
+    await alice.logInToHub(hub, 'alice');
+    const terminal = await TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/env`, {
+      headers: { Cookie: alice.cookieHeader() },
+    });
+    terminal.type('echo "shell $((6*7))"\r');
+    await terminal.waitFor('shell 42');
+    const environments = processesOf('alice').map((pid) => ({ pid, environ: environOf(pid) }));
+    const token = environments.map(({ environ }) => environ.get('JUPYTERHUB_API_TOKEN')).find(Boolean);
+    assert.ok(token, 'the hub gave the server a token');
+    // The hub hands the same token out under a second name too.
+    assert.ok(environments.some(({ environ }) => environ.get('JPY_API_TOKEN') === token));
+    const shells = environments.filter(({ environ }) => environ.get('COLORTERM') === 'truecolor');
+    assert.ok(shells.length > 0, 'found the shells');
+    for (const { pid, environ } of shells) {
+      const leaked: string[] = [...environ].filter(([, value]) => value.includes(token)).map(([name]) => name);
+      assert.deepEqual(leaked, [], `shell ${pid} holds the hub token`);
+    }
+    await terminal.close();
+  });
+
+  test("a cookie sealed with a key made from the hub's token does not log anyone in", async () => {
+    const token = processesOf('alice')
+      .map((pid) => environOf(pid).get('JUPYTERHUB_API_TOKEN'))
+      .find(Boolean) as string;
+    // How the key was once derived when SESSION_SECRET was unset.
+    const secret = createHash('sha256').update(`session:${token}`).digest('base64url');
+    const key = Buffer.from(hkdfSync('sha256', secret, 'workshop-terminal', 'login-session', 32));
+    const plain = JSON.stringify({ value: { user: 'alice', token }, expires: Date.now() + 3600_000 });
+    const forged = new Map<string, string>();
+    for (const aad of [null, 'workshop-terminal cookie jupyterhub-user-alice']) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      if (aad) cipher.setAAD(Buffer.from(aad));
+      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      forged.set(String(aad), Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url'));
+    }
+    for (const value of forged.values()) {
+      const res = await fetch(`${hub.url}/user/alice/terminal/session/1`, {
+        headers: { Cookie: `jupyterhub-user-alice=${value}` },
+        redirect: 'manual',
+      });
+      assert.equal(res.status, 302);
+      assert.match(String(res.headers.get('location')), /\/user\/alice\/oauth_handshake/);
+      assert.equal(
+        await upgradeStatus(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/forged`, {
+          Cookie: `jupyterhub-user-alice=${value}`,
+        }),
+        401,
+      );
+    }
+  });
+
+  test('next with .. segments cannot lead out of the prefix after the login', async () => {
+    for (const next of [
+      '/user/alice/../bob/',
+      '/user/alice/../../hub/logout',
+      '/user/alice/%2e%2e/%2e%2e/hub/logout',
+    ]) {
+      const alice = new CookieClient();
+      await alice.logInToHub(hub, 'alice');
+      const landed = await alice.get(`${hub.url}/user/alice/oauth_handshake?next=${encodeURIComponent(next)}`);
+      const callback = landed.visited.findIndex((u) => u.includes('/user/alice/oauth_callback?'));
+      assert.ok(callback >= 0, landed.visited.join('\n'));
+      for (const url of landed.visited.slice(callback + 1)) {
+        assert.match(new URL(url).pathname, /^\/user\/alice\//, `${next} led to ${url}`);
+      }
+      assert.equal(landed.status, 200, `${next}: ${landed.visited.join(' → ')}`);
+    }
   });
 
   test('last_activity moves when alice types, and not while she is idle', async () => {

@@ -1,6 +1,9 @@
 // Pure logic tested directly: configuration, the wire protocol, the history.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
 import { describe, test } from 'node:test';
+import { encryptedCookie, safeNext, shapeOf } from '../auth-proxy/src/login-session.js';
 import { ConfigError, loadConfig, normalizePrefix, shellEnvironment } from '../common/src/config.js';
 import { History, TerminalModes } from '../terminal-server/src/history.js';
 import {
@@ -220,5 +223,54 @@ describe('history', () => {
     assert.equal(modes.isSet(1049), false);
     assert.equal(modes.isSet(1), false);
     assert.equal(text([modes.restoreSequence()]), '\x1b[?2004h');
+  });
+});
+
+describe('login cookies', () => {
+  const shape = shapeOf<{ user: string; token: string }>({ user: 'string', token: 'string' });
+  const jar = (name: string) =>
+    encryptedCookie({ name, secrets: ['s3cret-for-tests'], path: '/', maxAgeSeconds: 60, shape });
+  const client = { address: '127.0.0.1', protocol: 'http' as const, host: 'localhost' };
+  function sealed(name: string, value: unknown): string {
+    const res = new http.ServerResponse(new http.IncomingMessage(new net.Socket()));
+    (jar(name) as ReturnType<typeof jar>).write(res, value as { user: string; token: string }, client);
+    const header = String(res.getHeader('Set-Cookie'));
+    return (header.split(';')[0] ?? '').split('=')[1] ?? '';
+  }
+  const read = (name: string, value: string) => {
+    const req = new http.IncomingMessage(new net.Socket());
+    req.headers.cookie = `${name}=${value}`;
+    return jar(name).read(req);
+  };
+
+  test('a value reads back only under the name it was sealed for', () => {
+    const value = sealed('login-a', { user: 'alice', token: 't' });
+    assert.deepEqual(read('login-a', value), { user: 'alice', token: 't' });
+    assert.equal(read('login-b', value), null);
+  });
+
+  test('a value of another shape is not used', () => {
+    assert.equal(read('login-a', sealed('login-a', { user: 'alice' })), null);
+    assert.equal(read('login-a', sealed('login-a', { user: 'alice', token: 1 })), null);
+    assert.equal(read('login-a', sealed('login-a', ['alice', 't'])), null);
+    assert.equal(read('login-a', sealed('login-a', { user: 'alice', token: 't', admin: true })), null);
+  });
+
+  test('next stays a path under the prefix, normalised as a browser would', () => {
+    assert.equal(safeNext('/user/alice', '/user/alice/terminal/?a=1'), '/user/alice/terminal/?a=1');
+    for (const next of [
+      '/user/alice/../bob/',
+      '/user/alice/%2e%2e/bob/',
+      '/user/alice/..%2fbob/x/../../../hub/logout',
+      '//evil.example/user/alice/',
+      '/\\evil.example',
+      'https://evil.example/user/alice/',
+      '/user/alice-x/',
+      '/user/alice/\r\nSet-Cookie: x=1',
+    ]) {
+      const safe = safeNext('/user/alice', next);
+      assert.match(safe, /^\/user\/alice(\/|$)/, next);
+      assert.equal(new URL(safe, 'http://h').pathname.startsWith('/user/alice/'), true, next);
+    }
   });
 });

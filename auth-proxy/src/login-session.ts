@@ -16,6 +16,9 @@ export interface CookieJar<T> {
   clear(res: http.ServerResponse, client: ClientInfo): void;
 }
 
+/** Longer cookie values are not ours (a login cookie is a few hundred characters). */
+const MAX_COOKIE_CHARS = 4096;
+
 function keyFrom(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'workshop-terminal', 'login-session', 32));
 }
@@ -29,10 +32,13 @@ export function encryptedCookie<T>(options: {
   secrets: readonly string[];
   path: string;
   maxAgeSeconds: number;
+  /** What a decrypted value must look like to be used. */
+  shape: (value: unknown) => value is T;
 }): CookieJar<T> {
   const keys = options.secrets.map(keyFrom);
   const [current] = keys;
   if (!current) throw new Error('an encrypted cookie needs a secret');
+  const additionalData = Buffer.from(`workshop-terminal cookie ${options.name}`, 'utf8');
 
   const attributes = (client: ClientInfo, maxAge: number): cookie.SerializeOptions => ({
     path: options.path,
@@ -52,25 +58,37 @@ export function encryptedCookie<T>(options: {
     name: options.name,
     read(req) {
       const raw = cookie.parse(req.headers.cookie ?? '')[options.name];
-      if (!raw) return null;
+      if (!raw || raw.length > MAX_COOKIE_CHARS) return null;
       const sealed = Buffer.from(raw, 'base64url');
       if (sealed.length < 29) return null;
       for (const key of keys) {
+        let plain: Buffer;
         try {
           const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+          // Sealed for this cookie's name only: a value cannot be moved to another cookie.
+          decipher.setAAD(additionalData);
           decipher.setAuthTag(sealed.subarray(12, 28));
-          const plain = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
-          const { value, expires } = JSON.parse(plain.toString('utf8')) as { value: T; expires: number };
-          return Date.now() < expires ? value : null;
+          plain = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
         } catch {
-          // not sealed with this key (or tampered with): try the next
+          continue; // not sealed with this key (or tampered with): try the next
         }
+        let content: unknown;
+        try {
+          content = JSON.parse(plain.toString('utf8'));
+        } catch {
+          return null;
+        }
+        if (!content || typeof content !== 'object') return null;
+        const { value, expires } = content as { value?: unknown; expires?: unknown };
+        if (typeof expires !== 'number' || Date.now() >= expires || !options.shape(value)) return null;
+        return value;
       }
       return null;
     },
     write(res, value, client) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', current, iv);
+      cipher.setAAD(additionalData);
       const plain = JSON.stringify({ value, expires: Date.now() + options.maxAgeSeconds * 1000 });
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
       const sealed = Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
@@ -87,24 +105,58 @@ export function cookieNameFor(prefix: string, purpose: string): string {
   return `workshop-terminal-${purpose}-${createHash('sha256').update(prefix).digest('hex').slice(0, 10)}`;
 }
 
-/** The session secrets: SESSION_SECRET's comma-separated list, else a fallback (random when none). */
-export function sessionSecrets(configured: string, fallback?: string): { secrets: string[]; random: boolean } {
+/**
+ * A check that a value is a plain object with exactly these fields, each of
+ * the given type (strings of a sane length), for values read back from cookies.
+ */
+export function shapeOf<T>(fields: { [K in keyof T]: 'string' | 'number' }): (value: unknown) => value is T {
+  const entries = Object.entries(fields) as [string, 'string' | 'number'][];
+  return (value: unknown): value is T => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+    const record = value as Record<string, unknown>;
+    if (Object.keys(record).length !== entries.length) return false;
+    return entries.every(([name, type]) => {
+      const field = record[name];
+      if (type === 'number') return typeof field === 'number' && Number.isFinite(field);
+      return typeof field === 'string' && field.length <= 2048;
+    });
+  };
+}
+
+/**
+ * The secrets that seal login cookies: SESSION_SECRET's comma-separated list,
+ * else a random one made now (logins then end with the process). Never derived
+ * from anything a shell can read.
+ */
+export function sessionSecrets(configured: string): { secrets: string[]; random: boolean } {
   const secrets = configured
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   if (secrets.length > 0) return { secrets, random: false };
-  if (fallback) return { secrets: [fallback], random: false };
   return { secrets: [randomBytes(32).toString('base64url')], random: true };
 }
 
-/** Where to go after logging in: only ever a path of this terminal, never another site, never a header. */
+const NEXT_BASE = 'http://terminal.invalid';
+
+/**
+ * Where to go after logging in: only ever a path of this terminal, never
+ * another site, never a header. The path is normalised first (as the browser
+ * would resolve it), so `/prefix/../elsewhere` cannot leave the prefix.
+ */
 export function safeNext(prefix: string, raw: unknown): string {
   const fallback = `${prefix}/`;
-  if (typeof raw !== 'string' || /[\r\n\\]/.test(raw) || raw.startsWith('//')) return fallback;
-  const path = raw.split(/[?#]/)[0] ?? '';
-  if (path !== prefix && !path.startsWith(`${prefix}/`)) return fallback;
-  return raw;
+  if (typeof raw !== 'string' || raw.length > 2048 || !raw.startsWith('/') || raw.startsWith('//')) return fallback;
+  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw, NEXT_BASE);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== NEXT_BASE) return fallback;
+  if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return fallback;
+  return `${url.pathname}${url.search}`;
 }
 
 /** Constant-time string equality (for OAuth state). */

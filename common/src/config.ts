@@ -520,15 +520,38 @@ export const SECRET_VARIABLES: readonly string[] = Object.freeze(
     .map((s) => s.name),
 );
 
+/** Values this short are not told apart from ordinary ones (a port, a flag). */
+const MIN_SECRET_LENGTH = 8;
+
+/**
+ * The environment less every secret: the variables declared secret, and any
+ * other variable that holds a secret's value. JupyterHub, for one, hands the
+ * same token out under a second name (JPY_API_TOKEN), and a spawner may add
+ * more: matching values catches those whatever they are called.
+ */
+export function withoutSecrets(env: Env, moreSecrets: readonly string[] = []): Record<string, string> {
+  const secretValues = [...SECRET_VARIABLES.map((name) => env[name]), ...moreSecrets].filter(
+    (value): value is string => typeof value === 'string' && value.trim().length >= MIN_SECRET_LENGTH,
+  );
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || SECRET_VARIABLES.includes(name)) continue;
+    if (secretValues.some((secret) => value.includes(secret))) continue;
+    result[name] = value;
+  }
+  return result;
+}
+
 /**
  * The environment a terminal session starts with: the server's own, less the
  * secrets and the variables that belong to the server, plus what the shell needs.
  */
 export function shellEnvironment(config: Config, env: Env = process.env): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(config.shellEnvironmentFile ?? env)) {
-    if (value !== undefined && !SECRET_VARIABLES.includes(name)) result[name] = value;
-  }
+  const configSecrets = Object.entries(SETTINGS as Record<string, Setting<unknown>>)
+    .filter(([, setting]) => setting.secret)
+    .map(([key]) => (config as Record<string, unknown>)[key])
+    .filter((value): value is string => typeof value === 'string');
+  const result = withoutSecrets(config.shellEnvironmentFile ?? env, configSecrets);
   delete result.SHELL_ENVIRONMENT_FILE;
   result.TERM = 'xterm-256color';
   result.COLORTERM = 'truecolor';

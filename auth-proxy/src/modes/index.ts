@@ -1,5 +1,4 @@
 // The one place that picks the auth mode.
-import { createHash } from 'node:crypto';
 import type { Config } from '../../../common/src/config.js';
 import type { Logger } from '../../../common/src/log.js';
 import { compileTrust } from '../client-info.js';
@@ -20,9 +19,11 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
     case 'basic':
       return basicAuthMode({ username: config.authUsername, password: config.authPassword });
     case 'jupyterhub': {
-      // Without SESSION_SECRET, the hub's token for this server is a secret that
-      // stays the same across restarts of this server: logins survive them.
-      const hubSecret = createHash('sha256').update(`session:${config.hubApiToken}`).digest('base64url');
+      // Without SESSION_SECRET the key is random: never derived from the hub's
+      // token, which the shell could read. A login lost with a restart comes
+      // back through the hub without asking the user anything.
+      const { secrets, random } = sessionSecrets(config.sessionSecret);
+      if (random) logger.info('session.secret_random', { hint: 'after a restart, logins go through the hub again' });
       return jupyterHubMode({
         prefix: config.prefix,
         owner: config.user,
@@ -33,7 +34,7 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
         callbackPath: config.hubCallbackPath,
         allowAdmins: config.allowHubAdmins ?? config.hubAdminAccess,
         recheckMs: config.authRecheckSeconds * 1000,
-        secrets: sessionSecrets(config.sessionSecret, hubSecret).secrets,
+        secrets,
         trust: compileTrust(config.trustProxy),
         logger,
       });

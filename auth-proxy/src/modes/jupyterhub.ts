@@ -8,7 +8,7 @@ import type { Router } from 'express';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
-import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, usedStates } from '../login-session.js';
+import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, shapeOf, usedStates } from '../login-session.js';
 import { sendPage } from '../pages.js';
 import type { AuthMode, Verdict } from './types.js';
 
@@ -60,12 +60,14 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     secrets: options.secrets,
     path: cookiePath,
     maxAgeSeconds: SESSION_SECONDS,
+    shape: shapeOf<LoginSession>({ user: 'string', token: 'string' }),
   });
   const states = encryptedCookie<LoginState>({
     name: `${options.clientId}-oauth-state`,
     secrets: options.secrets,
     path: cookiePath,
     maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
+    shape: shapeOf<LoginState>({ state: 'string', next: 'string', created: 'number' }),
   });
   const used = usedStates();
   /** Last answer of the hub about a token (by its digest): who, and when it was asked. */

@@ -11,7 +11,15 @@ import { Strategy as OAuth2Strategy, type VerifyCallback } from 'passport-oauth2
 import type { Logger } from '../../../common/src/log.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
 import { type Cluster, ClusterUnavailable } from '../kubernetes-client.js';
-import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, usedStates } from '../login-session.js';
+import {
+  cookieNameFor,
+  encryptedCookie,
+  LOGIN_STATE_LIFETIME_MS,
+  safeNext,
+  sameText,
+  shapeOf,
+  usedStates,
+} from '../login-session.js';
 import { sendPage } from '../pages.js';
 import type { AuthMode, Verdict } from './types.js';
 
@@ -57,25 +65,23 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   const cookiePath = prefix || '/';
   const namespace = () => cluster.namespace();
   const sessions = encryptedCookie<LoginSession>({
-    name: cookieName('session'),
+    name: cookieNameFor(prefix, 'session'),
     secrets: options.secrets,
     path: cookiePath,
     maxAgeSeconds: SESSION_SECONDS,
+    shape: shapeOf<LoginSession>({ user: 'string', token: 'string' }),
   });
   const states = encryptedCookie<LoginState>({
-    name: cookieName('oauth-state'),
+    name: cookieNameFor(prefix, 'oauth-state'),
     secrets: options.secrets,
     path: cookiePath,
     maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
+    shape: shapeOf<LoginState>({ handle: 'string', verifier: 'string', next: 'string', created: 'number' }),
   });
   const used = usedStates();
   const decisions = new Map<string, Decision>();
   const authenticator = new passport.Passport();
   let strategy: OAuth2Strategy | undefined;
-
-  function cookieName(purpose: string): string {
-    return `workshop-terminal-${purpose}-${createHash('sha256').update(prefix).digest('hex').slice(0, 10)}`;
-  }
 
   const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 
