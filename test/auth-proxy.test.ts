@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { startChromium, waitForScreen } from './support/browser.js';
 import {
   freePort,
   type RunningAuthProxy,
@@ -15,6 +16,7 @@ import {
   upgradeStatus,
 } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
+import { requireTool } from './support/tools.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const GOOD = basic('grumpy', 'correct horse');
@@ -123,6 +125,19 @@ describe('auth proxy with basic authentication', () => {
     await dashboard.close();
   });
 
+  test('the Origin must match the scheme too: an https page is not this http terminal', async () => {
+    const before = terminal.server.sessions.size;
+    for (const origin of [`https://127.0.0.1:${proxy.port}`, `ws://127.0.0.1:${proxy.port}`, 'null']) {
+      const status = await upgradeStatus(proxy.socketUrl('scheme'), { Authorization: GOOD, Origin: origin });
+      assert.equal(status, 403, origin);
+    }
+    assert.equal(terminal.server.sessions.size, before, 'no shell for a refused upgrade');
+    assert.equal(
+      await upgradeStatus(proxy.socketUrl('scheme'), { Authorization: GOOD, Origin: `http://127.0.0.1:${proxy.port}` }),
+      101,
+    );
+  });
+
   test('upgrades to paths that are not terminal sockets get 404', async () => {
     assert.equal(
       await upgradeStatus(`ws://127.0.0.1:${proxy.port}/user/alice/terminal/session/1`, { Authorization: GOOD }),
@@ -212,6 +227,98 @@ describe('auth proxy without authentication', () => {
     } finally {
       await proxy.close();
       await terminal.close();
+    }
+  });
+});
+
+describe('auth proxy without authentication: DNS rebinding', () => {
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+  before(async () => {
+    terminal = await startTerminalServer();
+    proxy = await startAuthProxy(
+      { PUBLIC_URL: 'https://terminal.example.com', ALLOWED_HOSTS: 'workshop.internal,.lab.example' },
+      terminal.port,
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await terminal.close();
+  });
+
+  test('a foreign Host gets a short 403 naming ALLOWED_HOSTS: no page, no API, no WebSocket, no shell', async () => {
+    const foreign = `attacker.example:${proxy.port}`;
+    const origin = `http://${foreign}`;
+    const page = await request(`${proxy.base}/terminal/session/1`, { headers: { Host: foreign } });
+    assert.equal(page.status, 403);
+    assert.match(page.body, /ALLOWED_HOSTS/);
+    assert.doesNotMatch(page.body, /terminal\.js/);
+    const api = await request(`${proxy.base}/terminal/api/sessions`, { headers: { Host: foreign, Origin: origin } });
+    assert.equal(api.status, 403);
+    const victim = await TerminalClient.connect(proxy.socketUrl('victim'));
+    const removal = await request(`${proxy.base}/terminal/api/sessions/victim`, {
+      method: 'DELETE',
+      headers: { Host: foreign, Origin: origin },
+    });
+    assert.equal(removal.status, 403);
+    for (const host of [foreign, 'attacker.example', 'localhost.attacker.example', '127.0.0.1.nip.io', '']) {
+      assert.equal(
+        await upgradeStatus(proxy.socketUrl('rebound'), { Host: host, Origin: `http://${host}` }),
+        403,
+        `Host: ${host}`,
+      );
+    }
+    assert.equal(terminal.server.sessions.size, 1, 'only the victim session: no shell for the other site');
+    victim.type('echo still-$((3*3))\r');
+    await victim.waitFor('still-9');
+    await victim.close();
+  });
+
+  test('addresses, localhost, the public URL host and ALLOWED_HOSTS get in', async () => {
+    for (const host of [
+      `127.0.0.1:${proxy.port}`,
+      `localhost:${proxy.port}`,
+      'LOCALHOST',
+      `[::1]:${proxy.port}`,
+      `10.1.2.3:${proxy.port}`,
+      'app.localhost:8080',
+      'terminal.example.com',
+      'workshop.internal:10080',
+      'a.lab.example',
+    ]) {
+      const res = await request(`${proxy.base}/terminal/session/1`, { headers: { Host: host } });
+      assert.equal(res.status, 200, host);
+    }
+    assert.equal(await upgradeStatus(proxy.socketUrl('local'), { Host: `localhost:${proxy.port}` }), 101);
+  });
+
+  test('in Chromium, a page of another site whose name resolves to 127.0.0.1 gets no terminal', async (t) => {
+    if (!requireTool(t, 'chromium')) return;
+    const browser = await startChromium([`--host-resolver-rules=MAP attacker.example 127.0.0.1`]);
+    try {
+      const page = await browser.newPage();
+      const before = terminal.server.sessions.size;
+      const res = await page.goto(`http://attacker.example:${proxy.port}/terminal/session/rebind`);
+      assert.equal(res?.status(), 403);
+      assert.match(await page.content(), /ALLOWED_HOSTS/);
+      // The attacker's own script, running on its own page under that name, tries the socket and the API.
+      const tried = await page.evaluate(async (port) => {
+        const socket = await new Promise<string>((resolve) => {
+          const ws = new WebSocket(`ws://attacker.example:${port}/terminal/socket/rebind`);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('refused');
+        });
+        const api = await fetch(`http://attacker.example:${port}/terminal/api/sessions`).then((r) => r.status);
+        return { socket, api };
+      }, proxy.port);
+      assert.deepEqual(tried, { socket: 'refused', api: 403 });
+      assert.equal(terminal.server.sessions.size, before, 'no shell started');
+      // The same browser at localhost gets its terminal.
+      const own = await page.goto(`http://localhost:${proxy.port}/terminal/session/rebind`);
+      assert.equal(own?.status(), 200);
+      await waitForScreen(page, /\$ $/m);
+    } finally {
+      await browser.close();
     }
   });
 });

@@ -18,6 +18,11 @@ try {
   } else {
     logger.info('auth.mode', fields);
   }
+  if (mode.name === 'none' && config.allowedHosts.includes('*')) {
+    logger.warn('hosts.any', {
+      hint: 'ALLOWED_HOSTS=*: any web page whose name resolves to this machine can open a shell here',
+    });
+  }
   proxy = createAuthProxy({ config, logger, mode });
   await proxy.listen();
   if (mode.name === 'jupyterhub' && config.hubActivityUrl) {

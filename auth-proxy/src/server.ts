@@ -14,6 +14,7 @@ import { TERMINAL_TOKEN_HEADER } from '../../common/src/terminal-token.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
 import { messagePage } from './pages.js';
+import { hostAllowList, hostName, originAllowed } from './site-checks.js';
 
 export type AuthProxyConfig = Pick<
   Config,
@@ -24,6 +25,8 @@ export type AuthProxyConfig = Pick<
   | 'defaultRoute'
   | 'trustProxy'
   | 'allowedOrigins'
+  | 'allowedHosts'
+  | 'publicUrl'
   | 'frameAncestors'
   | 'authRecheckSeconds'
   | 'terminalToken'
@@ -44,6 +47,9 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   const target = `http://127.0.0.1:${config.terminalPort}`;
   const trust = compileTrust(config.trustProxy);
   const socketPrefix = `${prefix}/terminal/socket/`;
+  // Without authentication, the Host is what tells our own pages from those of
+  // a site whose name was made to resolve to this machine (DNS rebinding).
+  const hostAllowed = mode.name === 'none' ? hostAllowList(config) : () => true;
   const contentSecurityPolicy = [
     "default-src 'self'",
     "script-src 'self'",
@@ -84,6 +90,21 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
     if (hasDotSegments(req.url)) throw new HttpError(400, 'the path has . or .. segments');
+    const client = clientInfo(req, trust);
+    if (!hostAllowed(client.host)) {
+      logger.warn('host.refused', { host: client.host.slice(0, 100), client: client.address });
+      res
+        .status(403)
+        .type('html')
+        .set('Cache-Control', 'no-store')
+        .send(
+          messagePage({
+            title: 'Unknown host name',
+            message: `This terminal does not answer to the name ${hostName(client.host) || '(none)'}. If that is its name, add it to ALLOWED_HOSTS.`,
+          }),
+        );
+      return;
+    }
     next();
   });
 
@@ -189,8 +210,9 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       refuseUpgrade(socket, status, headers);
     };
     if (hasDotSegments(url)) return refuse(400, 'the path has . or .. segments');
+    if (!hostAllowed(client.host)) return refuse(403, 'unknown host name (see ALLOWED_HOSTS)');
     if (!path.startsWith(socketPrefix)) return refuse(404, 'not a terminal socket');
-    if (!originAllowed(req.headers.origin, client)) return refuse(403, 'cross-origin WebSocket');
+    if (!originAllowed(req.headers.origin, client, config.allowedOrigins)) return refuse(403, 'cross-origin WebSocket');
     const verdict = await mode.check(req, client);
     if (!verdict.allowed) {
       // A browser cannot follow a redirect on a WebSocket: a login is needed first.
@@ -228,16 +250,6 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     Math.max(1000, (config.authRecheckSeconds * 1000) / 2),
   );
   recheckTimer.unref();
-
-  function originAllowed(origin: string | undefined, client: ClientInfo): boolean {
-    if (origin === undefined) return true; // not a browser: it has no ambient credentials to abuse
-    if (config.allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === client.host;
-    } catch {
-      return false;
-    }
-  }
 
   function logRefusal(verdict: Verdict & { allowed: false }, client: ClientInfo, path: string): void {
     const fields = { status: verdict.status, reason: verdict.reason, client: client.address, path: path.slice(0, 200) };

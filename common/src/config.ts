@@ -126,6 +126,21 @@ function origins(raw: string): readonly string[] {
   return Object.freeze(values.map((value) => value.replace(/\/$/, '')));
 }
 
+/** Host names (no port) for ALLOWED_HOSTS: a name, .a-domain for its subdomains, or * alone. */
+function hostNames(raw: string): readonly string[] {
+  const values = list(raw.toLowerCase());
+  if (values.includes('*')) {
+    if (values.length > 1) throw new Error('must be * alone, or host names separated by commas');
+    return values;
+  }
+  for (const value of values) {
+    if (!/^\.?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/.test(value)) {
+      throw new Error('must be host names without scheme or port (like terminal.example.com or .example.com), or *');
+    }
+  }
+  return values;
+}
+
 function boolean(raw: string): boolean {
   const value = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(value)) return true;
@@ -263,6 +278,12 @@ const SETTINGS = {
     name: 'ALLOWED_ORIGINS',
     help: 'Other origins whose pages may open terminal WebSockets, comma-separated.',
     parse: origins,
+    fallback: () => Object.freeze([]) as readonly string[],
+  },
+  allowedHosts: {
+    name: 'ALLOWED_HOSTS',
+    help: 'Without authentication: host names (besides IP addresses, localhost and the host of PUBLIC_URL) the terminal answers to, comma-separated; .example.com allows its subdomains; * allows any.',
+    parse: hostNames,
     fallback: () => Object.freeze([]) as readonly string[],
   },
   frameAncestors: {
