@@ -26,10 +26,18 @@ export async function openEndpoint(
     return { route, socketUrl: (name) => terminal.socketUrl(name), headers: {}, close: async () => {} };
   }
   const proxy = await startAuthProxy({ AUTH_USERNAME: USER, AUTH_PASSWORD: PASSWORD }, terminal.port);
+  // Logged in once, like a browser: later upgrades carry the cookie that spares them the guess count.
+  const authorization = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+  const login = await fetch(`${proxy.base}/terminal/`, {
+    headers: { Authorization: authorization },
+    redirect: 'manual',
+  });
+  const cookie = login.headers.getSetCookie()[0]?.split(';')[0];
+  if (!cookie) throw new Error(`logging in to the auth proxy answered ${login.status} without a cookie`);
   return {
     route,
     socketUrl: (name) => proxy.socketUrl(name),
-    headers: { Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` },
+    headers: { Authorization: authorization, Cookie: cookie },
     close: () => proxy.close(),
   };
 }

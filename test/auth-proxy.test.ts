@@ -2,11 +2,13 @@
 // WebSockets alike, Origin checks, health, a terminal server that is down,
 // security headers and bad requests.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { startChromium, waitForScreen } from './support/browser.js';
 import {
+  eventually,
   freePort,
   type RunningAuthProxy,
   type RunningTerminalServer,
@@ -20,6 +22,15 @@ import { requireTool } from './support/tools.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const GOOD = basic('grumpy', 'correct horse');
+
+/** Logs in once, as a browser does: the right credentials and the cookie that comes back. */
+async function logIn(base: string, authorization = GOOD): Promise<Record<string, string>> {
+  const res = await request(`${base}/terminal/`, { headers: { Authorization: authorization } });
+  assert.equal(res.status, 302);
+  const cookie = (res.headers['set-cookie'] ?? [])[0]?.split(';')[0];
+  assert.ok(cookie, 'a login cookie');
+  return { Authorization: authorization, Cookie: cookie };
+}
 
 /** Sends raw bytes and returns the status line of the answer. */
 function rawRequest(port: number, text: string): Promise<string> {
@@ -37,6 +48,7 @@ function rawRequest(port: number, text: string): Promise<string> {
 describe('auth proxy with basic authentication', () => {
   let terminal: RunningTerminalServer;
   let proxy: RunningAuthProxy;
+  let AUTH: Record<string, string>;
   before(async () => {
     terminal = await startTerminalServer({ URI_ROOT_PATH: '/user/alice' });
     proxy = await startAuthProxy(
@@ -49,6 +61,7 @@ describe('auth proxy with basic authentication', () => {
       },
       terminal.port,
     );
+    AUTH = await logIn(proxy.base);
   });
   after(async () => {
     await proxy.close();
@@ -63,7 +76,7 @@ describe('auth proxy with basic authentication', () => {
   });
 
   test('right credentials: the page; wrong ones: 401', async () => {
-    const ok = await request(`${proxy.base}/terminal/session/1`, { headers: { Authorization: GOOD } });
+    const ok = await request(`${proxy.base}/terminal/session/1`, { headers: AUTH });
     assert.equal(ok.status, 200);
     assert.match(ok.body, /terminal\.js\?v=/);
     for (const wrong of [basic('grumpy', 'wrong'), basic('dopey', 'correct horse'), basic('', '')]) {
@@ -83,14 +96,14 @@ describe('auth proxy with basic authentication', () => {
       const res = await request(`${proxy.base}/terminal/`, { headers: { Authorization: header } });
       assert.equal(res.status, 401, header.slice(0, 20));
     }
-    assert.equal((await request(`${proxy.base}/terminal/`, { headers: { Authorization: GOOD } })).status, 302);
+    assert.equal((await request(`${proxy.base}/terminal/`, { headers: AUTH })).status, 302);
   });
 
   test('the prefix redirects to the default route; outside the prefix is 404', async () => {
-    const res = await request(`${proxy.base}/`, { headers: { Authorization: GOOD } });
+    const res = await request(`${proxy.base}/`, { headers: AUTH });
     assert.equal(res.status, 302);
     assert.equal(res.headers.location, '/user/alice/terminal/');
-    const bare = await request(`http://127.0.0.1:${proxy.port}/user/alice`, { headers: { Authorization: GOOD } });
+    const bare = await request(`http://127.0.0.1:${proxy.port}/user/alice`, { headers: AUTH });
     assert.equal(bare.headers.location, '/user/alice/terminal/');
     assert.equal((await request(`http://127.0.0.1:${proxy.port}/terminal/`)).status, 404);
     assert.equal((await request(`http://127.0.0.1:${proxy.port}/user/alicex/terminal/`)).status, 404);
@@ -100,7 +113,7 @@ describe('auth proxy with basic authentication', () => {
     assert.equal(await upgradeStatus(proxy.socketUrl('ws1')), 401);
     assert.equal(await upgradeStatus(proxy.socketUrl('ws1'), { Authorization: basic('grumpy', 'nope') }), 401);
     assert.equal(terminal.server.sessions.size, 0, 'no pty for refused upgrades');
-    const page = await TerminalClient.connect(proxy.socketUrl('ws1'), { headers: { Authorization: GOOD } });
+    const page = await TerminalClient.connect(proxy.socketUrl('ws1'), { headers: AUTH });
     page.type('echo via-proxy-$((2*21))\r');
     await page.waitFor('via-proxy-42');
     await page.close();
@@ -109,18 +122,18 @@ describe('auth proxy with basic authentication', () => {
   test('a cross-origin WebSocket gets 403, even with credentials; allowed origins pass', async () => {
     const before = terminal.server.sessions.size;
     const status = await upgradeStatus(proxy.socketUrl('cross'), {
-      Authorization: GOOD,
+      ...AUTH,
       Origin: 'https://evil.example',
     });
     assert.equal(status, 403);
     assert.equal(terminal.server.sessions.size, before);
     const same = `http://127.0.0.1:${proxy.port}`;
     const page = await TerminalClient.connect(proxy.socketUrl('cross'), {
-      headers: { Authorization: GOOD, Origin: same },
+      headers: { ...AUTH, Origin: same },
     });
     await page.close();
     const dashboard = await TerminalClient.connect(proxy.socketUrl('cross'), {
-      headers: { Authorization: GOOD, Origin: 'https://dashboard.example' },
+      headers: { ...AUTH, Origin: 'https://dashboard.example' },
     });
     await dashboard.close();
   });
@@ -128,22 +141,19 @@ describe('auth proxy with basic authentication', () => {
   test('the Origin must match the scheme too: an https page is not this http terminal', async () => {
     const before = terminal.server.sessions.size;
     for (const origin of [`https://127.0.0.1:${proxy.port}`, `ws://127.0.0.1:${proxy.port}`, 'null']) {
-      const status = await upgradeStatus(proxy.socketUrl('scheme'), { Authorization: GOOD, Origin: origin });
+      const status = await upgradeStatus(proxy.socketUrl('scheme'), { ...AUTH, Origin: origin });
       assert.equal(status, 403, origin);
     }
     assert.equal(terminal.server.sessions.size, before, 'no shell for a refused upgrade');
     assert.equal(
-      await upgradeStatus(proxy.socketUrl('scheme'), { Authorization: GOOD, Origin: `http://127.0.0.1:${proxy.port}` }),
+      await upgradeStatus(proxy.socketUrl('scheme'), { ...AUTH, Origin: `http://127.0.0.1:${proxy.port}` }),
       101,
     );
   });
 
   test('upgrades to paths that are not terminal sockets get 404', async () => {
-    assert.equal(
-      await upgradeStatus(`ws://127.0.0.1:${proxy.port}/user/alice/terminal/session/1`, { Authorization: GOOD }),
-      404,
-    );
-    assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/elsewhere`, { Authorization: GOOD }), 404);
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/user/alice/terminal/session/1`, AUTH), 404);
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/elsewhere`, AUTH), 404);
     // Clients normalise dot segments; a raw request shows what the proxy does with them.
     const upgrade =
       'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
@@ -164,7 +174,7 @@ describe('auth proxy with basic authentication', () => {
 
   test('security headers: a CSP without unsafe-eval, frame-ancestors as configured, nosniff', async () => {
     for (const res of [
-      await request(`${proxy.base}/terminal/session/1`, { headers: { Authorization: GOOD } }),
+      await request(`${proxy.base}/terminal/session/1`, { headers: AUTH }),
       await request(`${proxy.base}/healthz`),
     ]) {
       const csp = String(res.headers['content-security-policy']);
@@ -194,22 +204,111 @@ describe('auth proxy with basic authentication', () => {
     );
     assert.match(await rawRequest(proxy.port, 'GARBAGE\r\n\r\n'), / 400 /);
     // CR/LF cannot reach a header: the only redirect target is configuration.
-    const res = await request(`${proxy.base}/%0d%0aSet-Cookie:%20x=1`, { headers: { Authorization: GOOD } });
+    const res = await request(`${proxy.base}/%0d%0aSet-Cookie:%20x=1`, { headers: AUTH });
     assert.equal(res.headers['set-cookie'], undefined);
     assert.equal((await request(`${proxy.base}/healthz`)).status, 200);
   });
+});
 
-  test('repeated failures from one client are slowed down; the right password still gets in', async () => {
-    const wrong = { headers: { Authorization: basic('grumpy', 'guess') } };
-    const times: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const start = performance.now();
-      assert.equal((await request(`${proxy.base}/healthz-not`, wrong)).status, 401);
-      times.push(performance.now() - start);
+/** A request from a chosen local address (all of 127.0.0.0/8 is this machine); `answered` settles with the status. */
+function attempt(
+  url: string,
+  headers: Record<string, string>,
+  from = '127.0.0.1',
+): { answered: Promise<number>; status: number | null; abort(): void } {
+  const result = { status: null as number | null, answered: Promise.resolve(0), abort: () => {} };
+  const req = http.get(url, { headers, localAddress: from, agent: false });
+  result.abort = () => req.destroy();
+  result.answered = new Promise((resolve) => {
+    req.on('response', (res) => {
+      res.resume();
+      result.status = res.statusCode ?? 0;
+      resolve(result.status);
+    });
+    req.on('error', () => resolve(-1));
+  });
+  return result;
+}
+
+describe('basic authentication under guessing', () => {
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+  /** The real user's browser, logged in before the attacks. */
+  let browser: Record<string, string>;
+  before(async () => {
+    terminal = await startTerminalServer();
+    proxy = await startAuthProxy(
+      { AUTH_USERNAME: 'grumpy', AUTH_PASSWORD: 'correct horse', TRUST_PROXY: 'true' },
+      terminal.port,
+    );
+    browser = await logIn(proxy.base);
+  });
+  after(async () => {
+    await proxy.close();
+    await terminal.close();
+  });
+
+  test('after a few attempts the right password waits like a wrong one, while the real user elsewhere gets in at once', async () => {
+    const url = `${proxy.base}/terminal/`;
+    const attacker = '127.0.0.2';
+    // A success early on does not make the next guesses cheap.
+    const first = await attempt(url, { Authorization: GOOD }, attacker).answered;
+    assert.equal(first, 302);
+    for (let i = 0; i < 4; i++) {
+      assert.equal(await attempt(url, { Authorization: basic('grumpy', `guess${i}`) }, attacker).answered, 401);
     }
-    assert.ok(Math.max(...times.slice(0, 5)) < 200, `the first failures are not delayed: ${times.map(Math.round)}`);
-    assert.ok((times[7] as number) >= 900, `the eighth failure waited ${Math.round(times[7] as number)} ms`);
-    assert.equal((await request(`${proxy.base}/terminal/`, { headers: { Authorization: GOOD } })).status, 302);
+    // The next guess happens to be right; it must not come back before the real user's login from another address.
+    const lucky = attempt(url, { Authorization: GOOD }, attacker);
+    const user = await attempt(url, { Authorization: GOOD }, '127.0.0.3').answered;
+    assert.equal(user, 302, 'the real user, elsewhere, is not slowed by the attack');
+    assert.equal(lucky.status, null, 'the right guess is still waiting for its turn');
+    lucky.abort();
+    // Dropping the slow answer did not give the turn back: a wrong guess now is not checked at once either.
+    const next = attempt(url, { Authorization: basic('grumpy', 'again') }, attacker);
+    assert.equal(await attempt(url, { Authorization: GOOD }, '127.0.0.4').answered, 302);
+    assert.equal(next.status, null);
+    next.abort();
+  });
+
+  test('a burst of concurrent guesses from one client: all but a few are refused unchecked with 429', async () => {
+    const url = `${proxy.base}/terminal/`;
+    const guesses = Array.from({ length: 60 }, (_, i) =>
+      attempt(url, { Authorization: basic('grumpy', `burst${i}`) }, '127.0.0.5'),
+    );
+    const refused = await eventually(
+      () => {
+        const count = guesses.filter((g) => g.status === 429).length;
+        return count >= 45 ? count : 0;
+      },
+      10_000,
+      'most guesses refused',
+    );
+    const checked = guesses.filter((g) => g.status === 401).length;
+    assert.ok(checked <= 5, `${checked} checked at once`);
+    assert.ok(refused + checked + guesses.filter((g) => g.status === null).length === 60);
+    assert.ok(guesses.filter((g) => g.status === null).length <= 6, 'only the next few turns are kept waiting');
+    for (const g of guesses) g.abort();
+  });
+
+  test('with TRUST_PROXY, a new X-Forwarded-For per guess does not escape the count', async () => {
+    const url = `${proxy.base}/terminal/`;
+    const guesses = Array.from({ length: 80 }, (_, i) =>
+      attempt(url, { Authorization: basic('grumpy', `xff${i}`), 'X-Forwarded-For': `198.51.100.${i}` }, '127.0.0.6'),
+    );
+    await eventually(() => guesses.filter((g) => g.status !== null).length >= 40, 10_000, 'answers');
+    const refused = guesses.filter((g) => g.status === 429).length;
+    assert.ok(refused >= 40, `${refused} of 80 refused`);
+    for (const g of guesses) g.abort();
+  });
+
+  test('a browser that logged in is never slowed, even now: its cookie spares it the count', async () => {
+    const headers = browser;
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => attempt(`${proxy.base}/terminal/`, headers).answered),
+    );
+    assert.deepEqual(new Set(answers), new Set([302]));
+    const page = await TerminalClient.connect(proxy.socketUrl('cookie'), { headers });
+    await page.close();
   });
 });
 

@@ -58,6 +58,21 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ TERMINAL_COMMAND: ' top  -d 1 ' }).terminalCommand, ['top', '-d', '1']);
   });
 
+  test('values checked between variables: AUTH_USERNAME without ":", ALLOWED_HOSTS names', () => {
+    assert.throws(
+      () => loadConfig({ AUTH_USERNAME: 'a:b', AUTH_PASSWORD: 'secret' }),
+      (error: unknown) =>
+        error instanceof ConfigError && /^AUTH_USERNAME must not contain ":"/.test(error.problems[0] ?? ''),
+    );
+    assert.deepEqual(loadConfig({ ALLOWED_HOSTS: 'Terminal.Example.com, .lab.example' }).allowedHosts, [
+      'terminal.example.com',
+      '.lab.example',
+    ]);
+    for (const bad of ['http://x.example', 'x.example:8080', '*,x.example', 'a b']) {
+      assert.throws(() => loadConfig({ ALLOWED_HOSTS: bad }), /ALLOWED_HOSTS/, bad);
+    }
+  });
+
   test('the shell environment has no secrets and the workshop prompt', () => {
     const env = {
       HOME: '/h',

@@ -217,7 +217,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     if (!verdict.allowed) {
       // A browser cannot follow a redirect on a WebSocket: a login is needed first.
       const status = verdict.status === 302 ? 401 : verdict.status;
-      return refuse(status, verdict.reason, verdict.status === 401 ? (verdict.headers ?? {}) : {});
+      return refuse(status, verdict.reason, 'headers' in verdict ? (verdict.headers ?? {}) : {});
     }
     // The Origin was checked here against the public host; the terminal server
     // behind sees the internal one, so it is not passed on.
@@ -267,16 +267,18 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     const page =
       verdict.status === 401
         ? { title: 'Log in to use this terminal', message: 'This terminal needs a user name and password.' }
-        : verdict.status === 503
-          ? { title: 'Cannot check your login right now', message: verdict.reason, retrySeconds: 5 }
-          : {
-              title: 'Not your terminal',
-              message: verdict.reason,
-              ...(verdict.logout ? { link: { href: verdict.logout, text: 'Log out' } } : {}),
-            };
+        : verdict.status === 429
+          ? { title: 'Too many login attempts', message: 'Wait a minute, then try again.' }
+          : verdict.status === 503
+            ? { title: 'Cannot check your login right now', message: verdict.reason, retrySeconds: 5 }
+            : {
+                title: 'Not your terminal',
+                message: verdict.reason,
+                ...(verdict.logout ? { link: { href: verdict.logout, text: 'Log out' } } : {}),
+              };
     res
       .status(verdict.status)
-      .set(verdict.status === 401 ? (verdict.headers ?? {}) : {})
+      .set('headers' in verdict ? (verdict.headers ?? {}) : {})
       .type('html')
       .send(messagePage(page));
   }

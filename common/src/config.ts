@@ -510,6 +510,9 @@ function crossCheck(config: Config): string[] {
       'AUTH_PASSWORD and AUTH_USERNAME must both be set (and AUTH_USERNAME not *) for basic authentication',
     );
   }
+  if (config.authMode.mode === 'basic' && config.authUsername.includes(':')) {
+    problems.push('AUTH_USERNAME must not contain ":" (HTTP Basic authentication cannot carry it)');
+  }
   if (config.authMode.mode === 'jupyterhub') {
     const missing = (
       [

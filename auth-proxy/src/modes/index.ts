@@ -17,7 +17,7 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
     case 'none':
       return noAuth();
     case 'basic':
-      return basicAuthMode({ username: config.authUsername, password: config.authPassword });
+      return basicAuthMode({ username: config.authUsername, password: config.authPassword, prefix: config.prefix });
     case 'jupyterhub': {
       // Without SESSION_SECRET the key is random: never derived from the hub's
       // token, which the shell could read. A login lost with a restart comes

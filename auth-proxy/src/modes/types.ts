@@ -5,8 +5,8 @@ import type { ClientInfo } from '../client-info.js';
 
 export type Verdict =
   | { allowed: true; user: string }
-  /** Refused: the status (401 or 403), headers such as WWW-Authenticate, and a short reason for the log and page. */
-  | { allowed: false; status: 401 | 403; reason: string; headers?: Record<string, string>; logout?: string }
+  /** Refused: the status (401, 403, or 429 for too many attempts), headers such as WWW-Authenticate, and a short reason for the log and page. */
+  | { allowed: false; status: 401 | 403 | 429; reason: string; headers?: Record<string, string>; logout?: string }
   /** Cannot decide now: what the mode asks (an OAuth or API server) is not answering. */
   | { allowed: false; status: 503; reason: string }
   /** Not logged in yet, and the mode logs people in through the browser: send them here. */
