@@ -25,6 +25,9 @@ function fail(message: string): never {
 const config = configOrExit('supervisor');
 
 const root = projectRoot();
+// pm2 also writes every line to files under PM2_HOME/logs, which nothing rotates:
+// logs go to pm2-runtime's stdout only (the container's log, or the terminal).
+const STDOUT_ONLY = { out_file: '/dev/null', error_file: '/dev/null' };
 const ours: App[] = [
   { name: 'terminal-server', script: path.join(root, 'dist/terminal-server/src/main.js') },
   { name: 'auth-proxy', script: path.join(root, 'dist/auth-proxy/src/main.js') },
@@ -38,6 +41,7 @@ const ours: App[] = [
   // Both stop within a second of SIGINT; SIGKILL after this.
   kill_timeout: 2000,
   merge_logs: true,
+  ...STDOUT_ONLY,
 }));
 
 /** Apps a workshop adds: each *.config.js exports { apps: [...] } (pm2's ecosystem format) or one app. */
@@ -66,7 +70,7 @@ function extraApps(dir: string): App[] {
         fail(`${where} must export { apps: [{ name, script, ... }] }`);
       }
       if (ours.some((own) => own.name === app.name)) fail(`${where}: the app name ${app.name} is taken`);
-      apps.push({ cwd: dir, ...app });
+      apps.push({ cwd: dir, ...STDOUT_ONLY, ...app });
     }
   }
   return apps;

@@ -1,7 +1,8 @@
 // The whole stack as `npm start` runs it: supervisor/start.sh → pm2-runtime →
 // auth proxy + terminal server (+ extra apps), as real processes.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -50,6 +51,16 @@ async function stopStack(stack: Stack & { tmp: string }): Promise<void> {
     // already gone
   }
   rmSync(stack.tmp, { recursive: true, force: true });
+}
+
+/** Every file below dir, with its size. */
+function filesUnder(dir: string): { name: string; size: number }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const name = path.join(entry.parentPath, entry.name);
+      return { name, size: statSync(name).size };
+    });
 }
 
 /** Every process below pid, from /proc. */
@@ -117,6 +128,38 @@ describe('the stack under pm2', () => {
   test('basic authentication is on when the two variables are set', async () => {
     assert.equal((await request(`http://127.0.0.1:${stack.port}/terminal/session/1`)).status, 401);
     assert.equal((await request(`http://127.0.0.1:${stack.port}/terminal/session/1`, { headers: auth })).status, 200);
+  });
+
+  test('a flood of wrong passwords: a few log lines and a count, and no log files that grow', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+    const wrong = { Authorization: `Basic ${Buffer.from('grumpy:wrong').toString('base64')}` };
+    let answered = 0;
+    const one = () =>
+      new Promise<void>((resolve) => {
+        const req = http.get(`http://127.0.0.1:${stack.port}/terminal/session/1`, { agent, headers: wrong }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            answered++;
+            resolve();
+          });
+        });
+        // An attempt that got a turn waits for it: this flood does not.
+        req.setTimeout(500, () => req.destroy());
+        req.on('error', () => resolve());
+      });
+    for (let round = 0; round < 40; round++) await Promise.all(Array.from({ length: 50 }, one));
+    agent.destroy();
+    assert.ok(answered >= 1900, `${answered} of 2000 answered`);
+    await eventually(() => /auth\.refused/.test(stack.output()), 5000, 'a refusal in the log');
+    const lines = stack.output().split('\n');
+    const refusals = lines.filter((line) => /auth-proxy.*auth\.(refused|challenge) /.test(line));
+    assert.ok(refusals.length <= 12, `${refusals.length} refusal lines:\n${refusals.slice(0, 20).join('\n')}`);
+    const home = readdirSync(stack.tmp).find((name) => name.startsWith('workshop-pm2-'));
+    assert.ok(home, 'the temporary PM2_HOME');
+    // Logs go to stdout only: pm2 writes none of its own files, which nothing would rotate.
+    const written = filesUnder(path.join(stack.tmp, home)).filter((file) => /\.log$|\/logs\//.test(file.name));
+    const bytes = written.reduce((sum, file) => sum + file.size, 0);
+    assert.equal(bytes, 0, `pm2 wrote ${written.map((f) => `${f.name} ${f.size}`).join(', ')}`);
   });
 
   test('an extra app from the apps folder runs, with its logs named', async () => {

@@ -9,7 +9,7 @@ import httpProxy from 'http-proxy';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
-import { describeError, type Logger } from '../../common/src/log.js';
+import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { TERMINAL_TOKEN_HEADER } from '../../common/src/terminal-token.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
@@ -68,6 +68,8 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   const tokenHeaders: Record<string, string> = config.terminalToken
     ? { [TERMINAL_TOKEN_HEADER]: config.terminalToken }
     : {};
+  // Refusals repeat as fast as a client can send: a few lines per client a minute, then a count.
+  const refusals = repeatLimit(logger, { burst: 5, windowMs: 60_000 });
   const proxy = httpProxy.createProxyServer({ target, xfwd: true, proxyTimeout: 60_000, headers: tokenHeaders });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
@@ -92,7 +94,10 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     if (hasDotSegments(req.url)) throw new HttpError(400, 'the path has . or .. segments');
     const client = clientInfo(req, trust);
     if (!hostAllowed(client.host)) {
-      logger.warn('host.refused', { host: client.host.slice(0, 100), client: client.address });
+      refusals.log('warn', `${client.address} host`, 'host.refused', {
+        host: client.host.slice(0, 100),
+        client: client.address,
+      });
       res
         .status(403)
         .type('html')
@@ -143,7 +148,12 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     // Express strips the mount path; the terminal server serves under the same prefix.
     req.url = req.originalUrl;
     proxy.web(req, res, {}, (error) => {
-      logger.warn('proxy.backend_unreachable', { reason: describeError(error), path: req.originalUrl.slice(0, 200) });
+      const client = clientInfo(req, trust);
+      refusals.log('warn', `${client.address} backend`, 'proxy.backend_unreachable', {
+        reason: describeError(error),
+        client: client.address,
+        path: req.originalUrl.slice(0, 200),
+      });
       if (res.headersSent) {
         res.destroy();
         return;
@@ -206,7 +216,12 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     const path = url.split('?')[0] ?? '/';
     const client = clientInfo(req, trust);
     const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
-      logger.warn('upgrade.refused', { status, reason, client: client.address, path: path.slice(0, 200) });
+      refusals.log('warn', `${client.address} upgrade ${status}`, 'upgrade.refused', {
+        status,
+        reason,
+        client: client.address,
+        path: path.slice(0, 200),
+      });
       refuseUpgrade(socket, status, headers);
     };
     if (hasDotSegments(url)) return refuse(400, 'the path has . or .. segments');
@@ -226,7 +241,11 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     openSockets.add(admitted);
     socket.once('close', () => openSockets.delete(admitted));
     proxy.ws(req, socket, head, {}, (error) => {
-      logger.warn('proxy.backend_unreachable', { reason: describeError(error), path: path.slice(0, 200) });
+      refusals.log('warn', `${client.address} backend`, 'proxy.backend_unreachable', {
+        reason: describeError(error),
+        client: client.address,
+        path: path.slice(0, 200),
+      });
       const raw = socket as Duplex & { bytesWritten?: number };
       if (raw.writable && !raw.bytesWritten) {
         closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
@@ -254,8 +273,10 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   function logRefusal(verdict: Verdict & { allowed: false }, client: ClientInfo, path: string): void {
     const fields = { status: verdict.status, reason: verdict.reason, client: client.address, path: path.slice(0, 200) };
     // A first visit without credentials is normal; wrong credentials and refusals are worth a warning.
-    if (verdict.reason === 'no credentials' || verdict.status === 302) logger.info('auth.challenge', fields);
-    else logger.warn('auth.refused', fields);
+    const key = `${client.address} ${verdict.status} ${verdict.reason}`;
+    if (verdict.reason === 'no credentials' || verdict.status === 302)
+      refusals.log('info', key, 'auth.challenge', fields);
+    else refusals.log('warn', key, 'auth.refused', fields);
   }
 
   function answerRefusal(res: Response, verdict: Verdict & { allowed: false }): void {
