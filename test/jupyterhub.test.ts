@@ -103,6 +103,17 @@ describe('JupyterHub', { skip }, () => {
       await page.keyboard.type('echo hub-$((7*6))');
       await page.keyboard.press('Enter');
       await waitForScreen(page, /^hub-42$/m);
+      // A restart of the auth proxy makes a new cookie key: the page logs in again through the hub by itself.
+      const proxyPid = processesOf('alice').find((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('auth-proxy/src/main.js'),
+      );
+      assert.ok(proxyPid, "alice's auth proxy");
+      process.kill(proxyPid, 'SIGKILL');
+      await page.waitForEvent('load', { timeout: 30_000 });
+      await waitForScreen(page, /^hub-42$/m, 20_000);
+      await page.keyboard.type('echo back-$((6*7))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^back-42$/m);
     } finally {
       await browser.close();
     }

@@ -126,7 +126,9 @@ function connect(): void {
   const ws = new WebSocket(socketUrl);
   ws.binaryType = 'arraybuffer';
   socket = ws;
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
     ws.send(encodeAttach({ position: received, cols: term.cols, rows: term.rows, instance }));
   };
   ws.onmessage = (event) => {
@@ -146,7 +148,26 @@ function connect(): void {
       return;
     }
     scheduleReconnect();
+    // A socket refused before it opened may mean the login has ended (logged
+    // out, or the proxy restarted with a new key): the page itself then knows.
+    if (!opened) void reloadIfLoggedOut();
   };
+}
+
+/** Reloads the page (through the login) when loading it again would not give the terminal. */
+async function reloadIfLoggedOut(): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(location.href, { redirect: 'manual', cache: 'no-store', credentials: 'same-origin' });
+  } catch {
+    return; // the server is away: reconnecting goes on
+  }
+  if (response.type !== 'opaqueredirect' && response.status !== 401 && response.status !== 403) return;
+  // At most once a minute, so a login that cannot stick never turns into a reload loop.
+  const last = Number(sessionStorage.getItem('terminal-login-reload') ?? 0);
+  if (Date.now() - last < 60_000) return;
+  sessionStorage.setItem('terminal-login-reload', String(Date.now()));
+  location.reload();
 }
 
 function scheduleReconnect(): void {
