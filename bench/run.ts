@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
 import { summaryChart } from './chart.js';
+import { measureGuessing } from './measure-attacks.js';
 import { type EchoResult, measureEcho } from './measure-echo.js';
 import { measureFairness } from './measure-fairness.js';
 import { measureFirstPrompt } from './measure-first-prompt.js';
@@ -586,6 +587,45 @@ async function stack(raw: Record<string, unknown>, warnings: string[]): Promise<
   ];
 }
 
+const GUESSING_SECONDS = 20;
+
+async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
+  log(
+    `under attack: password guessing for ${GUESSING_SECONDS} s, from one address, then with a new X-Forwarded-For each`,
+  );
+  const options = { seconds: GUESSING_SECONDS, concurrency: 20, patienceMs: 150 };
+  const oneAddress = await measureGuessing({ ...options, rotate: false });
+  const rotating = await measureGuessing({ ...options, rotate: true });
+  raw.underAttack = { guessing: { oneAddress, rotating } };
+  // Beyond the five a client may try at once, as the README says.
+  const perMinute = (r: typeof oneAddress) => (Math.max(0, r.checked - 5) * 60) / r.seconds;
+  return [
+    {
+      id: 'attack.guessing.checkedPerMinute',
+      label: `Basic auth: guesses checked per minute after the first five, one client with 20 in flight dropping answers slower than 150 ms (${GUESSING_SECONDS} s)`,
+      value: perMinute(oneAddress),
+      unit: '/min',
+      target: { op: '<=', value: 10 },
+      note: `${oneAddress.checked} checked, ${oneAddress.refused} refused unchecked (429), ${oneAddress.dropped} dropped`,
+    },
+    {
+      id: 'attack.guessing.rotatingPerMinute',
+      label:
+        'Same, with a new X-Forwarded-For per guess (TRUST_PROXY=true): all clients share 20 at once, then 30 a minute',
+      value: perMinute(rotating),
+      unit: '/min',
+      target: { op: '<=', value: 30 },
+      note: `${rotating.checked} checked, ${rotating.refused} refused unchecked, ${rotating.dropped} dropped`,
+    },
+    {
+      id: 'attack.guessing.userLogin',
+      label: 'The real user logging in from another address during the one-client attack',
+      value: oneAddress.userLoginMs,
+      unit: 'ms',
+    },
+  ];
+}
+
 async function main(): Promise<number> {
   const started = new Date();
   const before = ownProcesses();
@@ -621,9 +661,13 @@ async function main(): Promise<number> {
     ['first prompt', firstPrompt],
     ['memory', memory],
     ['whole stack', (r) => stack(r, warnings)],
+    ['under attack', underAttack],
   ];
+  // `npm run bench -- <step> …` runs only those steps (names as above, spaces as dashes).
+  const only = process.argv.slice(2);
+  const chosen = only.length === 0 ? steps : steps.filter(([name]) => only.includes(name.replaceAll(' ', '-')));
   try {
-    for (const [name, step] of steps) {
+    for (const [name, step] of chosen) {
       const start = performance.now();
       try {
         figures.push(...(await step(raw)));

@@ -1,0 +1,80 @@
+// The stack under attack: what an attacker gets, and what the people using it
+// still get meanwhile. Figures for the defences the tests prove exist.
+import http from 'node:http';
+import { startAuthProxy, startTerminalServer } from '../test/support/servers.js';
+
+export interface GuessingResult {
+  seconds: number;
+  /** Guesses whose answer came within the attacker's patience (checked: 401, or 302 for a right one). */
+  checked: number;
+  /** Guesses refused unchecked (429). */
+  refused: number;
+  /** Guesses the attacker dropped for being slow. */
+  dropped: number;
+  /** The real user, from another address during the attack: login → answer, ms. */
+  userLoginMs: number;
+}
+
+/** One request from `from`, given up after `patienceMs`: the status, or 0 when dropped. */
+function guess(url: string, headers: Record<string, string>, from: string, patienceMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers, localAddress: from, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.setTimeout(patienceMs, () => {
+      req.destroy();
+      resolve(0);
+    });
+    req.on('error', () => resolve(0));
+  });
+}
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/**
+ * Password guessing against basic authentication by one client that keeps
+ * `concurrency` guesses in flight and drops every answer slower than
+ * `patienceMs` (a right guess used to come back at once). `rotate`: a new
+ * X-Forwarded-For per guess, with TRUST_PROXY=true.
+ */
+export async function measureGuessing(options: {
+  seconds: number;
+  concurrency: number;
+  patienceMs: number;
+  rotate: boolean;
+}): Promise<GuessingResult> {
+  const terminal = await startTerminalServer();
+  const proxy = await startAuthProxy(
+    { AUTH_USERNAME: 'grumpy', AUTH_PASSWORD: 'correct horse', ...(options.rotate ? { TRUST_PROXY: 'true' } : {}) },
+    terminal.port,
+  );
+  const url = `${proxy.base}/terminal/`;
+  const result: GuessingResult = { seconds: options.seconds, checked: 0, refused: 0, dropped: 0, userLoginMs: 0 };
+  try {
+    const end = performance.now() + options.seconds * 1000;
+    let n = 0;
+    const attacker = async () => {
+      while (performance.now() < end) {
+        const i = n++;
+        const headers: Record<string, string> = { Authorization: basic('grumpy', `guess-${i}`) };
+        if (options.rotate) headers['X-Forwarded-For'] = `198.18.${(i >> 8) & 255}.${i & 255}`;
+        const status = await guess(url, headers, '127.0.0.2', options.patienceMs);
+        if (status === 429) result.refused++;
+        else if (status === 0) result.dropped++;
+        else result.checked++;
+      }
+    };
+    const attack = Promise.all(Array.from({ length: options.concurrency }, attacker));
+    // The real user logs in from elsewhere halfway through.
+    await new Promise((r) => setTimeout(r, (options.seconds * 1000) / 2));
+    const start = performance.now();
+    const status = await guess(url, { Authorization: basic('grumpy', 'correct horse') }, '127.0.0.3', 60_000);
+    result.userLoginMs = status === 302 ? performance.now() - start : Number.NaN;
+    await attack;
+  } finally {
+    await proxy.close();
+    await terminal.close();
+  }
+  return result;
+}
