@@ -136,7 +136,9 @@ describe('the stack under pm2', () => {
     let answered = 0;
     const one = () =>
       new Promise<void>((resolve) => {
-        const req = http.get(`http://127.0.0.1:${stack.port}/terminal/session/1`, { agent, headers: wrong }, (res) => {
+        // From an address of its own (all of 127/8 is this machine): the other tests' turns stay theirs.
+        const url = `http://127.0.0.1:${stack.port}/terminal/session/1`;
+        const req = http.get(url, { agent, headers: wrong, localAddress: '127.0.0.2' }, (res) => {
           res.resume();
           res.on('end', () => {
             answered++;
