@@ -46,6 +46,9 @@ export function handleConnection(options: {
       if (hold) socket.pause();
       else socket.resume();
     },
+    get bufferedBytes() {
+      return socket.bufferedAmount;
+    },
     close(code, reason) {
       socket.close(code, reason);
     },
