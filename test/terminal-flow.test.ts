@@ -108,6 +108,33 @@ describe('flow control', () => {
     }
   });
 
+  test('a page that stops acknowledging between the marks does not stall the session', async () => {
+    const { file, expectedHash, expectedLength } = makeTextFile('between.txt', 2 << 20);
+    const terminal = await startTerminalServer({
+      TERMINAL_COMMAND: JSON.stringify(['cat', file]),
+      TERMINAL_HISTORY_BYTES: '4MiB',
+    });
+    try {
+      const hash = createHash('sha256');
+      const page = await TerminalClient.connect(terminal.socketUrl('between'), {
+        ack: 'manual',
+        keepText: false,
+        onOutput: (bytes) => hash.update(bytes),
+      });
+      // Past the high-water mark the program is paused; one ack brings the page
+      // back under it but not under the low-water mark, and then it goes quiet.
+      await page.waitFor(() => page.received > FlowControl.highWaterBytes);
+      page.ack(page.position - (FlowControl.lowWaterBytes + FlowControl.highWaterBytes) / 2);
+      // A stalled session never gets there.
+      await page.waitFor(() => page.exitMessage() !== undefined, 30_000);
+      assert.equal((await page.closed).code, 4000);
+      assert.equal(page.received, expectedLength);
+      assert.equal(hash.digest('hex'), expectedHash);
+    } finally {
+      await terminal.close();
+    }
+  });
+
   test('a session with no page keeps running into its history', async () => {
     const terminal = await startTerminalServer({ TERMINAL_HISTORY_BYTES: '64KiB' });
     try {

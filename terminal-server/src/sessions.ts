@@ -53,7 +53,7 @@ interface Attachment {
   sent: number;
   /** Output position the page says it has processed. */
   acked: number;
-  /** When this page went more than the high-water mark behind (see backlog()); 0 when not. */
+  /** Since when this page has been holding the session back (see measure()); 0 when not. */
   behindSince: number;
   /** True while the page is too slow to hold the session back: it gets no output until it catches up. */
   lagging: boolean;
@@ -279,10 +279,14 @@ export class Session {
     this.scheduleStallCheck();
   }
 
-  /** The page's backlog now; notes when it went over the high-water mark. */
+  /** The page's backlog now; notes when it started holding the session back. */
   private measure(page: Attachment): number {
     const pending = backlog(page);
-    if (page.lagging || pending <= FlowControl.highWaterBytes) page.behindSince = 0;
+    // Over the high-water mark a page pauses the program; once paused, the
+    // program waits until every page is under the low-water mark. A page that
+    // goes quiet in between holds it as surely, so the stall clock runs then too.
+    const holding = pending > FlowControl.highWaterBytes || (this.pty.isPaused && pending > FlowControl.lowWaterBytes);
+    if (page.lagging || !holding) page.behindSince = 0;
     else if (page.behindSince === 0) page.behindSince = Date.now();
     return pending;
   }
