@@ -10,6 +10,7 @@ import {
   CloseCode,
   decodeClientMessage,
   encodeControl,
+  Limits,
   ProtocolError,
   type ServerControl,
 } from './protocol.js';
@@ -19,8 +20,12 @@ import { type PageLink, type SessionManager, TooManySessionsError } from './sess
 const ATTACH_TIMEOUT_MS = 10_000;
 /** Server pings keep idle connections alive through routers and find dead ones. */
 export const PING_INTERVAL_MS = 25_000;
-/** A connection sending this many bad frames is closed. */
-const MAX_PROTOCOL_ERRORS = 100;
+/**
+ * A connection closed for sending too many bad frames is no longer read, so
+ * its close frame in reply (queued behind whatever else it sent) never arrives:
+ * it is dropped once the server's close frame has had time to go out.
+ */
+const CUT_OFF_GRACE_MS = 1000;
 
 export function handleConnection(options: {
   socket: WebSocket;
@@ -33,6 +38,7 @@ export function handleConnection(options: {
   let session: ReturnType<SessionManager['open']> | undefined;
   let errors = 0;
   let alive = true;
+  let cutOffTimer: NodeJS.Timeout | undefined;
 
   const link: PageLink = {
     id,
@@ -44,7 +50,8 @@ export function handleConnection(options: {
     },
     holdInput(hold) {
       if (hold) socket.pause();
-      else socket.resume();
+      // A connection being closed stays paused: see cutOff.
+      else if (socket.readyState === socket.OPEN) socket.resume();
     },
     get bufferedBytes() {
       return socket.bufferedAmount;
@@ -54,11 +61,18 @@ export function handleConnection(options: {
     },
   };
 
+  /** Closes the connection and reads nothing more from it: what it sent after is never parsed. */
+  const cutOff = (code: number, reason: string) => {
+    socket.close(code, reason);
+    socket.pause();
+    cutOffTimer = setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS);
+  };
+
   const refuse = (message: string) => {
     errors++;
     logger.warn('page.bad_message', { session: sessionName, page: id, reason: message });
     link.sendControl({ type: 'error', message });
-    if (errors >= MAX_PROTOCOL_ERRORS) socket.close(CloseCode.PolicyViolation, 'too many bad messages');
+    if (errors >= Limits.maxBadMessages) cutOff(CloseCode.PolicyViolation, 'too many bad messages');
   };
 
   const attachTimer = setTimeout(() => {
@@ -79,6 +93,9 @@ export function handleConnection(options: {
   });
 
   socket.on('message', (data, isBinary) => {
+    // Once closing, frames ws had already read (a whole burst of them) are still
+    // delivered: they are not decoded, answered or logged.
+    if (socket.readyState !== socket.OPEN) return;
     alive = true;
     if (!isBinary) {
       refuse('text frames are not part of the protocol; send binary frames');
@@ -139,6 +156,7 @@ export function handleConnection(options: {
 
   socket.on('close', (code) => {
     clearTimeout(attachTimer);
+    clearTimeout(cutOffTimer);
     clearInterval(pinger);
     session?.detach(link, `closed ${code}`);
   });
