@@ -4,7 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger } from '../../common/src/log.js';
+import type { Logger, RepeatLimit } from '../../common/src/log.js';
 import {
   type ClientMessage,
   CloseCode,
@@ -32,8 +32,10 @@ export function handleConnection(options: {
   sessionName: string;
   sessions: SessionManager;
   logger: Logger;
+  /** For lines a page can cause again and again; keyed by page. */
+  repeats: RepeatLimit;
 }): void {
-  const { socket, sessionName, sessions, logger } = options;
+  const { socket, sessionName, sessions, logger, repeats } = options;
   const id = randomBytes(6).toString('base64url');
   let session: ReturnType<SessionManager['open']> | undefined;
   let errors = 0;
@@ -70,7 +72,7 @@ export function handleConnection(options: {
 
   const refuse = (message: string) => {
     errors++;
-    logger.warn('page.bad_message', { session: sessionName, page: id, reason: message });
+    repeats.log('warn', id, 'page.bad_message', { session: sessionName, page: id, reason: message });
     link.sendControl({ type: 'error', message });
     if (errors >= Limits.maxBadMessages) cutOff(CloseCode.PolicyViolation, 'too many bad messages');
   };
@@ -158,11 +160,14 @@ export function handleConnection(options: {
     clearTimeout(attachTimer);
     clearTimeout(cutOffTimer);
     clearInterval(pinger);
+    repeats.flush(id);
+    repeats.flush(`${id} socket`);
     session?.detach(link, `closed ${code}`);
   });
   socket.on('error', (error) => {
-    // Oversized or malformed WebSocket frames end up here; ws closes the socket.
-    logger.warn('page.socket_error', { session: sessionName, page: id, reason: error.message });
+    // Oversized or malformed WebSocket frames end up here; ws closes the socket
+    // (and reports one error per socket today, but a page must not be able to fill the log).
+    repeats.log('warn', `${id} socket`, 'page.socket_error', { session: sessionName, page: id, reason: error.message });
   });
 }
 
