@@ -6,8 +6,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { ClientType, encodeAttach, encodeInput, splitUtf8 } from '../terminal-server/src/protocol.js';
-import { eventually, type RunningTerminalServer, startTerminalServer } from './support/servers.js';
+import { ClientType, encodeAttach, encodeInput, Limits, splitUtf8 } from '../terminal-server/src/protocol.js';
+import {
+  eventually,
+  type RunningTerminalServer,
+  startTerminalProcess,
+  startTerminalServer,
+} from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 describe('bad input from a page', () => {
@@ -145,5 +150,43 @@ describe('bad input from a page', () => {
     await other.waitFor(() => other.text().endsWith('$ '));
     await stillWorks(other);
     await other.close();
+  });
+});
+
+describe('a flood of bad frames', () => {
+  test('is cut off at the limit: nothing after it is processed or logged, and other sessions go on', async (t) => {
+    // Its own process, to see its whole log.
+    const terminal = await startTerminalProcess({ LOG_LEVEL: 'info' });
+    try {
+      const calm = await TerminalClient.connect(terminal.socketUrl('calm'));
+      const flood = await TerminalClient.connect(terminal.socketUrl('flood'));
+      // 100 000 frames of an unknown type (7 bytes each on the wire), queued in one go.
+      const frames = 100_000;
+      const unknown = new Uint8Array([0x7f]);
+      for (let i = 0; i < frames; i++) flood.socket.send(unknown);
+      const start = performance.now();
+      calm.type('echo calm-$((6*7))\r');
+      await calm.waitFor('calm-42', 60_000);
+      const echoMs = performance.now() - start;
+      assert.equal((await flood.closed).code, 1008, 'closed for too many bad messages');
+      await eventually(async () => (await terminal.session('flood'))?.pages === 0, 30_000, 'the page to detach');
+      await calm.close();
+      const log = await terminal.stop();
+
+      const id = /session\.attach session=flood page=(\S+)/.exec(log)?.[1];
+      assert.ok(id, 'the flood page attached');
+      const lines = log.split('\n').filter((line) => line.includes(` page=${id}`));
+      let processed = 0;
+      for (const line of lines) {
+        if (/ page\.bad_message /.test(line)) processed++;
+        const repeated = / page\.bad_message\.repeated .*count=(\d+)/.exec(line);
+        if (repeated) processed += Number(repeated[1]);
+      }
+      t.diagnostic(`log ${log.length} bytes, ${lines.length} lines about the page; echo in ${echoMs.toFixed(0)} ms`);
+      assert.equal(processed, Limits.maxBadMessages, 'bad frames processed');
+      assert.ok(lines.length <= 10, `${lines.length} log lines about the page`);
+    } finally {
+      await terminal.stop();
+    }
   });
 });

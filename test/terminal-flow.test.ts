@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlowControl } from '../terminal-server/src/protocol.js';
-import { eventually, startTerminalServer } from './support/servers.js';
+import { eventually, request, startTerminalProcess, startTerminalServer } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'wt-flow-'));
@@ -108,6 +108,33 @@ describe('flow control', () => {
     }
   });
 
+  test('a page that stops acknowledging between the marks does not stall the session', async () => {
+    const { file, expectedHash, expectedLength } = makeTextFile('between.txt', 2 << 20);
+    const terminal = await startTerminalServer({
+      TERMINAL_COMMAND: JSON.stringify(['cat', file]),
+      TERMINAL_HISTORY_BYTES: '4MiB',
+    });
+    try {
+      const hash = createHash('sha256');
+      const page = await TerminalClient.connect(terminal.socketUrl('between'), {
+        ack: 'manual',
+        keepText: false,
+        onOutput: (bytes) => hash.update(bytes),
+      });
+      // Past the high-water mark the program is paused; one ack brings the page
+      // back under it but not under the low-water mark, and then it goes quiet.
+      await page.waitFor(() => page.received > FlowControl.highWaterBytes);
+      page.ack(page.position - (FlowControl.lowWaterBytes + FlowControl.highWaterBytes) / 2);
+      // A stalled session never gets there.
+      await page.waitFor(() => page.exitMessage() !== undefined, 30_000);
+      assert.equal((await page.closed).code, 4000);
+      assert.equal(page.received, expectedLength);
+      assert.equal(hash.digest('hex'), expectedHash);
+    } finally {
+      await terminal.close();
+    }
+  });
+
   test('a session with no page keeps running into its history', async () => {
     const terminal = await startTerminalServer({ TERMINAL_HISTORY_BYTES: '64KiB' });
     try {
@@ -190,6 +217,57 @@ describe('flow control', () => {
       assert.deepEqual(failures, []);
     } finally {
       await terminal.close();
+    }
+  });
+});
+
+describe('a page that acknowledges what it never read', () => {
+  // Measured on the server as its own process, so its RSS is its alone. Even a
+  // session with no page at all grows by some tens of MiB while it floods (the
+  // allocator keeps freed read buffers), so the bound is 128 MiB: far below the
+  // ~300 MiB the server grew by when such a page's output was all buffered.
+  const growthLimitMiB = 128;
+  const outputBytes = 300e6;
+
+  test('does not grow the server: what waits in its socket counts, and memory returns when it goes', async (t) => {
+    const terminal = await startTerminalProcess();
+    const rssMiB = () => terminal.rssKiB() / 1024;
+    try {
+      const page = await TerminalClient.connect(terminal.socketUrl('liar'), { ack: 'manual', keepText: false });
+      const baseline = rssMiB();
+      // The page stops reading its socket but claims to have processed everything, all the time.
+      page.socket.pause();
+      const liar = setInterval(() => page.ack(Number.MAX_SAFE_INTEGER), 5);
+      page.type('yes\r');
+      let peak = baseline;
+      await eventually(
+        async () => {
+          peak = Math.max(peak, rssMiB());
+          return ((await terminal.session('liar'))?.outputBytes ?? 0) > outputBytes;
+        },
+        180_000,
+        `${outputBytes} bytes of output`,
+      );
+      clearInterval(liar);
+      // The page goes (its connection drops), then the session ends.
+      page.socket.terminate();
+      await eventually(async () => (await terminal.session('liar'))?.pages === 0, 30_000, 'the page to detach');
+      await request(`${terminal.base}/terminal/api/sessions/liar`, { method: 'DELETE' });
+      await eventually(async () => !(await terminal.session('liar')), 30_000, 'the session to end');
+      let after = rssMiB();
+      const returned = await eventually(
+        () => {
+          after = rssMiB();
+          return after - baseline < growthLimitMiB;
+        },
+        20_000,
+        'memory to return',
+      ).catch(() => false);
+      t.diagnostic(`RSS MiB: baseline ${baseline.toFixed(0)}, peak ${peak.toFixed(0)}, after ${after.toFixed(0)}`);
+      assert.ok(peak - baseline < growthLimitMiB, `the server grew by ${(peak - baseline).toFixed(0)} MiB`);
+      assert.ok(returned, `${(after - baseline).toFixed(0)} MiB above the baseline after the page and session went`);
+    } finally {
+      await terminal.stop();
     }
   });
 });

@@ -4,12 +4,13 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger } from '../../common/src/log.js';
+import type { Logger, RepeatLimit } from '../../common/src/log.js';
 import {
   type ClientMessage,
   CloseCode,
   decodeClientMessage,
   encodeControl,
+  Limits,
   ProtocolError,
   type ServerControl,
 } from './protocol.js';
@@ -19,20 +20,27 @@ import { type PageLink, type SessionManager, TooManySessionsError } from './sess
 const ATTACH_TIMEOUT_MS = 10_000;
 /** Server pings keep idle connections alive through routers and find dead ones. */
 export const PING_INTERVAL_MS = 25_000;
-/** A connection sending this many bad frames is closed. */
-const MAX_PROTOCOL_ERRORS = 100;
+/**
+ * A connection closed for sending too many bad frames is no longer read, so
+ * its close frame in reply (queued behind whatever else it sent) never arrives:
+ * it is dropped once the server's close frame has had time to go out.
+ */
+const CUT_OFF_GRACE_MS = 1000;
 
 export function handleConnection(options: {
   socket: WebSocket;
   sessionName: string;
   sessions: SessionManager;
   logger: Logger;
+  /** For lines a page can cause again and again; keyed by page. */
+  repeats: RepeatLimit;
 }): void {
-  const { socket, sessionName, sessions, logger } = options;
+  const { socket, sessionName, sessions, logger, repeats } = options;
   const id = randomBytes(6).toString('base64url');
   let session: ReturnType<SessionManager['open']> | undefined;
   let errors = 0;
   let alive = true;
+  let cutOffTimer: NodeJS.Timeout | undefined;
 
   const link: PageLink = {
     id,
@@ -44,18 +52,29 @@ export function handleConnection(options: {
     },
     holdInput(hold) {
       if (hold) socket.pause();
-      else socket.resume();
+      // A connection being closed stays paused: see cutOff.
+      else if (socket.readyState === socket.OPEN) socket.resume();
+    },
+    get bufferedBytes() {
+      return socket.bufferedAmount;
     },
     close(code, reason) {
       socket.close(code, reason);
     },
   };
 
+  /** Closes the connection and reads nothing more from it: what it sent after is never parsed. */
+  const cutOff = (code: number, reason: string) => {
+    socket.close(code, reason);
+    socket.pause();
+    cutOffTimer = setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS);
+  };
+
   const refuse = (message: string) => {
     errors++;
-    logger.warn('page.bad_message', { session: sessionName, page: id, reason: message });
+    repeats.log('warn', id, 'page.bad_message', { session: sessionName, page: id, reason: message });
     link.sendControl({ type: 'error', message });
-    if (errors >= MAX_PROTOCOL_ERRORS) socket.close(CloseCode.PolicyViolation, 'too many bad messages');
+    if (errors >= Limits.maxBadMessages) cutOff(CloseCode.PolicyViolation, 'too many bad messages');
   };
 
   const attachTimer = setTimeout(() => {
@@ -76,6 +95,9 @@ export function handleConnection(options: {
   });
 
   socket.on('message', (data, isBinary) => {
+    // Once closing, frames ws had already read (a whole burst of them) are still
+    // delivered: they are not decoded, answered or logged.
+    if (socket.readyState !== socket.OPEN) return;
     alive = true;
     if (!isBinary) {
       refuse('text frames are not part of the protocol; send binary frames');
@@ -136,12 +158,16 @@ export function handleConnection(options: {
 
   socket.on('close', (code) => {
     clearTimeout(attachTimer);
+    clearTimeout(cutOffTimer);
     clearInterval(pinger);
+    repeats.flush(id);
+    repeats.flush(`${id} socket`);
     session?.detach(link, `closed ${code}`);
   });
   socket.on('error', (error) => {
-    // Oversized or malformed WebSocket frames end up here; ws closes the socket.
-    logger.warn('page.socket_error', { session: sessionName, page: id, reason: error.message });
+    // Oversized or malformed WebSocket frames end up here; ws closes the socket
+    // (and reports one error per socket today, but a page must not be able to fill the log).
+    repeats.log('warn', `${id} socket`, 'page.socket_error', { session: sessionName, page: id, reason: error.message });
   });
 }
 

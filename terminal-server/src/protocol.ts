@@ -65,6 +65,8 @@ export const Limits = {
   minRows: 1,
   maxRows: 1000,
   maxInstanceIdLength: 64,
+  /** A connection sending this many bad frames is closed (1008); nothing it sends after is read. */
+  maxBadMessages: 100,
 } as const;
 
 export const FlowControl = {

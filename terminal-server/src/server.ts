@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
-import { describeError, type Logger } from '../../common/src/log.js';
+import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { tokenCheck } from '../../common/src/terminal-token.js';
 import { handleConnection } from './connection.js';
 import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
@@ -212,6 +212,9 @@ export function createTerminalServer(options: {
   server.requestTimeout = 60_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxFrameBytes, perMessageDeflate: false });
+  const pageLogger = logger.child('page');
+  // Whatever a page sends, it adds a few lines to the log and a count, not a line per frame.
+  const pageRepeats = repeatLimit(pageLogger, { burst: 5, windowMs: 60_000 });
   const socketPrefix = `${base}/socket/`;
 
   server.on('upgrade', (req, socket, head) => {
@@ -231,7 +234,7 @@ export function createTerminalServer(options: {
     }
     if (!sameOrigin(req)) return fail(403, 'cross-origin WebSocket refused');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      handleConnection({ socket: ws, sessionName: name, sessions, logger: logger.child('page') });
+      handleConnection({ socket: ws, sessionName: name, sessions, logger: pageLogger, repeats: pageRepeats });
     });
   });
 

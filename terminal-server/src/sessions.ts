@@ -16,6 +16,12 @@ export interface PageLink {
   sendControl(message: ServerControl): void;
   /** Stop or restart reading input from this page (input back-pressure). */
   holdInput(hold: boolean): void;
+  /**
+   * Bytes queued for this page and not yet handed to the network. An ack is
+   * only the page's word; these bytes are in this process's memory whatever
+   * the page says.
+   */
+  readonly bufferedBytes: number;
   close(code: number, reason: string): void;
 }
 
@@ -47,7 +53,7 @@ interface Attachment {
   sent: number;
   /** Output position the page says it has processed. */
   acked: number;
-  /** When this page went more than the high-water mark behind without progress; 0 when not. */
+  /** Since when this page has been holding the session back (see measure()); 0 when not. */
   behindSince: number;
   /** True while the page is too slow to hold the session back: it gets no output until it catches up. */
   lagging: boolean;
@@ -160,7 +166,7 @@ export class Session {
     // A page that starts from the middle of the history cannot rebuild a
     // full-screen program's display; a size change makes the program redraw.
     if (replay.reset && replay.position > 0 && !resized) this.nudgeRedraw();
-    this.updateFlow(page);
+    this.updateFlowAll();
   }
 
   detach(link: PageLink, reason: string): void {
@@ -195,7 +201,7 @@ export class Session {
     if (!page) return;
     // A page cannot have processed more than it was sent.
     if (position > page.acked) page.acked = Math.min(position, page.sent);
-    if (page.lagging && page.sent - page.acked <= FlowControl.lowWaterBytes) this.catchUp(page);
+    if (page.lagging && backlog(page) <= FlowControl.lowWaterBytes) this.catchUp(page);
     this.updateFlowAll();
   }
 
@@ -248,7 +254,7 @@ export class Session {
       if (page.lagging) continue;
       page.link.sendFrame(frame);
       page.sent = end;
-      if (end - page.acked > FlowControl.highWaterBytes) behind = true;
+      if (backlog(page) > FlowControl.highWaterBytes) behind = true;
     }
     if (behind) this.updateFlowAll();
   }
@@ -256,16 +262,15 @@ export class Session {
   /**
    * Pauses the program while any page that keeps up is more than the high-water
    * mark behind, and resumes it when all are below the low-water mark. A page
-   * that makes no progress for stallTimeoutMs becomes lagging: it stops holding
+   * that stays behind for stallTimeoutMs becomes lagging: it stops holding
    * the session back (a session never stalls for a page that has gone quiet).
    */
   private updateFlowAll(): void {
-    for (const page of this.pages.values()) this.updateFlow(page, false);
     let hold = false;
     let blocked = false;
     for (const page of this.pages.values()) {
+      const pending = this.measure(page);
       if (page.lagging) continue;
-      const pending = page.sent - page.acked;
       if (pending > FlowControl.highWaterBytes) hold = true;
       if (pending > FlowControl.lowWaterBytes) blocked = true;
     }
@@ -274,11 +279,16 @@ export class Session {
     this.scheduleStallCheck();
   }
 
-  private updateFlow(page: Attachment, apply = true): void {
-    const pending = page.sent - page.acked;
-    if (page.lagging || pending <= FlowControl.highWaterBytes) page.behindSince = 0;
+  /** The page's backlog now; notes when it started holding the session back. */
+  private measure(page: Attachment): number {
+    const pending = backlog(page);
+    // Over the high-water mark a page pauses the program; once paused, the
+    // program waits until every page is under the low-water mark. A page that
+    // goes quiet in between holds it as surely, so the stall clock runs then too.
+    const holding = pending > FlowControl.highWaterBytes || (this.pty.isPaused && pending > FlowControl.lowWaterBytes);
+    if (page.lagging || !holding) page.behindSince = 0;
     else if (page.behindSince === 0) page.behindSince = Date.now();
-    if (apply) this.updateFlowAll();
+    return pending;
   }
 
   private scheduleStallCheck(): void {
@@ -293,6 +303,8 @@ export class Session {
       this.stallTimer = undefined;
       const now = Date.now();
       for (const page of this.pages.values()) {
+        // Measured again: what waited in its socket may have gone out since.
+        this.measure(page);
         if (page.behindSince && now - page.behindSince >= FlowControl.stallTimeoutMs) {
           page.lagging = true;
           page.behindSince = 0;
@@ -368,6 +380,17 @@ export class Session {
     for (const page of this.pages.values()) page.link.close(code, reason);
     this.pages.clear();
   }
+}
+
+/**
+ * How far behind a page is: what it has not acknowledged, or what still waits
+ * in its socket when that is more. A page that acknowledges output it never
+ * read still has that output queued here; counting it keeps such a page from
+ * making this process buffer without limit (it becomes lagging instead).
+ * For a page that tells the truth the first is the larger (frame headers aside).
+ */
+function backlog(page: Attachment): number {
+  return Math.max(page.sent - page.acked, page.link.bufferedBytes);
 }
 
 /** How long output is gathered into one frame while it keeps coming. */

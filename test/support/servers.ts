@@ -1,7 +1,7 @@
 // Starting the real terminal server for a test: in-process through the real
 // config pipeline on a free port, or as its own process.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -92,6 +92,76 @@ export function runProcess(
 /** Runs a script of the project (from dist/) with node, as its own process. */
 export function startProcess(script: string, env: Record<string, string>): RunningProcess {
   return runProcess(process.execPath, [path.join(projectRoot(), script)], env);
+}
+
+export interface TerminalProcess {
+  run: RunningProcess;
+  pid: number;
+  /** http://127.0.0.1:port (no prefix is set). */
+  base: string;
+  socketUrl(name: string): string;
+  /** Resident set size of the server process in KiB (VmRSS). */
+  rssKiB(): number;
+  /** The session as the server's API describes it; undefined when there is none. */
+  session(name: string): Promise<{ outputBytes: number; pages: number } | undefined>;
+  /** Stops the server (SIGTERM) and resolves with everything it wrote, once its output has ended. */
+  stop(): Promise<string>;
+}
+
+/**
+ * Starts the built terminal server (dist/) as its own process on a free port,
+ * for tests that must see the process from outside: its memory, its log.
+ */
+export async function startTerminalProcess(env: Record<string, string> = {}): Promise<TerminalProcess> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'wt-home-'));
+  const port = await freePort();
+  const run = startProcess('dist/terminal-server/src/main.js', {
+    HOME: home,
+    LOG_LEVEL: 'warn',
+    TERMINAL_COMMAND: JSON.stringify(['bash', '--norc', '--noprofile', '-i']),
+    ...env,
+    TERMINAL_PORT: String(port),
+  });
+  // 'close' comes once the process has exited and its output streams have ended.
+  const closed = new Promise<void>((resolve) => run.child.once('close', () => resolve()));
+  const pid = run.child.pid as number;
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGTERM');
+    const killer = setTimeout(() => run.child.kill('SIGKILL'), 8000);
+    await closed;
+    clearTimeout(killer);
+    rmSync(home, { recursive: true, force: true });
+    return run.output();
+  };
+  try {
+    await eventually(
+      () => request(`${base}/terminal/api/status`).then((r) => r.status === 200),
+      20_000,
+      'the terminal server to start',
+    );
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}; its output: ${run.output().slice(-2000)}`);
+  }
+  return {
+    run,
+    pid,
+    base,
+    socketUrl: (name) => `ws://127.0.0.1:${port}/terminal/socket/${name}`,
+    rssKiB() {
+      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (!match) throw new Error('no VmRSS for the terminal server process');
+      return Number(match[1]);
+    },
+    async session(name) {
+      const response = await request(`${base}/terminal/api/sessions/${name}`);
+      if (response.status === 404) return undefined;
+      if (response.status !== 200) throw new Error(`session ${name}: HTTP ${response.status} ${response.body}`);
+      return JSON.parse(response.body) as { outputBytes: number; pages: number };
+    },
+    stop,
+  };
 }
 
 export interface HttpResult {
