@@ -1,7 +1,17 @@
 // The stack under attack: what an attacker gets, and what the people using it
 // still get meanwhile. Figures for the defences the tests prove exist.
 import http from 'node:http';
-import { startAuthProxy, startTerminalServer } from '../test/support/servers.js';
+import {
+  eventually,
+  request,
+  startAuthProxy,
+  startTerminalProcess,
+  startTerminalServer,
+} from '../test/support/servers.js';
+import { TerminalClient } from '../test/support/terminal-client.js';
+import type { Endpoint } from './endpoint.js';
+import { KEYS, LAUNCHER, openEchoPage } from './measure-echo.js';
+import { percentile } from './stats.js';
 
 export interface GuessingResult {
   seconds: number;
@@ -77,4 +87,102 @@ export async function measureGuessing(options: {
     await terminal.close();
   }
   return result;
+}
+
+export interface BadFramesResult {
+  pages: number;
+  framesEach: number;
+  /** Another session's keystroke echo while the flood is handled. */
+  echo: { p50: number; p99: number; max: number; keystrokes: number };
+  /** What the server wrote to its log because of the flood. */
+  logBytes: number;
+  /** Close codes the flooding pages got. */
+  closeCodes: number[];
+}
+
+/**
+ * `pages` pages each send `framesEach` frames of an unknown type in one burst
+ * (7 bytes each on the wire) while another session's keystrokes are echoed.
+ */
+export async function measureBadFrames(options: {
+  pages: number;
+  framesEach: number;
+  keystrokes: number;
+}): Promise<BadFramesResult> {
+  const terminal = await startTerminalProcess({ LOG_LEVEL: 'info', TERMINAL_COMMAND: JSON.stringify(LAUNCHER) });
+  try {
+    const endpoint: Endpoint = {
+      route: 'direct',
+      socketUrl: terminal.socketUrl,
+      headers: {},
+      close: async () => {},
+    };
+    const calm = await openEchoPage(endpoint, 'calm');
+    const floods = await Promise.all(
+      Array.from({ length: options.pages }, (_, i) => TerminalClient.connect(terminal.socketUrl(`flood${i}`))),
+    );
+    const logBefore = terminal.run.output().length;
+    const unknown = new Uint8Array([0x7f]);
+    for (const flood of floods) for (let i = 0; i < options.framesEach; i++) flood.socket.send(unknown);
+    const samples: number[] = [];
+    for (let i = 0; i < options.keystrokes; i++) samples.push(await calm.roundTrip(KEYS[i % KEYS.length] as string));
+    const closeCodes = await Promise.all(floods.map((f) => f.closed.then((c) => c.code)));
+    await calm.close();
+    const log = await terminal.stop();
+    return {
+      pages: options.pages,
+      framesEach: options.framesEach,
+      echo: {
+        p50: percentile(samples, 50),
+        p99: percentile(samples, 99),
+        max: Math.max(...samples),
+        keystrokes: samples.length,
+      },
+      logBytes: log.length - logBefore,
+      closeCodes,
+    };
+  } finally {
+    await terminal.stop();
+  }
+}
+
+export interface LyingPageResult {
+  outputBytes: number;
+  rssMiB: { baseline: number; peak: number; after: number };
+}
+
+/**
+ * A page that stops reading its socket but acknowledges everything, all the
+ * time, while its session runs `yes`: the server's RSS before, at the peak,
+ * and after the page and the session have gone.
+ */
+export async function measureLyingPage(outputBytes: number): Promise<LyingPageResult> {
+  const terminal = await startTerminalProcess();
+  const rssMiB = () => terminal.rssKiB() / 1024;
+  try {
+    const page = await TerminalClient.connect(terminal.socketUrl('liar'), { ack: 'manual', keepText: false });
+    const baseline = rssMiB();
+    page.socket.pause();
+    const liar = setInterval(() => page.ack(Number.MAX_SAFE_INTEGER), 5);
+    page.type('yes\r');
+    let peak = baseline;
+    await eventually(
+      async () => {
+        peak = Math.max(peak, rssMiB());
+        return ((await terminal.session('liar'))?.outputBytes ?? 0) > outputBytes;
+      },
+      600_000,
+      `${outputBytes} bytes of output`,
+    );
+    clearInterval(liar);
+    page.socket.terminate();
+    await eventually(async () => (await terminal.session('liar'))?.pages === 0, 30_000, 'the page to detach');
+    await request(`${terminal.base}/terminal/api/sessions/liar`, { method: 'DELETE' });
+    await eventually(async () => !(await terminal.session('liar')), 30_000, 'the session to end');
+    // A moment for the allocator and the collector to hand memory back.
+    await new Promise((r) => setTimeout(r, 3000));
+    return { outputBytes, rssMiB: { baseline, peak, after: rssMiB() } };
+  } finally {
+    await terminal.stop();
+  }
 }

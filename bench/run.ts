@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
 import { summaryChart } from './chart.js';
-import { measureGuessing } from './measure-attacks.js';
+import { measureBadFrames, measureGuessing, measureLyingPage } from './measure-attacks.js';
 import { type EchoResult, measureEcho } from './measure-echo.js';
 import { measureFairness } from './measure-fairness.js';
 import { measureFirstPrompt } from './measure-first-prompt.js';
@@ -588,6 +588,7 @@ async function stack(raw: Record<string, unknown>, warnings: string[]): Promise<
 }
 
 const GUESSING_SECONDS = 20;
+const LYING_OUTPUT_BYTES = 200e6;
 
 async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
   log(
@@ -596,14 +597,17 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
   const options = { seconds: GUESSING_SECONDS, concurrency: 20, patienceMs: 150 };
   const oneAddress = await measureGuessing({ ...options, rotate: false });
   const rotating = await measureGuessing({ ...options, rotate: true });
-  raw.underAttack = { guessing: { oneAddress, rotating } };
-  // Beyond the five a client may try at once, as the README says.
-  const perMinute = (r: typeof oneAddress) => (Math.max(0, r.checked - 5) * 60) / r.seconds;
+  log('under attack: 100 000 bad frames from each of 4 pages; a page that acknowledges everything and reads nothing');
+  const badFrames = await measureBadFrames({ pages: 4, framesEach: 100_000, keystrokes: 200 });
+  const lying = await measureLyingPage(LYING_OUTPUT_BYTES);
+  raw.underAttack = { guessing: { oneAddress, rotating }, badFrames, lying };
+  // Beyond what may be tried at once (the README: five per client, twenty in all).
+  const perMinute = (r: typeof oneAddress, burst: number) => (Math.max(0, r.checked - burst) * 60) / r.seconds;
   return [
     {
       id: 'attack.guessing.checkedPerMinute',
       label: `Basic auth: guesses checked per minute after the first five, one client with 20 in flight dropping answers slower than 150 ms (${GUESSING_SECONDS} s)`,
-      value: perMinute(oneAddress),
+      value: perMinute(oneAddress, 5),
       unit: '/min',
       target: { op: '<=', value: 10 },
       note: `${oneAddress.checked} checked, ${oneAddress.refused} refused unchecked (429), ${oneAddress.dropped} dropped`,
@@ -612,10 +616,43 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
       id: 'attack.guessing.rotatingPerMinute',
       label:
         'Same, with a new X-Forwarded-For per guess (TRUST_PROXY=true): all clients share 20 at once, then 30 a minute',
-      value: perMinute(rotating),
+      value: perMinute(rotating, 20),
       unit: '/min',
       target: { op: '<=', value: 30 },
       note: `${rotating.checked} checked, ${rotating.refused} refused unchecked, ${rotating.dropped} dropped`,
+    },
+    {
+      id: 'attack.badFrames.echoP99',
+      label: `Keystroke echo p99 in another session while ${badFrames.pages} pages each send ${badFrames.framesEach} bad frames`,
+      value: badFrames.echo.p99,
+      unit: 'ms',
+      target: { op: '<=', value: 50 },
+      note: `p50 ${badFrames.echo.p50.toFixed(2)} ms, max ${badFrames.echo.max.toFixed(1)} ms; closed with ${[
+        ...new Set(badFrames.closeCodes),
+      ].join(', ')}`,
+    },
+    {
+      id: 'attack.badFrames.logBytes',
+      label: 'Log written by the terminal server because of those frames',
+      value: badFrames.logBytes / 1024,
+      unit: 'KiB',
+      target: { op: '<=', value: 64 },
+    },
+    {
+      id: 'attack.lyingPage.growth',
+      label: `Terminal server RSS growth while a page that reads nothing but acknowledges everything gets ${
+        LYING_OUTPUT_BYTES / 1e6
+      } MB of yes`,
+      value: lying.rssMiB.peak - lying.rssMiB.baseline,
+      unit: 'MiB',
+      target: { op: '<=', value: 128 },
+      note: `baseline ${lying.rssMiB.baseline.toFixed(0)} MiB, peak ${lying.rssMiB.peak.toFixed(0)} MiB`,
+    },
+    {
+      id: 'attack.lyingPage.after',
+      label: 'Its RSS above the baseline after the page and the session have gone',
+      value: lying.rssMiB.after - lying.rssMiB.baseline,
+      unit: 'MiB',
     },
     {
       id: 'attack.guessing.userLogin',
