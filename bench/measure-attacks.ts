@@ -1,13 +1,8 @@
 // The stack under attack: what an attacker gets, and what the people using it
 // still get meanwhile. Figures for the defences the tests prove exist.
 import http from 'node:http';
-import {
-  eventually,
-  request,
-  startAuthProxy,
-  startTerminalProcess,
-  startTerminalServer,
-} from '../test/support/servers.js';
+import { type LyingPageResult, lyingPage } from '../test/support/attacks.js';
+import { startAuthProxy, startTerminalProcess, startTerminalServer } from '../test/support/servers.js';
 import { TerminalClient } from '../test/support/terminal-client.js';
 import type { Endpoint } from './endpoint.js';
 import { KEYS, LAUNCHER, openEchoPage } from './measure-echo.js';
@@ -146,10 +141,7 @@ export async function measureBadFrames(options: {
   }
 }
 
-export interface LyingPageResult {
-  outputBytes: number;
-  rssMiB: { baseline: number; peak: number; after: number };
-}
+export type { LyingPageResult } from '../test/support/attacks.js';
 
 /**
  * A page that stops reading its socket but acknowledges everything, all the
@@ -158,30 +150,8 @@ export interface LyingPageResult {
  */
 export async function measureLyingPage(outputBytes: number): Promise<LyingPageResult> {
   const terminal = await startTerminalProcess();
-  const rssMiB = () => terminal.rssKiB() / 1024;
   try {
-    const page = await TerminalClient.connect(terminal.socketUrl('liar'), { ack: 'manual', keepText: false });
-    const baseline = rssMiB();
-    page.socket.pause();
-    const liar = setInterval(() => page.ack(Number.MAX_SAFE_INTEGER), 5);
-    page.type('yes\r');
-    let peak = baseline;
-    await eventually(
-      async () => {
-        peak = Math.max(peak, rssMiB());
-        return ((await terminal.session('liar'))?.outputBytes ?? 0) > outputBytes;
-      },
-      600_000,
-      `${outputBytes} bytes of output`,
-    );
-    clearInterval(liar);
-    page.socket.terminate();
-    await eventually(async () => (await terminal.session('liar'))?.pages === 0, 30_000, 'the page to detach');
-    await request(`${terminal.base}/terminal/api/sessions/liar`, { method: 'DELETE' });
-    await eventually(async () => !(await terminal.session('liar')), 30_000, 'the session to end');
-    // A moment for the allocator and the collector to hand memory back.
-    await new Promise((r) => setTimeout(r, 3000));
-    return { outputBytes, rssMiB: { baseline, peak, after: rssMiB() } };
+    return await lyingPage(terminal, outputBytes);
   } finally {
     await terminal.stop();
   }

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlowControl } from '../terminal-server/src/protocol.js';
-import { eventually, request, startTerminalProcess, startTerminalServer } from './support/servers.js';
+import { lyingPage } from './support/attacks.js';
+import { eventually, startTerminalProcess, startTerminalServer } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'wt-flow-'));
@@ -231,41 +232,28 @@ describe('a page that acknowledges what it never read', () => {
 
   test('does not grow the server: what waits in its socket counts, and memory returns when it goes', async (t) => {
     const terminal = await startTerminalProcess();
-    const rssMiB = () => terminal.rssKiB() / 1024;
     try {
-      const page = await TerminalClient.connect(terminal.socketUrl('liar'), { ack: 'manual', keepText: false });
-      const baseline = rssMiB();
-      // The page stops reading its socket but claims to have processed everything, all the time.
-      page.socket.pause();
-      const liar = setInterval(() => page.ack(Number.MAX_SAFE_INTEGER), 5);
-      page.type('yes\r');
-      let peak = baseline;
-      await eventually(
-        async () => {
-          peak = Math.max(peak, rssMiB());
-          return ((await terminal.session('liar'))?.outputBytes ?? 0) > outputBytes;
-        },
-        180_000,
-        `${outputBytes} bytes of output`,
-      );
-      clearInterval(liar);
-      // The page goes (its connection drops), then the session ends.
-      page.socket.terminate();
-      await eventually(async () => (await terminal.session('liar'))?.pages === 0, 30_000, 'the page to detach');
-      await request(`${terminal.base}/terminal/api/sessions/liar`, { method: 'DELETE' });
-      await eventually(async () => !(await terminal.session('liar')), 30_000, 'the session to end');
-      let after = rssMiB();
+      const { rssMiB } = await lyingPage(terminal, outputBytes);
+      let after = rssMiB.after;
       const returned = await eventually(
         () => {
-          after = rssMiB();
-          return after - baseline < growthLimitMiB;
+          after = terminal.rssKiB() / 1024;
+          return after - rssMiB.baseline < growthLimitMiB;
         },
         20_000,
         'memory to return',
       ).catch(() => false);
-      t.diagnostic(`RSS MiB: baseline ${baseline.toFixed(0)}, peak ${peak.toFixed(0)}, after ${after.toFixed(0)}`);
-      assert.ok(peak - baseline < growthLimitMiB, `the server grew by ${(peak - baseline).toFixed(0)} MiB`);
-      assert.ok(returned, `${(after - baseline).toFixed(0)} MiB above the baseline after the page and session went`);
+      t.diagnostic(
+        `RSS MiB: baseline ${rssMiB.baseline.toFixed(0)}, peak ${rssMiB.peak.toFixed(0)}, after ${after.toFixed(0)}`,
+      );
+      assert.ok(
+        rssMiB.peak - rssMiB.baseline < growthLimitMiB,
+        `the server grew by ${(rssMiB.peak - rssMiB.baseline).toFixed(0)} MiB`,
+      );
+      assert.ok(
+        returned,
+        `${(after - rssMiB.baseline).toFixed(0)} MiB above the baseline after the page and session went`,
+      );
     } finally {
       await terminal.stop();
     }
