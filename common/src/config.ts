@@ -414,6 +414,12 @@ const SETTINGS = {
     parse: text,
     fallback: () => '',
   },
+  oauthTrustPublicCas: {
+    name: 'OAUTH_TRUST_PUBLIC_CAS',
+    help: "OpenShift login: true also trusts Node's public CAs towards the API and OAuth servers (an OAuth route with a public certificate); default false: only the service account's CAs and NODE_EXTRA_CA_CERTS.",
+    parse: boolean,
+    fallback: () => false,
+  },
   publicUrl: {
     name: 'PUBLIC_URL',
     help: "The terminal's public URL (like https://terminal.apps.example.com); default: from the request's forwarded host and scheme.",

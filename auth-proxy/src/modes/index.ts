@@ -57,6 +57,7 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
           port: config.kubernetesPort,
           serviceAccountDir: config.serviceAccountDir,
           extraCaFile: config.extraCaFile,
+          trustPublicCas: config.oauthTrustPublicCas,
           insecure: config.kubernetesTlsInsecure,
         }),
         publicUrl: config.publicUrl,
