@@ -112,6 +112,15 @@ describe('OpenShift login', () => {
     assert.equal((await person.get(callback)).status, 400, 'replayed');
   });
 
+  test('a code the OAuth server refuses gets 400 (not the 503 of an unreachable cluster)', async () => {
+    const person = await loggedInToCluster('alice');
+    const handshake = await person.get(`${proxy.base}/oauth_handshake?next=/terminal/`, { follow: false });
+    const state = new URL(String(handshake.headers.location)).searchParams.get('state') ?? '';
+    const res = await person.get(`${proxy.base}/oauth_callback?code=bogus&state=${encodeURIComponent(state)}`);
+    assert.equal(res.status, 400);
+    assert.match(res.body, /OpenShift did not accept this login/);
+  });
+
   test('the service account token changes between requests: logins still work', async () => {
     openshift.rotateServiceAccountToken();
     assert.equal((await visit('alice')).page.status, 200);

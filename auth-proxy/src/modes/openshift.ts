@@ -253,9 +253,27 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           { session: false, callbackURL: callbackUrl(req) } as passport.AuthenticateOptions,
           async (error: unknown, user: { token: string } | false, info: { state?: { next?: string } } | undefined) => {
             if (error) {
-              const status = (error as { oauthError?: { statusCode?: number } }).oauthError?.statusCode;
-              logger.warn('login.failed', { client: client.address, reason: (error as Error).message, status });
-              if (status === undefined || status >= 500) unavailablePage(res);
+              // An OAuth error answer (RFC 6749 4.1.2.1 on the callback, 5.2 from the token
+              // endpoint, like invalid_grant for a bad or used code) comes as an
+              // AuthorizationError or TokenError with its code; no answer, or one without
+              // an OAuth error, as an InternalOAuthError with the HTTP status, if any.
+              const failure = error as { name?: string; code?: unknown; oauthError?: { statusCode?: number } };
+              const oauthCode =
+                failure.name === 'TokenError' || failure.name === 'AuthorizationError'
+                  ? String(failure.code)
+                  : undefined;
+              const status = failure.oauthError?.statusCode;
+              logger.warn('login.failed', {
+                client: client.address,
+                reason: (error as Error).message,
+                status,
+                error: oauthCode,
+              });
+              const unavailable =
+                oauthCode === undefined
+                  ? status === undefined || status >= 500
+                  : oauthCode === 'server_error' || oauthCode === 'temporarily_unavailable';
+              if (unavailable) unavailablePage(res);
               else
                 sendPage(res, 400, {
                   title: 'OpenShift did not accept this login',
