@@ -8,6 +8,7 @@ import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js'
 import {
   type RunningAuthProxy,
   type RunningTerminalServer,
+  request,
   startAuthProxy,
   startTerminalServer,
   upgradeStatus,
@@ -119,6 +120,56 @@ describe('OpenShift login', () => {
     const res = await person.get(`${proxy.base}/oauth_callback?code=bogus&state=${encodeURIComponent(state)}`);
     assert.equal(res.status, 400);
     assert.match(res.body, /OpenShift did not accept this login/);
+  });
+
+  /** Someone without an account starting a login: the state cookie, and the state the OAuth server would return. */
+  async function startLogin(): Promise<{ status: number; cookie: string; state: string }> {
+    const res = await request(`${proxy.base}/oauth_handshake?next=/terminal/`);
+    const cookie = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const state = res.headers.location ? (new URL(res.headers.location).searchParams.get('state') ?? '') : '';
+    return { status: res.status, cookie, state };
+  }
+
+  /** Comes back from the OAuth server with a code it never issued. */
+  function finishLogin(login: { cookie: string; state: string }, code: string) {
+    return request(`${proxy.base}/oauth_callback?code=${code}&state=${encodeURIComponent(login.state)}`, {
+      headers: { Cookie: login.cookie },
+    });
+  }
+
+  test('a flood of logins with made-up codes reuses connections to the cluster; a logged-in user keeps typing', async () => {
+    const { person } = await visit('alice');
+    const socket = await TerminalClient.connect(proxy.socketUrl('flood'), {
+      headers: { Cookie: person.cookieHeader() },
+    });
+    try {
+      const PAIRS = 400;
+      const connectionsBefore = openshift.tlsConnections;
+      const statuses: number[] = [];
+      let sent = 0;
+      let typed = false;
+      // Eight at a time (below the limit on logins in flight), until PAIRS are
+      // sent and alice has had her answers: so she typed during the flood.
+      const worker = async () => {
+        while (sent < PAIRS || !typed) {
+          sent++;
+          const login = await startLogin();
+          statuses.push(login.status, (await finishLogin(login, `made-up-${sent}`)).status);
+        }
+      };
+      const flood = Promise.all(Array.from({ length: 8 }, worker));
+      for (const n of [1, 2, 3]) {
+        socket.type(`echo during-flood-$((${n}*11))\r`);
+        await socket.waitFor(new RegExp(`^during-flood-${n * 11}\\r?$`, 'm'));
+      }
+      typed = true;
+      await flood;
+      assert.deepEqual(new Set(statuses), new Set([302, 400]), 'handshakes redirect, made-up codes are refused');
+      const opened = openshift.tlsConnections - connectionsBefore;
+      assert.ok(opened <= 16, `${opened} TLS connections to the cluster for ${sent} logins`);
+    } finally {
+      await socket.close();
+    }
   });
 
   test('the service account token changes between requests: logins still work', async () => {

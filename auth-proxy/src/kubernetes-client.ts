@@ -9,11 +9,13 @@ import tls from 'node:tls';
 
 const TIMEOUT_MS = 10_000;
 /**
- * Connections kept per server (API and OAuth). Logins in flight are bounded
- * below this, so a burst of logins waits for a connection rather than opening
- * (and verifying) new ones.
+ * Connections per server (API and OAuth). More than the logins that may be in
+ * flight at once (16), so the re-checks of people already logged in never
+ * wait behind a burst of logins.
  */
-const MAX_SOCKETS = 16;
+const MAX_SOCKETS = 32;
+/** Idle connections kept per server for the next request. */
+const MAX_FREE_SOCKETS = 16;
 
 export class ClusterUnavailable extends Error {
   override name = 'ClusterUnavailable';
@@ -88,7 +90,7 @@ export function connectCluster(options: ClusterOptions): Cluster {
     rejectUnauthorized: !options.insecure,
     keepAlive: true,
     maxSockets: MAX_SOCKETS,
-    maxFreeSockets: MAX_SOCKETS,
+    maxFreeSockets: MAX_FREE_SOCKETS,
     timeout: TIMEOUT_MS,
   });
 

@@ -38,6 +38,8 @@ export interface SimulatedOpenShift {
   rotateServiceAccountToken(): void;
   /** While true, every connection is dropped at once. */
   down: boolean;
+  /** TLS connections accepted so far (handshakes completed). */
+  readonly tlsConnections: number;
   /** Redirect URIs the service account's annotations allow (scheme + host, optional path). */
   setRoute(publicUrl: string): void;
   close(): Promise<void>;
@@ -139,6 +141,7 @@ export async function startOpenShift(options: {
     version: { major: '1', minor: '29', gitVersion: 'v1.29.5+openshift' },
     rotateServiceAccountToken,
     down: false,
+    tlsConnections: 0,
     setRoute(publicUrl: string) {
       route = publicUrl.replace(/\/$/, '');
     },
@@ -333,6 +336,9 @@ export async function startOpenShift(options: {
       return;
     }
     status(res, 404, 'NotFound', 'the server could not find the requested resource');
+  });
+  server.on('secureConnection', () => {
+    sim.tlsConnections++;
   });
   server.on('connection', (socket) => {
     if (sim.down) {
