@@ -172,6 +172,31 @@ describe('OpenShift login', () => {
     }
   });
 
+  test('logins past the limit in flight get 503 at once, without reaching the cluster', async () => {
+    const LIMIT = 16;
+    const logins = await Promise.all(Array.from({ length: LIMIT + 6 }, startLogin));
+    const hold = openshift.holdTokenRequests();
+    try {
+      const inFlight = logins.slice(0, LIMIT).map((login, i) => finishLogin(login, `held-${i}`));
+      await hold.arrived(LIMIT);
+      const excess = Promise.all(logins.slice(LIMIT).map((login, i) => finishLogin(login, `excess-${i}`)));
+      const first = await Promise.race([excess, hold.arrived(LIMIT + 1).then(() => 'reached the cluster' as const)]);
+      assert.notEqual(first, 'reached the cluster', 'a login past the limit was sent on to the token endpoint');
+      for (const res of first as Awaited<typeof excess>) {
+        assert.equal(res.status, 503);
+        assert.match(res.body, /Too many logins at once/);
+        assert.equal(res.headers['retry-after'], '10');
+      }
+      assert.equal((await startLogin()).status, 503, 'a new login is refused too while the limit is reached');
+      assert.equal(hold.count, LIMIT, 'the logins in flight are still held');
+      hold.release();
+      for (const res of await Promise.all(inFlight)) assert.equal(res.status, 400);
+    } finally {
+      hold.release();
+    }
+    assert.equal((await visit('alice')).page.status, 200, 'logins work again');
+  });
+
   test('the service account token changes between requests: logins still work', async () => {
     openshift.rotateServiceAccountToken();
     assert.equal((await visit('alice')).page.status, 200);

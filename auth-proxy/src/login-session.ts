@@ -169,17 +169,48 @@ export function sameText(a: string, b: string): boolean {
 /** How long a login may take between leaving for the login server and coming back. */
 export const LOGIN_STATE_LIFETIME_MS = 10 * 60_000;
 
-/** Remembers OAuth states already used, until they would have expired anyway. */
+/**
+ * Remembers OAuth states already used, until they would have expired anyway.
+ * States come in about the order they expire, so pruning stops at the first
+ * live one: a flood of callbacks costs each one O(1), not a walk of them all.
+ */
 export function usedStates(): { use(state: string, expires: number): boolean } {
   const used = new Map<string, number>();
   return {
     /** False when the state was used before. */
     use(state, expires) {
       const now = Date.now();
-      for (const [old, until] of used) if (until < now) used.delete(old);
+      for (const [old, until] of used) {
+        if (until >= now) break;
+        used.delete(old);
+      }
       if (used.has(state)) return false;
       used.set(state, expires);
       return true;
+    },
+  };
+}
+
+/**
+ * Bounds the logins in progress, each of which asks the login server
+ * something (discovery, the token exchange, who the user is). Past the bound a
+ * login is refused at once instead of queueing work on the server and here.
+ */
+export function loginLimit(max: number): {
+  /** A slot (its release function, safe to call more than once), or null when all are taken. */
+  enter(): (() => void) | null;
+} {
+  let inFlight = 0;
+  return {
+    enter() {
+      if (inFlight >= max) return null;
+      inFlight++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        inFlight--;
+      };
     },
   };
 }
