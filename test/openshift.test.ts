@@ -1,6 +1,9 @@
 // OpenShift login against the simulated OpenShift (test/support/openshift.ts):
 // project admins only, decided by the cluster, re-checked while logged in.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
@@ -20,6 +23,8 @@ describe('OpenShift login', () => {
   let terminal: RunningTerminalServer;
   let proxy: RunningAuthProxy;
   let proxyEnv: Record<string, string>;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'wt-openshift-proxy-'));
+  const revokedFile = path.join(stateDir, 'state', 'revoked-logins');
 
   before(async () => {
     openshift = await startOpenShift({ serviceAccount: 'terminal-user' });
@@ -35,6 +40,7 @@ describe('OpenShift login', () => {
       SERVICE_ACCOUNT_DIR: openshift.serviceAccountDir,
       AUTH_RECHECK_INTERVAL: '1',
       SESSION_SECRET: 'a-secret-for-tests,an-older-one',
+      REVOKED_LOGINS_FILE: revokedFile,
     };
     proxy = await startAuthProxy(proxyEnv, terminal.port);
     openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
@@ -43,6 +49,7 @@ describe('OpenShift login', () => {
     await proxy?.close();
     await terminal?.close();
     await openshift?.close();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   /** A browser-less person logged in at the cluster's login page (not yet at the terminal). */
@@ -258,6 +265,31 @@ describe('OpenShift login', () => {
     // Same cookie, new proxy process state (and a new port: cookies do not care about ports).
     const again = await person.get(`${proxy.base}/terminal/session/1`, { follow: false });
     assert.equal(again.status, 200);
+  });
+
+  test('logout ends the login for every copy of the cookie, open terminals too, and a restart keeps it ended', {
+    timeout: 60_000,
+  }, async () => {
+    const { person } = await visit('alice');
+    const copy = { Cookie: person.cookieHeader() };
+    const terminalPage = () => request(`${proxy.base}/terminal/session/1`, { headers: copy });
+    assert.equal((await terminalPage()).status, 200);
+    const socket = await TerminalClient.connect(proxy.socketUrl('copied'), { headers: copy });
+    assert.equal((await person.get(`${proxy.base}/logout`)).status, 200);
+
+    const page = await terminalPage();
+    assert.equal(page.status, 302, 'the copied cookie no longer opens the terminal');
+    assert.match(page.headers.location ?? '', /^\/oauth_handshake\?next=/);
+    assert.equal(await upgradeStatus(proxy.socketUrl('copied'), copy), 401);
+    await socket.closed; // at the next re-check of open sockets
+    assert.equal(statSync(revokedFile).mode & 0o777, 0o600);
+
+    await proxy.close();
+    proxy = await startAuthProxy(proxyEnv, terminal.port);
+    openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
+    assert.equal((await terminalPage()).status, 302, 'still ended after a restart');
+    assert.equal(await upgradeStatus(proxy.socketUrl('copied'), copy), 401);
+    assert.equal((await visit('alice')).page.status, 200, 'a new login works');
   });
 
   test('in Chromium: the whole login, then a command', async (t) => {

@@ -420,6 +420,12 @@ const SETTINGS = {
     parse: boolean,
     fallback: () => false,
   },
+  revokedLoginsFile: {
+    name: 'REVOKED_LOGINS_FILE',
+    help: 'OpenShift login: file (mode 0600) keeping logged-out logins until their cookies expire, so a logout outlives a restart (used when SESSION_SECRET is set); default ~/.local/state/workshop-terminal/revoked-logins.',
+    parse: text,
+    fallback: (env: Env) => `${env.HOME || os.homedir()}/.local/state/workshop-terminal/revoked-logins`,
+  },
   publicUrl: {
     name: 'PUBLIC_URL',
     help: "The terminal's public URL (like https://terminal.apps.example.com); default: from the request's forwarded host and scheme.",

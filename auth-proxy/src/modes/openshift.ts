@@ -16,6 +16,7 @@ import {
   encryptedCookie,
   LOGIN_STATE_LIFETIME_MS,
   loginLimit,
+  type RevokedLogins,
   safeNext,
   sameText,
   shapeOf,
@@ -32,6 +33,8 @@ export interface OpenShiftOptions {
   publicUrl: string;
   recheckMs: number;
   secrets: readonly string[];
+  /** Logins ended by a logout: refused whatever cookie copy brings them. */
+  revoked: RevokedLogins;
   trust: TrustFunction;
   logger: Logger;
 }
@@ -368,6 +371,15 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
       });
 
       router.get('/logout', (req, res) => {
+        const session = sessions.read(req);
+        if (session) {
+          // Copies of the cookie cannot be taken back, and the token cannot delete
+          // itself with the scopes asked for: the proxy refuses it from now on,
+          // until any cookie holding it would have expired.
+          options.revoked.add(session.token, Date.now() + SESSION_SECONDS * 1000);
+          decisions.delete(tokenKey(session.token));
+          logger.info('logout', { user: session.user });
+        }
         sessions.clear(res, clientInfo(req, options.trust));
         sendPage(res, 200, {
           title: 'Logged out of the terminal',
@@ -380,6 +392,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     async check(req: http.IncomingMessage, _client: ClientInfo): Promise<Verdict> {
       const session = sessions.read(req);
       if (!session) return loginRedirect(req, 'not logged in');
+      if (options.revoked.has(session.token)) return loginRedirect(req, 'logged out');
       const key = tokenKey(session.token);
       let decision = decisions.get(key);
       if (!decision || Date.now() - decision.at >= options.recheckMs) {
