@@ -1,6 +1,9 @@
 // OpenShift login against the simulated OpenShift (test/support/openshift.ts):
 // project admins only, decided by the cluster, re-checked while logged in.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
@@ -8,6 +11,7 @@ import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js'
 import {
   type RunningAuthProxy,
   type RunningTerminalServer,
+  request,
   startAuthProxy,
   startTerminalServer,
   upgradeStatus,
@@ -19,6 +23,8 @@ describe('OpenShift login', () => {
   let terminal: RunningTerminalServer;
   let proxy: RunningAuthProxy;
   let proxyEnv: Record<string, string>;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'wt-openshift-proxy-'));
+  const revokedFile = path.join(stateDir, 'state', 'revoked-logins');
 
   before(async () => {
     openshift = await startOpenShift({ serviceAccount: 'terminal-user' });
@@ -34,6 +40,7 @@ describe('OpenShift login', () => {
       SERVICE_ACCOUNT_DIR: openshift.serviceAccountDir,
       AUTH_RECHECK_INTERVAL: '1',
       SESSION_SECRET: 'a-secret-for-tests,an-older-one',
+      REVOKED_LOGINS_FILE: revokedFile,
     };
     proxy = await startAuthProxy(proxyEnv, terminal.port);
     openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
@@ -42,6 +49,7 @@ describe('OpenShift login', () => {
     await proxy?.close();
     await terminal?.close();
     await openshift?.close();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   /** A browser-less person logged in at the cluster's login page (not yet at the terminal). */
@@ -112,6 +120,90 @@ describe('OpenShift login', () => {
     assert.equal((await person.get(callback)).status, 400, 'replayed');
   });
 
+  test('a code the OAuth server refuses gets 400 (not the 503 of an unreachable cluster)', async () => {
+    const person = await loggedInToCluster('alice');
+    const handshake = await person.get(`${proxy.base}/oauth_handshake?next=/terminal/`, { follow: false });
+    const state = new URL(String(handshake.headers.location)).searchParams.get('state') ?? '';
+    const res = await person.get(`${proxy.base}/oauth_callback?code=bogus&state=${encodeURIComponent(state)}`);
+    assert.equal(res.status, 400);
+    assert.match(res.body, /OpenShift did not accept this login/);
+  });
+
+  /** Someone without an account starting a login: the state cookie, and the state the OAuth server would return. */
+  async function startLogin(): Promise<{ status: number; cookie: string; state: string }> {
+    const res = await request(`${proxy.base}/oauth_handshake?next=/terminal/`);
+    const cookie = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const state = res.headers.location ? (new URL(res.headers.location).searchParams.get('state') ?? '') : '';
+    return { status: res.status, cookie, state };
+  }
+
+  /** Comes back from the OAuth server with a code it never issued. */
+  function finishLogin(login: { cookie: string; state: string }, code: string) {
+    return request(`${proxy.base}/oauth_callback?code=${code}&state=${encodeURIComponent(login.state)}`, {
+      headers: { Cookie: login.cookie },
+    });
+  }
+
+  test('a flood of logins with made-up codes reuses connections to the cluster; a logged-in user keeps typing', async () => {
+    const { person } = await visit('alice');
+    const socket = await TerminalClient.connect(proxy.socketUrl('flood'), {
+      headers: { Cookie: person.cookieHeader() },
+    });
+    try {
+      const PAIRS = 400;
+      const connectionsBefore = openshift.tlsConnections;
+      const statuses: number[] = [];
+      let sent = 0;
+      let typed = false;
+      // Eight at a time (below the limit on logins in flight), until PAIRS are
+      // sent and alice has had her answers: so she typed during the flood.
+      const worker = async () => {
+        while (sent < PAIRS || !typed) {
+          sent++;
+          const login = await startLogin();
+          statuses.push(login.status, (await finishLogin(login, `made-up-${sent}`)).status);
+        }
+      };
+      const flood = Promise.all(Array.from({ length: 8 }, worker));
+      for (const n of [1, 2, 3]) {
+        socket.type(`echo during-flood-$((${n}*11))\r`);
+        await socket.waitFor(new RegExp(`^during-flood-${n * 11}\\r?$`, 'm'));
+      }
+      typed = true;
+      await flood;
+      assert.deepEqual(new Set(statuses), new Set([302, 400]), 'handshakes redirect, made-up codes are refused');
+      const opened = openshift.tlsConnections - connectionsBefore;
+      assert.ok(opened <= 16, `${opened} TLS connections to the cluster for ${sent} logins`);
+    } finally {
+      await socket.close();
+    }
+  });
+
+  test('logins past the limit in flight get 503 at once, without reaching the cluster', async () => {
+    const LIMIT = 16;
+    const logins = await Promise.all(Array.from({ length: LIMIT + 6 }, startLogin));
+    const hold = openshift.holdTokenRequests();
+    try {
+      const inFlight = logins.slice(0, LIMIT).map((login, i) => finishLogin(login, `held-${i}`));
+      await hold.arrived(LIMIT);
+      const excess = Promise.all(logins.slice(LIMIT).map((login, i) => finishLogin(login, `excess-${i}`)));
+      const first = await Promise.race([excess, hold.arrived(LIMIT + 1).then(() => 'reached the cluster' as const)]);
+      assert.notEqual(first, 'reached the cluster', 'a login past the limit was sent on to the token endpoint');
+      for (const res of first as Awaited<typeof excess>) {
+        assert.equal(res.status, 503);
+        assert.match(res.body, /Too many logins at once/);
+        assert.equal(res.headers['retry-after'], '10');
+      }
+      assert.equal((await startLogin()).status, 503, 'a new login is refused too while the limit is reached');
+      assert.equal(hold.count, LIMIT, 'the logins in flight are still held');
+      hold.release();
+      for (const res of await Promise.all(inFlight)) assert.equal(res.status, 400);
+    } finally {
+      hold.release();
+    }
+    assert.equal((await visit('alice')).page.status, 200, 'logins work again');
+  });
+
   test('the service account token changes between requests: logins still work', async () => {
     openshift.rotateServiceAccountToken();
     assert.equal((await visit('alice')).page.status, 200);
@@ -173,6 +265,31 @@ describe('OpenShift login', () => {
     // Same cookie, new proxy process state (and a new port: cookies do not care about ports).
     const again = await person.get(`${proxy.base}/terminal/session/1`, { follow: false });
     assert.equal(again.status, 200);
+  });
+
+  test('logout ends the login for every copy of the cookie, open terminals too, and a restart keeps it ended', {
+    timeout: 60_000,
+  }, async () => {
+    const { person } = await visit('alice');
+    const copy = { Cookie: person.cookieHeader() };
+    const terminalPage = () => request(`${proxy.base}/terminal/session/1`, { headers: copy });
+    assert.equal((await terminalPage()).status, 200);
+    const socket = await TerminalClient.connect(proxy.socketUrl('copied'), { headers: copy });
+    assert.equal((await person.get(`${proxy.base}/logout`)).status, 200);
+
+    const page = await terminalPage();
+    assert.equal(page.status, 302, 'the copied cookie no longer opens the terminal');
+    assert.match(page.headers.location ?? '', /^\/oauth_handshake\?next=/);
+    assert.equal(await upgradeStatus(proxy.socketUrl('copied'), copy), 401);
+    await socket.closed; // at the next re-check of open sockets
+    assert.equal(statSync(revokedFile).mode & 0o777, 0o600);
+
+    await proxy.close();
+    proxy = await startAuthProxy(proxyEnv, terminal.port);
+    openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
+    assert.equal((await terminalPage()).status, 302, 'still ended after a restart');
+    assert.equal(await upgradeStatus(proxy.socketUrl('copied'), copy), 401);
+    assert.equal((await visit('alice')).page.status, 200, 'a new login works');
   });
 
   test('in Chromium: the whole login, then a command', async (t) => {

@@ -4,7 +4,9 @@
 // a restart of the proxy when SESSION_SECRET is set (a pod restart must not
 // throw a room of people out).
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 import * as cookie from 'cookie';
 import type { ClientInfo } from './client-info.js';
 
@@ -169,17 +171,140 @@ export function sameText(a: string, b: string): boolean {
 /** How long a login may take between leaving for the login server and coming back. */
 export const LOGIN_STATE_LIFETIME_MS = 10 * 60_000;
 
-/** Remembers OAuth states already used, until they would have expired anyway. */
+/**
+ * Remembers OAuth states already used, until they would have expired anyway.
+ * States come in about the order they expire, so pruning stops at the first
+ * live one: a flood of callbacks costs each one O(1), not a walk of them all.
+ */
 export function usedStates(): { use(state: string, expires: number): boolean } {
   const used = new Map<string, number>();
   return {
     /** False when the state was used before. */
     use(state, expires) {
       const now = Date.now();
-      for (const [old, until] of used) if (until < now) used.delete(old);
+      for (const [old, until] of used) {
+        if (until >= now) break;
+        used.delete(old);
+      }
       if (used.has(state)) return false;
       used.set(state, expires);
       return true;
+    },
+  };
+}
+
+/**
+ * Bounds the logins in progress, each of which asks the login server
+ * something (discovery, the token exchange, who the user is). Past the bound a
+ * login is refused at once instead of queueing work on the server and here.
+ */
+export function loginLimit(max: number): {
+  /** A slot (its release function, safe to call more than once), or null when all are taken. */
+  enter(): (() => void) | null;
+} {
+  let inFlight = 0;
+  return {
+    enter() {
+      if (inFlight >= max) return null;
+      inFlight++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        inFlight--;
+      };
+    },
+  };
+}
+
+export interface RevokedLogins {
+  /** True when a logout ended the login holding this token. */
+  has(token: string): boolean;
+  /** Ends the login holding this token, remembered until `until` (ms), when every cookie holding it has expired. */
+  add(token: string, until: number): void;
+}
+
+/**
+ * Logins ended by a logout. A cookie cannot be taken back from its copies, and
+ * the token inside may not be revocable by us, so the proxy refuses the token
+ * itself until every cookie holding it would have expired. Kept as digests of
+ * the tokens, in a file of the proxy's own (mode 0600) when one is given, so a
+ * logout outlives a restart just as a login does. Only a valid login cookie
+ * adds an entry, one per login, so the list grows no faster than logins do.
+ */
+export function revokedLogins(options: {
+  /** Where the list is kept; null: in memory only (logins end with the process anyway). */
+  file: string | null;
+  /** Told when the file cannot be read or written (the list still works in memory). */
+  onError(action: 'read' | 'write', error: unknown): void;
+}): RevokedLogins {
+  const revoked = new Map<string, number>();
+  const digest = (token: string) =>
+    createHash('sha256').update(`workshop-terminal logout\0${token}`).digest('base64url');
+  const { file } = options;
+  let linesInFile = 0;
+
+  const prune = (now: number) => {
+    for (const [key, until] of revoked) if (until <= now) revoked.delete(key);
+  };
+  const line = (key: string, until: number) => `${key} ${until}\n`;
+
+  /** Writes only the live entries, replacing the file in one step. */
+  function rewrite(): void {
+    if (!file) return;
+    try {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, [...revoked].map(([key, until]) => line(key, until)).join(''), { mode: 0o600 });
+      renameSync(temporary, file);
+      linesInFile = revoked.size;
+    } catch (error) {
+      options.onError('write', error);
+    }
+  }
+
+  if (file) {
+    let text: string | null = null;
+    try {
+      text = readFileSync(file, 'utf8');
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.onError('read', error);
+    }
+    if (text !== null) {
+      const now = Date.now();
+      for (const entry of text.split('\n')) {
+        const match = /^([A-Za-z0-9_-]{43}) (\d{1,15})$/.exec(entry);
+        if (match && Number(match[2]) > now) revoked.set(match[1] as string, Number(match[2]));
+      }
+      // Drops what has expired (and anything unreadable) at each start.
+      rewrite();
+    }
+  }
+
+  return {
+    has(token) {
+      const until = revoked.get(digest(token));
+      return until !== undefined && until > Date.now();
+    },
+    add(token, until) {
+      const key = digest(token);
+      if (revoked.has(key)) return;
+      const now = Date.now();
+      prune(now);
+      revoked.set(key, until);
+      if (!file) return;
+      if (linesInFile > 2 * revoked.size + 64) {
+        rewrite();
+        return;
+      }
+      try {
+        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        appendFileSync(file, line(key, until), { mode: 0o600 });
+        linesInFile++;
+      } catch (error) {
+        options.onError('write', error);
+      }
     },
   };
 }

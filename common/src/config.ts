@@ -435,6 +435,18 @@ const SETTINGS = {
     parse: text,
     fallback: () => '',
   },
+  oauthTrustPublicCas: {
+    name: 'OAUTH_TRUST_PUBLIC_CAS',
+    help: "OpenShift login: true also trusts Node's public CAs towards the API and OAuth servers (an OAuth route with a public certificate); default false: only the service account's CAs and NODE_EXTRA_CA_CERTS.",
+    parse: boolean,
+    fallback: () => false,
+  },
+  revokedLoginsFile: {
+    name: 'REVOKED_LOGINS_FILE',
+    help: 'OpenShift login: file (mode 0600) keeping logged-out logins until their cookies expire, so a logout outlives a restart (used when SESSION_SECRET is set); default ~/.local/state/workshop-terminal/revoked-logins.',
+    parse: text,
+    fallback: (env: Env) => `${env.HOME || os.homedir()}/.local/state/workshop-terminal/revoked-logins`,
+  },
   publicUrl: {
     name: 'PUBLIC_URL',
     help: "The terminal's public URL (like https://terminal.apps.example.com); default: from the request's forwarded host and scheme.",

@@ -38,9 +38,22 @@ export interface SimulatedOpenShift {
   rotateServiceAccountToken(): void;
   /** While true, every connection is dropped at once. */
   down: boolean;
+  /** TLS connections accepted so far (handshakes completed). */
+  readonly tlsConnections: number;
+  /** Token requests from now on wait (unanswered) until released. */
+  holdTokenRequests(): TokenHold;
   /** Redirect URIs the service account's annotations allow (scheme + host, optional path). */
   setRoute(publicUrl: string): void;
   close(): Promise<void>;
+}
+
+export interface TokenHold {
+  /** Token requests waiting so far. */
+  readonly count: number;
+  /** Resolves when this many token requests are waiting. */
+  arrived(count: number): Promise<void>;
+  /** Lets every waiting token request through, and those that come later. */
+  release(): void;
 }
 
 interface Grant {
@@ -128,6 +141,39 @@ export async function startOpenShift(options: {
   const sessions = new Map<string, string>(); // login cookie of the OAuth server → user
   let route = '';
   const sockets = new Set<Duplex>();
+  let tokenHold: { waiting: (() => void)[]; watchers: { count: number; resolve: () => void }[] } | null = null;
+
+  function holdTokenRequests(): TokenHold {
+    const hold = { waiting: [] as (() => void)[], watchers: [] as { count: number; resolve: () => void }[] };
+    tokenHold = hold;
+    return {
+      get count() {
+        return hold.waiting.length;
+      },
+      arrived: (count) =>
+        new Promise<void>((resolve) => {
+          if (hold.waiting.length >= count) resolve();
+          else hold.watchers.push({ count, resolve });
+        }),
+      release() {
+        if (tokenHold === hold) tokenHold = null;
+        for (const go of hold.waiting.splice(0)) go();
+      },
+    };
+  }
+
+  /** Waits while token requests are held. */
+  function tokenTurn(): Promise<void> {
+    const hold = tokenHold;
+    if (!hold) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      hold.waiting.push(resolve);
+      for (const watcher of hold.watchers.filter((w) => hold.waiting.length >= w.count)) {
+        hold.watchers.splice(hold.watchers.indexOf(watcher), 1);
+        watcher.resolve();
+      }
+    });
+  }
 
   const sim = {
     url: '',
@@ -139,6 +185,8 @@ export async function startOpenShift(options: {
     version: { major: '1', minor: '29', gitVersion: 'v1.29.5+openshift' },
     rotateServiceAccountToken,
     down: false,
+    tlsConnections: 0,
+    holdTokenRequests,
     setRoute(publicUrl: string) {
       route = publicUrl.replace(/\/$/, '');
     },
@@ -271,6 +319,7 @@ export async function startOpenShift(options: {
     }
     if (route === 'POST /oauth/token') {
       const form = new URLSearchParams(await readBody(req));
+      await tokenTurn();
       const grant = grants.get(form.get('code') ?? '');
       grants.delete(form.get('code') ?? '');
       const fail = (error: string) => send(res, 400, { error });
@@ -333,6 +382,9 @@ export async function startOpenShift(options: {
       return;
     }
     status(res, 404, 'NotFound', 'the server could not find the requested resource');
+  });
+  server.on('secureConnection', () => {
+    sim.tlsConnections++;
   });
   server.on('connection', (socket) => {
     if (sim.down) {

@@ -1,9 +1,9 @@
 // The one place that picks the auth mode.
 import type { Config } from '../../../common/src/config.js';
-import type { Logger } from '../../../common/src/log.js';
+import { describeError, type Logger } from '../../../common/src/log.js';
 import { compileTrust } from '../client-info.js';
 import { connectCluster } from '../kubernetes-client.js';
-import { sessionSecrets } from '../login-session.js';
+import { revokedLogins, sessionSecrets } from '../login-session.js';
 import { basicAuthMode } from './basic.js';
 import { jupyterHubMode } from './jupyterhub.js';
 import { noAuth } from './none.js';
@@ -57,11 +57,23 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
           port: config.kubernetesPort,
           serviceAccountDir: config.serviceAccountDir,
           extraCaFile: config.extraCaFile,
+          trustPublicCas: config.oauthTrustPublicCas,
           insecure: config.kubernetesTlsInsecure,
         }),
         publicUrl: config.publicUrl,
         recheckMs: config.authRecheckSeconds * 1000,
         secrets,
+        // Kept on disk only when logins survive a restart: else they all end with the process.
+        revoked: revokedLogins({
+          file: random ? null : config.revokedLoginsFile,
+          onError: (action, error) =>
+            logger.error('logout.list_failed', {
+              action,
+              file: config.revokedLoginsFile,
+              reason: describeError(error),
+              hint: 'logouts are kept in memory only',
+            }),
+        }),
         trust: compileTrust(config.trustProxy),
         logger,
       });

@@ -15,6 +15,8 @@ import {
   cookieNameFor,
   encryptedCookie,
   LOGIN_STATE_LIFETIME_MS,
+  loginLimit,
+  type RevokedLogins,
   safeNext,
   sameText,
   shapeOf,
@@ -31,6 +33,8 @@ export interface OpenShiftOptions {
   publicUrl: string;
   recheckMs: number;
   secrets: readonly string[];
+  /** Logins ended by a logout: refused whatever cookie copy brings them. */
+  revoked: RevokedLogins;
   trust: TrustFunction;
   logger: Logger;
 }
@@ -59,6 +63,12 @@ interface Discovery {
 
 const SESSION_SECONDS = 24 * 3600;
 const SCOPES = ['user:info', 'user:check-access'];
+/**
+ * Logins talking to the cluster at once (fewer than the connections the
+ * cluster client keeps per server): a room logging in together fits, a flood
+ * from someone without an account is turned away before it reaches the cluster.
+ */
+const MAX_LOGINS_IN_FLIGHT = 16;
 
 export function openShiftMode(options: OpenShiftOptions): AuthMode {
   const { prefix, cluster, logger } = options;
@@ -79,9 +89,10 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     shape: shapeOf<LoginState>({ handle: 'string', verifier: 'string', next: 'string', created: 'number' }),
   });
   const used = usedStates();
+  const logins = loginLimit(MAX_LOGINS_IN_FLIGHT);
   const decisions = new Map<string, Decision>();
   const authenticator = new passport.Passport();
-  let strategy: OAuth2Strategy | undefined;
+  let strategy: Promise<OAuth2Strategy> | undefined;
 
   const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -121,8 +132,16 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   };
 
   /** Finds the OAuth server through the API server (done when first needed, and again after a failure). */
-  async function oauthStrategy(): Promise<OAuth2Strategy> {
-    if (strategy) return strategy;
+  function oauthStrategy(): Promise<OAuth2Strategy> {
+    // Logins arriving together share one discovery.
+    strategy ??= discover().catch((error: unknown) => {
+      strategy = undefined;
+      throw error;
+    });
+    return strategy;
+  }
+
+  async function discover(): Promise<OAuth2Strategy> {
     const discovery = await cluster.request<Discovery>(
       'GET',
       `${cluster.apiUrl}/.well-known/oauth-authorization-server`,
@@ -149,7 +168,6 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     // The token request goes through the agent that trusts the cluster's CA and times out.
     (created as unknown as { _oauth2: { setAgent(agent: unknown): void } })._oauth2.setAgent(cluster.agent);
     authenticator.use('openshift', created);
-    strategy = created;
     logger.info('oauth.discovered', { authorize: discovery.body.authorization_endpoint });
     return created;
   }
@@ -206,6 +224,16 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
       retrySeconds: 10,
     });
 
+  const busyPage = (res: http.ServerResponse, client: ClientInfo) => {
+    logger.warn('login.busy', { client: client.address, limit: MAX_LOGINS_IN_FLIGHT });
+    res.setHeader('Retry-After', '10');
+    sendPage(res, 503, {
+      title: 'Too many logins at once',
+      message: 'Logging in is busy right now. This page tries again by itself.',
+      retrySeconds: 10,
+    });
+  };
+
   const loginRedirect = (req: http.IncomingMessage, reason: string): Verdict => ({
     allowed: false,
     status: 302,
@@ -220,22 +248,40 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
 
     mount(router: Router) {
       router.get('/oauth_handshake', async (req, res, next) => {
+        const release = logins.enter();
+        if (!release) return busyPage(res, clientInfo(req, options.trust));
         try {
           await oauthStrategy();
+          // Sends the browser to the OAuth server at once (the state store is synchronous).
+          authenticator.authenticate('openshift', {
+            session: false,
+            callbackURL: callbackUrl(req),
+            // passport-oauth2 hands this to the state store, which keeps it in the state cookie.
+            state: { next: typeof req.query.next === 'string' ? req.query.next : '' },
+          } as unknown as passport.AuthenticateOptions)(req, res, next);
         } catch (error) {
           logger.warn('cluster.unreachable', { during: 'login', reason: (error as Error).message });
           unavailablePage(res);
-          return;
+        } finally {
+          release();
         }
-        authenticator.authenticate('openshift', {
-          session: false,
-          callbackURL: callbackUrl(req),
-          // passport-oauth2 hands this to the state store, which keeps it in the state cookie.
-          state: { next: typeof req.query.next === 'string' ? req.query.next : '' },
-        } as unknown as passport.AuthenticateOptions)(req, res, next);
       });
 
       router.get('/oauth_callback', async (req, res, next) => {
+        const client = clientInfo(req, options.trust);
+        if (typeof req.query.code !== 'string' && typeof req.query.error !== 'string') {
+          // Without either, passport-oauth2 would start a new login from here.
+          sendPage(res, 400, {
+            title: 'This login link is not valid',
+            message: 'Start again from the terminal.',
+            link: { href: `${prefix}/`, text: 'Try again' },
+          });
+          return;
+        }
+        // Held until the answer is decided, not until the browser goes: a client
+        // that hangs up must not free its slot while the cluster still works on it.
+        const release = logins.enter();
+        if (!release) return busyPage(res, client);
         let oauth: OAuth2Strategy;
         try {
           oauth = await oauthStrategy();
@@ -243,53 +289,97 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           (oauth as unknown as { _oauth2: { _clientSecret: string } })._oauth2._clientSecret =
             cluster.serviceAccountToken();
         } catch (error) {
+          release();
           logger.warn('cluster.unreachable', { during: 'login', reason: (error as Error).message });
           unavailablePage(res);
           return;
         }
-        const client = clientInfo(req, options.trust);
+        const passOn = (error?: unknown) => {
+          release();
+          next(error);
+        };
         authenticator.authenticate(
           'openshift',
           { session: false, callbackURL: callbackUrl(req) } as passport.AuthenticateOptions,
           async (error: unknown, user: { token: string } | false, info: { state?: { next?: string } } | undefined) => {
-            if (error) {
-              const status = (error as { oauthError?: { statusCode?: number } }).oauthError?.statusCode;
-              logger.warn('login.failed', { client: client.address, reason: (error as Error).message, status });
-              if (status === undefined || status >= 500) unavailablePage(res);
-              else
-                sendPage(res, 400, {
-                  title: 'OpenShift did not accept this login',
-                  message: 'Start again from the terminal.',
-                  link: { href: `${prefix}/`, text: 'Try again' },
-                });
-              return;
-            }
-            if (!user) {
-              logger.warn('login.bad_callback', { client: client.address });
-              sendPage(res, 400, {
-                title: 'This login link is not valid',
-                message: 'It has expired or was already used. Start again from the terminal.',
-                link: { href: `${prefix}/`, text: 'Try again' },
-              });
-              return;
-            }
             try {
-              const name = await userName(user.token);
-              const admin = await isProjectAdmin(user.token);
-              if (name === null || admin === null) throw new ClusterUnavailable('the new token was refused');
-              decisions.set(tokenKey(user.token), { allowed: admin, at: Date.now() });
-              sessions.write(res, { user: name, token: user.token }, client);
-              logger.info('login', { user: name, allowed: admin });
-              res.redirect(302, safeNext(prefix, info?.state?.next));
-            } catch (failure) {
-              logger.warn('cluster.unreachable', { during: 'login', reason: (failure as Error).message });
-              unavailablePage(res);
+              await finishLogin(error, user, info);
+            } finally {
+              release();
             }
           },
-        )(req, res, next);
+        )(req, res, passOn);
+
+        async function finishLogin(
+          error: unknown,
+          user: { token: string } | false,
+          info: { state?: { next?: string } } | undefined,
+        ): Promise<void> {
+          if (error) {
+            // An OAuth error answer (RFC 6749 4.1.2.1 on the callback, 5.2 from the token
+            // endpoint, like invalid_grant for a bad or used code) comes as an
+            // AuthorizationError or TokenError with its code; no answer, or one without
+            // an OAuth error, as an InternalOAuthError with the HTTP status, if any.
+            const failure = error as { name?: string; code?: unknown; oauthError?: { statusCode?: number } };
+            const oauthCode =
+              failure.name === 'TokenError' || failure.name === 'AuthorizationError' ? String(failure.code) : undefined;
+            const status = failure.oauthError?.statusCode;
+            logger.warn('login.failed', {
+              client: client.address,
+              reason: (error as Error).message,
+              status,
+              error: oauthCode,
+            });
+            const unavailable =
+              oauthCode === undefined
+                ? status === undefined || status >= 500
+                : oauthCode === 'server_error' || oauthCode === 'temporarily_unavailable';
+            if (unavailable) unavailablePage(res);
+            else
+              sendPage(res, 400, {
+                title: 'OpenShift did not accept this login',
+                message: 'Start again from the terminal.',
+                link: { href: `${prefix}/`, text: 'Try again' },
+              });
+            return;
+          }
+          if (!user) {
+            logger.warn('login.bad_callback', { client: client.address });
+            sendPage(res, 400, {
+              title: 'This login link is not valid',
+              message: 'It has expired or was already used. Start again from the terminal.',
+              link: { href: `${prefix}/`, text: 'Try again' },
+            });
+            return;
+          }
+          try {
+            const name = await userName(user.token);
+            const admin = await isProjectAdmin(user.token);
+            if (name === null || admin === null) throw new ClusterUnavailable('the new token was refused');
+            const now = Date.now();
+            // Answers about logins whose cookies have expired are of no more use.
+            for (const [key, old] of decisions) if (now - old.at > SESSION_SECONDS * 1000) decisions.delete(key);
+            decisions.set(tokenKey(user.token), { allowed: admin, at: now });
+            sessions.write(res, { user: name, token: user.token }, client);
+            logger.info('login', { user: name, allowed: admin });
+            res.redirect(302, safeNext(prefix, info?.state?.next));
+          } catch (failure) {
+            logger.warn('cluster.unreachable', { during: 'login', reason: (failure as Error).message });
+            unavailablePage(res);
+          }
+        }
       });
 
       router.get('/logout', (req, res) => {
+        const session = sessions.read(req);
+        if (session) {
+          // Copies of the cookie cannot be taken back, and the token cannot delete
+          // itself with the scopes asked for: the proxy refuses it from now on,
+          // until any cookie holding it would have expired.
+          options.revoked.add(session.token, Date.now() + SESSION_SECONDS * 1000);
+          decisions.delete(tokenKey(session.token));
+          logger.info('logout', { user: session.user });
+        }
         sessions.clear(res, clientInfo(req, options.trust));
         sendPage(res, 200, {
           title: 'Logged out of the terminal',
@@ -302,6 +392,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     async check(req: http.IncomingMessage, _client: ClientInfo): Promise<Verdict> {
       const session = sessions.read(req);
       if (!session) return loginRedirect(req, 'not logged in');
+      if (options.revoked.has(session.token)) return loginRedirect(req, 'logged out');
       const key = tokenKey(session.token);
       let decision = decisions.get(key);
       if (!decision || Date.now() - decision.at >= options.recheckMs) {
