@@ -63,8 +63,6 @@ export async function measureStack(settleMs: number): Promise<StackResult> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-bench-stack-'));
   const home = mkdtempSync(path.join(os.tmpdir(), 'wt-bench-home-'));
   const port = await freePort();
-  let terminalPort = await freePort();
-  while (terminalPort === port) terminalPort = await freePort();
   const started = performance.now();
   const child = spawn('bash', [path.join(projectRoot(), 'supervisor', 'start.sh')], {
     cwd: projectRoot(),
@@ -75,7 +73,6 @@ export async function measureStack(settleMs: number): Promise<StackResult> {
       // pm2's folder for the run is made here: it must be gone after the stop.
       TMPDIR: tmp,
       PORT: String(port),
-      TERMINAL_PORT: String(terminalPort),
       AUTH_USERNAME: '*',
       // No workshop apps: only the stack itself.
       PM2_APPS_DIR: path.join(home, 'no-apps'),

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { withoutSecrets } from '../common/src/config.js';
@@ -44,6 +45,33 @@ const ours: App[] = [
   ...STDOUT_ONLY,
 }));
 
+/** Ports that cannot work stop the start here, with one line, rather than in a loop of restarts. */
+async function checkPorts(): Promise<void> {
+  if (config.terminalPort !== null && !config.terminalSocket) {
+    if (config.terminalPort === 0) {
+      fail(
+        "TERMINAL_PORT=0 cannot work: the auth proxy must know the terminal server's port (leave TERMINAL_PORT unset: a private Unix socket is used)",
+      );
+    }
+    if (!(await portFree('127.0.0.1', config.terminalPort))) {
+      fail(
+        `TERMINAL_PORT ${config.terminalPort} is in use on 127.0.0.1 (another terminal on this host?); leave it unset to use a private Unix socket`,
+      );
+    }
+  }
+  if (config.port !== 0 && !(await portFree(config.host, config.port))) {
+    fail(`PORT ${config.port} is in use on ${config.host}`);
+  }
+}
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
 /** Apps a workshop adds: each *.config.js exports { apps: [...] } (pm2's ecosystem format) or one app. */
 function extraApps(dir: string): App[] {
   let files: string[];
@@ -76,6 +104,8 @@ function extraApps(dir: string): App[] {
   return apps;
 }
 
+await checkPorts();
+
 const home = config.pm2Home || mkdtempSync(path.join(os.tmpdir(), 'workshop-pm2-'));
 mkdirSync(home, { recursive: true });
 
@@ -88,10 +118,17 @@ writeFileSync(shellEnvironmentFile, JSON.stringify(shellEnvironment), { mode: 0o
 // The terminal server listens on 127.0.0.1, which other local users reach too:
 // it answers only requests carrying this token, which only the auth proxy has.
 const token = config.terminalToken || randomBytes(32).toString('base64url');
+// The link between the two needs no port (several stacks share a host under
+// JupyterHub): a Unix socket in a folder only this user can open, unless
+// TERMINAL_PORT (or TERMINAL_SOCKET) says otherwise.
+const link: Record<string, string> = { TERMINAL_SERVER_TOKEN: token };
+if (config.terminalPort === null && !config.terminalSocket) {
+  link.TERMINAL_SOCKET = path.join(mkdtempSync(path.join(home, 'link-')), 'terminal.sock');
+}
 const terminalServer = ours.find((app) => app.name === 'terminal-server') as App;
-terminalServer.env = { SHELL_ENVIRONMENT_FILE: shellEnvironmentFile, TERMINAL_SERVER_TOKEN: token };
+terminalServer.env = { SHELL_ENVIRONMENT_FILE: shellEnvironmentFile, ...link };
 const authProxy = ours.find((app) => app.name === 'auth-proxy') as App;
-authProxy.env = { TERMINAL_SERVER_TOKEN: token };
+authProxy.env = { ...link };
 
 const ecosystem = path.join(home, 'ecosystem.json');
 writeFileSync(ecosystem, JSON.stringify({ apps: [...ours, ...extraApps(config.pm2AppsDir)] }, null, 2), {

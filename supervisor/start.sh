@@ -21,6 +21,6 @@ trap stop TERM INT
 while kill -0 "$runtime" 2>/dev/null; do wait "$runtime" || true; done
 status=0
 wait "$runtime" || status=$?
-# A pm2 folder made for this run goes with it.
-[ -z "$given_home" ] && rm -rf "$PM2_HOME"
+# A pm2 folder made for this run goes with it; in one that was given, the link's folder does.
+if [ -z "$given_home" ]; then rm -rf "$PM2_HOME"; else rm -rf "$PM2_HOME"/link-*; fi
 exit "$status"

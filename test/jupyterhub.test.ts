@@ -78,6 +78,23 @@ describe('JupyterHub', { skip }, () => {
     await terminal.close();
   });
 
+  test('two servers on one host, the hub configured as a user would: alice and dave both type', async () => {
+    const users = ['alice', 'dave'];
+    const terminals = await Promise.all(
+      users.map(async (user) => {
+        const client = new CookieClient();
+        await client.logInToHub(hub, user);
+        assert.equal((await client.open(`${hub.url}/user/${user}/terminal/session/1`)).status, 200);
+        return TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/${user}/terminal/socket/both`, {
+          headers: { Cookie: client.cookieHeader() },
+        });
+      }),
+    );
+    terminals.forEach((terminal) => terminal.type('echo "$JUPYTERHUB_USER types $((6*7))"\r'));
+    await Promise.all(terminals.map((terminal, i) => terminal.waitFor(`${users[i]} types 42`)));
+    await Promise.all(terminals.map((terminal) => terminal.close()));
+  });
+
   test("the hub's readiness probes (the prefix, and <prefix>api) get an answer below 500 without a login", async () => {
     const routes = await hub.api<Record<string, { target: string }>>('GET', '/proxy');
     const target = routes.body['/user/alice/']?.target;

@@ -12,26 +12,31 @@ import { TerminalClient } from './support/terminal-client.js';
 
 interface Stack extends RunningProcess {
   port: number;
-  terminalPort: number;
 }
 
+/** Starts the stack as `npm start` does; nothing but the public port is chosen for it. */
 async function startStack(env: Record<string, string>): Promise<Stack & { tmp: string }> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-stack-'));
   const port = await freePort();
-  const terminalPort = await freePort();
   const run = runProcess(
     'bash',
     [path.join(projectRoot(), 'supervisor/start.sh')],
     {
       TMPDIR: tmp,
       PORT: String(port),
-      TERMINAL_PORT: String(terminalPort),
       TERMINAL_COMMAND: 'bash --norc --noprofile -i',
       ...env,
     },
     { detached: true }, // its own process group, so a failed test can clean up everything
   );
-  return { ...run, port, terminalPort, tmp };
+  return { ...run, port, tmp };
+}
+
+/** The Unix socket linking the stack's auth proxy and terminal server. */
+function linkSocket(stack: Stack & { tmp: string }): string {
+  const home = readdirSync(stack.tmp).find((name) => name.startsWith('workshop-pm2-')) as string;
+  const link = readdirSync(path.join(stack.tmp, home)).find((name) => name.startsWith('link-')) as string;
+  return path.join(stack.tmp, home, link, 'terminal.sock');
 }
 
 async function waitReady(stack: Stack): Promise<void> {
@@ -120,9 +125,20 @@ describe('the stack under pm2', () => {
 
   const auth = { Authorization: `Basic ${Buffer.from('grumpy:secret').toString('base64')}` };
 
-  test('the terminal server answers only the proxy (other local users reach 127.0.0.1 too)', async () => {
-    const direct = await request(`http://127.0.0.1:${stack.terminalPort}/terminal/session/1`);
-    assert.equal(direct.status, 403);
+  test('the terminal server is reached by a private Unix socket, and answers only the proxy', async () => {
+    const socket = linkSocket(stack);
+    assert.equal(statSync(socket).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(socket)).mode & 0o777, 0o700, 'a folder only this user can open');
+    const direct = await new Promise<number>((resolve, reject) =>
+      http
+        .get({ socketPath: socket, path: '/terminal/session/1' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject),
+    );
+    assert.equal(direct, 403, 'without the token the proxy shows it');
+    assert.doesNotMatch(stack.output(), /listening address=127\.0\.0\.1:10081/);
   });
 
   test('basic authentication is on when the two variables are set', async () => {
@@ -249,6 +265,42 @@ describe('stopping and bad configuration', () => {
     } finally {
       await stopStack(stack);
     }
+  });
+
+  test('two stacks on one host, nothing set but their public ports: both work', async () => {
+    const stacks = await Promise.all([startStack({ AUTH_USERNAME: '*' }), startStack({ AUTH_USERNAME: '*' })]);
+    try {
+      await Promise.all(stacks.map(waitReady));
+      const pages = await Promise.all(
+        stacks.map((stack) => TerminalClient.connect(`ws://127.0.0.1:${stack.port}/terminal/socket/1`)),
+      );
+      pages.forEach((page, i) => page.type(`echo stack-${i}-$((6*7))\r`));
+      await Promise.all(pages.map((page, i) => page.waitFor(`stack-${i}-42`)));
+      assert.notEqual(pages[0]?.pid, pages[1]?.pid);
+      await Promise.all(pages.map((page) => page.close()));
+    } finally {
+      await Promise.all(stacks.map(stopStack));
+    }
+  });
+
+  test('TERMINAL_PORT still works when set; a value that cannot work stops the start with one line', async () => {
+    const terminalPort = await freePort();
+    const stack = await startStack({ AUTH_USERNAME: '*', TERMINAL_PORT: String(terminalPort) });
+    try {
+      await waitReady(stack);
+      const direct = await request(`http://127.0.0.1:${terminalPort}/terminal/session/1`);
+      assert.equal(direct.status, 403, 'the terminal server is on that port, for the proxy only');
+      const taken = await startStack({ AUTH_USERNAME: '*', TERMINAL_PORT: String(terminalPort) });
+      assert.equal(await taken.exited, 2);
+      await stopStack(taken);
+      assert.match(taken.output().trim(), new RegExp(`^supervisor: TERMINAL_PORT ${terminalPort} is in use[^\n]*$`));
+    } finally {
+      await stopStack(stack);
+    }
+    const zero = await startStack({ AUTH_USERNAME: '*', TERMINAL_PORT: '0' });
+    assert.equal(await zero.exited, 2);
+    await stopStack(zero);
+    assert.match(zero.output().trim(), /^supervisor: TERMINAL_PORT=0 cannot work[^\n]*$/);
   });
 
   test('a bad variable stops the start with one line naming it', async () => {

@@ -22,7 +22,8 @@ const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('latin1');
 describe('configuration', () => {
   test('defaults', () => {
     const config = loadConfig({ HOME: '/home/x' });
-    assert.equal(config.terminalPort, 10081);
+    assert.equal(config.terminalPort, null);
+    assert.equal(config.terminalSocket, '');
     assert.equal(config.prefix, '');
     assert.equal(config.terminalHome, '/home/x');
     assert.deepEqual(config.terminalCommand, ['bash', '-il']);

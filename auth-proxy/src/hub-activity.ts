@@ -6,10 +6,8 @@ import http from 'node:http';
 import { describeError, type Logger } from '../../common/src/log.js';
 
 export interface ActivityReporterOptions {
-  /** The terminal server's status URL (its /terminal/api/status). */
-  statusUrl: string;
-  /** Headers the terminal server needs (its shared token). */
-  statusHeaders: Record<string, string>;
+  /** A request for the terminal server's status (its /terminal/api/status): where, path and token. */
+  status: http.RequestOptions;
   activityUrl: string;
   apiToken: string;
   serverName: string;
@@ -27,7 +25,7 @@ export function startActivityReporter(options: ActivityReporterOptions): { stop(
     if (running) return;
     running = true;
     try {
-      const last = await lastActivity(options.statusUrl, options.statusHeaders);
+      const last = await lastActivity(options.status);
       if (last === null || last <= reported) return;
       const when = new Date(last).toISOString();
       const res = await fetch(options.activityUrl, {
@@ -53,9 +51,9 @@ export function startActivityReporter(options: ActivityReporterOptions): { stop(
   return { stop: () => clearInterval(timer) };
 }
 
-function lastActivity(statusUrl: string, headers: Record<string, string>): Promise<number | null> {
+function lastActivity(status: http.RequestOptions): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const req = http.get(statusUrl, { timeout: TIMEOUT_MS, headers }, (res) => {
+    const req = http.get({ ...status, timeout: TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {

@@ -1,12 +1,18 @@
 // Entry point of the auth proxy: config, auth mode, server, signals. Nothing else.
 import { createLogger, describeError } from '../../common/src/log.js';
 import { configOrExit, stopOnSignals } from '../../common/src/process.js';
-import { TERMINAL_TOKEN_HEADER } from '../../common/src/terminal-token.js';
+import { terminalAddress, terminalRequest } from '../../common/src/terminal-link.js';
 import { startActivityReporter } from './hub-activity.js';
 import { createAuthMode } from './modes/index.js';
 import { createAuthProxy } from './server.js';
 
 const config = configOrExit('auth-proxy');
+if (!config.terminalSocket && config.terminalPort === 0) {
+  process.stderr.write(
+    'auth-proxy: TERMINAL_PORT=0 cannot work here: the auth proxy must know the port the terminal server took (leave TERMINAL_PORT unset in the stack: it uses a private Unix socket)\n',
+  );
+  process.exit(2);
+}
 
 const logger = createLogger('auth-proxy', config.logLevel);
 let proxy: ReturnType<typeof createAuthProxy>;
@@ -27,8 +33,10 @@ try {
   await proxy.listen();
   if (mode.name === 'jupyterhub' && config.hubActivityUrl) {
     startActivityReporter({
-      statusUrl: `http://127.0.0.1:${config.terminalPort}${config.prefix}/terminal/api/status`,
-      statusHeaders: config.terminalToken ? { [TERMINAL_TOKEN_HEADER]: config.terminalToken } : {},
+      status: {
+        ...terminalRequest(terminalAddress(config), config.terminalToken),
+        path: `${config.prefix}/terminal/api/status`,
+      },
       activityUrl: config.hubActivityUrl,
       apiToken: config.hubApiToken,
       serverName: config.hubServerName,

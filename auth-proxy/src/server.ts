@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
-import { TERMINAL_TOKEN_HEADER } from '../../common/src/terminal-token.js';
+import { describeAddress, terminalAddress, terminalRequest } from '../../common/src/terminal-link.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
 import { messagePage } from './pages.js';
@@ -22,6 +22,7 @@ export type AuthProxyConfig = Pick<
   | 'port'
   | 'prefix'
   | 'terminalPort'
+  | 'terminalSocket'
   | 'defaultRoute'
   | 'trustProxy'
   | 'allowedOrigins'
@@ -44,7 +45,9 @@ const READY_TIMEOUT_MS = 2000;
 export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logger; mode: AuthMode }): AuthProxy {
   const { config, logger, mode } = options;
   const prefix = config.prefix;
-  const target = `http://127.0.0.1:${config.terminalPort}`;
+  const address = terminalAddress(config);
+  // The terminal server answers only requests that carry the shared token (when there is one).
+  const terminal = terminalRequest(address, config.terminalToken);
   const trust = compileTrust(config.trustProxy);
   const socketPrefix = `${prefix}/terminal/socket/`;
   // Without authentication, the Host is what tells our own pages from those of
@@ -64,13 +67,18 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     "object-src 'none'",
   ].join('; ');
 
-  // The terminal server answers only requests that carry the shared token (when there is one).
-  const tokenHeaders: Record<string, string> = config.terminalToken
-    ? { [TERMINAL_TOKEN_HEADER]: config.terminalToken }
-    : {};
   // Refusals repeat as fast as a client can send: a few lines per client a minute, then a count.
   const refusals = repeatLimit(logger, { burst: 5, windowMs: 60_000 });
-  const proxy = httpProxy.createProxyServer({ target, xfwd: true, proxyTimeout: 60_000, headers: tokenHeaders });
+  const proxy = httpProxy.createProxyServer({
+    // http-proxy passes socketPath on to http.request; its types ask for a host and port it then ignores.
+    target:
+      'socketPath' in address
+        ? ({ socketPath: address.socketPath } as never)
+        : `http://127.0.0.1:${address.port}`,
+    xfwd: true,
+    proxyTimeout: 60_000,
+    headers: terminal.headers as Record<string, string>,
+  });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
   // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
@@ -306,14 +314,10 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
 
   function terminalServerReady(): Promise<boolean> {
     return new Promise((resolve) => {
-      const req = http.get(
-        `${target}${prefix}/terminal/api/status`,
-        { timeout: READY_TIMEOUT_MS, headers: tokenHeaders },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode === 200);
-        },
-      );
+      const req = http.get({ ...terminal, path: `${prefix}/terminal/api/status`, timeout: READY_TIMEOUT_MS }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => resolve(false));
     });
@@ -326,7 +330,11 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const port = (server.address() as AddressInfo).port;
-          logger.info('listening', { address: `${config.host}:${port}`, prefix: prefix || '/', target });
+          logger.info('listening', {
+            address: `${config.host}:${port}`,
+            prefix: prefix || '/',
+            target: describeAddress(address),
+          });
           resolve(port);
         });
       });

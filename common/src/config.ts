@@ -4,6 +4,7 @@
 // every error (each naming its variable) and returns a frozen object.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -191,9 +192,22 @@ function detectAuthMode(env: Env): AuthChoice {
 const SETTINGS = {
   terminalPort: {
     name: 'TERMINAL_PORT',
-    help: 'Port of the terminal server on 127.0.0.1 (0 picks a free port).',
-    parse: integer(0, 65535),
-    fallback: () => 10081,
+    help: 'Port of the terminal server on 127.0.0.1 instead of a Unix socket (0: a free port, for a terminal server alone); unset: the supervisor links the two by a private Unix socket, a terminal server or proxy alone uses 10081.',
+    parse: (raw: string): number | null => integer(0, 65535)(raw),
+    fallback: () => null as number | null,
+  },
+  terminalSocket: {
+    name: 'TERMINAL_SOCKET',
+    help: 'Unix socket between the auth proxy and the terminal server (the supervisor makes a private one unless TERMINAL_PORT is set).',
+    parse: (raw: string) => {
+      const value = raw.trim();
+      // sun_path holds 108 bytes with its final NUL.
+      if (!value.startsWith('/') || Buffer.byteLength(value) > 107) {
+        throw new Error('must be an absolute path of at most 107 bytes');
+      }
+      return value;
+    },
+    fallback: () => '',
   },
   prefix: {
     name: 'URI_ROOT_PATH',
@@ -543,7 +557,7 @@ function crossCheck(config: Config): string[] {
     if (!config.oauthServiceAccount) problems.push('OAUTH_SERVICE_ACCOUNT must be set for OpenShift authentication');
     if (!config.kubernetesHost) problems.push('KUBERNETES_SERVICE_HOST must be set for OpenShift authentication');
   }
-  if (config.port === config.terminalPort && config.port !== 0) {
+  if (!config.terminalSocket && config.port === (config.terminalPort ?? DEFAULT_TERMINAL_PORT) && config.port !== 0) {
     problems.push(`PORT and TERMINAL_PORT must differ (both are ${config.port})`);
   }
   return problems;

@@ -1,16 +1,17 @@
 // The terminal server: serves the terminal page, its assets, a small JSON API
 // and the page WebSockets, all under the URL prefix, on 127.0.0.1 only.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, type Stats } from 'node:fs';
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
-import { tokenCheck } from '../../common/src/terminal-token.js';
+import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { handleConnection } from './connection.js';
 import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
@@ -18,6 +19,7 @@ import { SessionManager } from './sessions.js';
 export type TerminalServerConfig = Pick<
   Config,
   | 'terminalPort'
+  | 'terminalSocket'
   | 'prefix'
   | 'terminalHome'
   | 'terminalCommand'
@@ -240,16 +242,25 @@ export function createTerminalServer(options: {
 
   return {
     sessions,
-    listen() {
-      return new Promise((resolve, reject) => {
+    async listen() {
+      const address = terminalAddress(config);
+      if ('socketPath' in address) await removeStaleSocket(address.socketPath);
+      await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.terminalPort, '127.0.0.1', () => {
+        const done = () => {
           server.off('error', reject);
-          const port = (server.address() as AddressInfo).port;
-          logger.info('listening', { address: `127.0.0.1:${port}`, prefix: prefix || '/' });
-          resolve(port);
-        });
+          resolve();
+        };
+        if ('socketPath' in address) server.listen(address.socketPath, done);
+        else server.listen(address.port, address.host, done);
       });
+      // Only this user may connect; the folder the supervisor makes is private too.
+      if ('socketPath' in address) await chmod(address.socketPath, 0o600);
+      const bound = server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : 0;
+      const shown = 'socketPath' in address ? address : { ...address, port };
+      logger.info('listening', { address: describeAddress(shown), prefix: prefix || '/' });
+      return port;
     },
     async close() {
       for (const client of wss.clients) client.close(CloseCode.ServerStopping, 'server stopping');
@@ -260,6 +271,26 @@ export function createTerminalServer(options: {
       });
     },
   };
+}
+
+/** A socket file left by a server that is gone would make listen fail; anything else there is not ours to remove. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  let stats: Stats;
+  try {
+    stats = await lstat(socketPath);
+  } catch {
+    return;
+  }
+  if (!stats.isSocket()) throw new Error(`${socketPath} exists and is not a socket`);
+  const inUse = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(socketPath, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+  if (inUse) throw new Error(`another server listens on ${socketPath}`);
+  await unlink(socketPath);
 }
 
 /** Validates a session name from a URL segment; throws HttpError 400 when it is not one. */

@@ -1,0 +1,47 @@
+// The link between the auth proxy and the terminal server: where the terminal
+// server listens, and the shared secret (TERMINAL_SERVER_TOKEN) it wants on
+// every request, so that only the auth proxy gets anything from it.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+
+/** The header the auth proxy sends the token in. */
+export const TERMINAL_TOKEN_HEADER = 'x-terminal-server-token';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** A check of requests against the token (constant time); every request passes when there is none. */
+export function tokenCheck(token: string): (req: http.IncomingMessage) => boolean {
+  if (!token) return () => true;
+  const expected = digest(token);
+  return (req) => {
+    const given = req.headers[TERMINAL_TOKEN_HEADER];
+    return typeof given === 'string' && timingSafeEqual(digest(given), expected);
+  };
+}
+
+/**
+ * Where the terminal server listens and the auth proxy finds it: a Unix socket
+ * (the stack's default, in a folder only its user can open, and no port for
+ * stacks on one host to fight over), or a port on 127.0.0.1.
+ */
+export type TerminalAddress = { socketPath: string } | { host: '127.0.0.1'; port: number };
+
+/** The original image's port, for a terminal server or auth proxy started alone. */
+export const DEFAULT_TERMINAL_PORT = 10081;
+
+export function terminalAddress(config: { terminalSocket: string; terminalPort: number | null }): TerminalAddress {
+  if (config.terminalSocket) return { socketPath: config.terminalSocket };
+  return { host: '127.0.0.1', port: config.terminalPort ?? DEFAULT_TERMINAL_PORT };
+}
+
+/** For log lines. */
+export function describeAddress(address: TerminalAddress): string {
+  return 'socketPath' in address ? `unix:${address.socketPath}` : `${address.host}:${address.port}`;
+}
+
+/** Options for an http request to the terminal server (add `path`): where it is, and the token. */
+export function terminalRequest(address: TerminalAddress, token: string): http.RequestOptions {
+  return { ...address, headers: token ? { [TERMINAL_TOKEN_HEADER]: token } : {} };
+}
