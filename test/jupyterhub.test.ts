@@ -90,7 +90,7 @@ describe('JupyterHub', { skip }, () => {
         });
       }),
     );
-    terminals.forEach((terminal) => terminal.type('echo "$JUPYTERHUB_USER types $((6*7))"\r'));
+    for (const terminal of terminals) terminal.type('echo "$JUPYTERHUB_USER types $((6*7))"\r');
     await Promise.all(terminals.map((terminal, i) => terminal.waitFor(`${users[i]} types 42`)));
     await Promise.all(terminals.map((terminal) => terminal.close()));
   });

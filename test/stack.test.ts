@@ -274,7 +274,7 @@ describe('stopping and bad configuration', () => {
       const pages = await Promise.all(
         stacks.map((stack) => TerminalClient.connect(`ws://127.0.0.1:${stack.port}/terminal/socket/1`)),
       );
-      pages.forEach((page, i) => page.type(`echo stack-${i}-$((6*7))\r`));
+      for (const [i, page] of pages.entries()) page.type(`echo stack-${i}-$((6*7))\r`);
       await Promise.all(pages.map((page, i) => page.waitFor(`stack-${i}-42`)));
       assert.notEqual(pages[0]?.pid, pages[1]?.pid);
       await Promise.all(pages.map((page) => page.close()));

@@ -72,9 +72,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   const proxy = httpProxy.createProxyServer({
     // http-proxy passes socketPath on to http.request; its types ask for a host and port it then ignores.
     target:
-      'socketPath' in address
-        ? ({ socketPath: address.socketPath } as never)
-        : `http://127.0.0.1:${address.port}`,
+      'socketPath' in address ? ({ socketPath: address.socketPath } as never) : `http://127.0.0.1:${address.port}`,
     xfwd: true,
     proxyTimeout: 60_000,
     headers: terminal.headers as Record<string, string>,

@@ -93,6 +93,8 @@ function onControl(frame: Uint8Array): void {
   switch (message.type) {
     case 'attached':
       if (message.reset) term.reset();
+      // How the last attach went, for whoever looks at the page (tests do): an exact continuation or a replay.
+      document.documentElement.dataset.replay = message.reset ? 'reset' : 'exact';
       instance = message.instance;
       received = message.position;
       processed = message.position;
