@@ -267,24 +267,43 @@ describe('JupyterHub', { skip }, () => {
     const alice = new CookieClient();
     await alice.logInToHub(hub, 'alice');
     await alice.get(`${hub.url}/user/alice/terminal/session/1`);
-    const lastActivity = async () => {
+    const hubSays = async () => {
       const info = await hub.api<{ servers: Record<string, { last_activity: string }> }>('GET', '/users/alice');
       return Date.parse(info.body.servers['']?.last_activity ?? '');
+    };
+    // The terminal's own idea of its last input or output, the one thing the reporter passes on.
+    const terminalSays = async () => {
+      const status = await alice.get(`${hub.url}/user/alice/terminal/api/status`);
+      return Date.parse((JSON.parse(status.body) as { lastActivity: string }).lastActivity);
     };
     const terminal = await TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/active`, {
       headers: { Cookie: alice.cookieHeader() },
     });
-    await new Promise((r) => setTimeout(r, 2500)); // the attach's own output is reported
-    const before = await lastActivity();
+    await terminal.waitFor('$ ');
+    // The attach's own output gets reported: the hub comes to hold exactly the terminal's timestamp.
+    const attached = await eventually(
+      async () => {
+        const own = await terminalSays();
+        return (await hubSays()) === own ? own : 0;
+      },
+      10_000,
+      "the hub to hear of the attach's output",
+    );
     terminal.type('echo typing\r');
     await terminal.waitFor('typing\r\n');
-    const moved = await eventually(
-      async () => ((await lastActivity()) > before ? lastActivity() : 0),
+    const typed = await eventually(
+      async () => {
+        const own = await terminalSays();
+        return own > attached && (await hubSays()) === own ? own : 0;
+      },
       10_000,
-      'last_activity to move',
+      'last_activity to move to the typing',
     );
-    await new Promise((r) => setTimeout(r, 5000)); // idle, with reports every second
-    assert.equal(await lastActivity(), moved, 'nothing reported while idle');
+    // Idle now: reports go on every second, but they only ever carry the terminal's
+    // own last activity, so the hub's value stays that moment, never "now".
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(await terminalSays(), typed, 'the terminal was idle');
+    assert.equal(await hubSays(), typed, 'nothing newer reported while idle');
     await terminal.close();
   });
 
