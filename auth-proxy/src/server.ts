@@ -39,7 +39,7 @@ export interface AuthProxy {
 }
 
 /** WebSocket close code for "the terminal server is not there right now; try again". */
-const TRY_AGAIN_LATER = 1013;
+export const TRY_AGAIN_LATER = 1013;
 const READY_TIMEOUT_MS = 2000;
 
 export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logger; mode: AuthMode }): AuthProxy {

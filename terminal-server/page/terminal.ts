@@ -13,6 +13,7 @@ import {
   encodeInput,
   encodeResize,
   FlowControl,
+  Reconnect,
   ServerType,
   splitUtf8,
 } from '../src/protocol.js';
@@ -145,7 +146,7 @@ function connect(): void {
       setState('exited');
       return;
     }
-    if (event.code === CloseCode.TooManySessions || event.code === CloseCode.BadSessionName) {
+    if (event.code === CloseCode.TooManySessions) {
       setState('refused');
       return;
     }
@@ -175,7 +176,8 @@ async function reloadIfLoggedOut(): Promise<void> {
 function scheduleReconnect(): void {
   // Back off from a quarter second to ten seconds, with jitter so a room full of
   // pages does not come back in lockstep after a restart.
-  const delay = Math.min(10_000, 250 * 2 ** retries) * (0.75 + Math.random() * 0.5);
+  const jitter = 1 - Reconnect.jitter + Math.random() * 2 * Reconnect.jitter;
+  const delay = Math.min(Reconnect.maxDelayMs, Reconnect.firstDelayMs * 2 ** retries) * jitter;
   retries++;
   setState('lost', delay);
   retryTimer = window.setTimeout(connect, delay);

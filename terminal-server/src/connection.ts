@@ -17,7 +17,7 @@ import {
 import { type PageLink, type SessionManager, TooManySessionsError } from './sessions.js';
 
 /** How long a page has to send its attach message. */
-const ATTACH_TIMEOUT_MS = 10_000;
+export const ATTACH_TIMEOUT_MS = 10_000;
 /** Server pings keep idle connections alive through routers and find dead ones. */
 export const PING_INTERVAL_MS = 25_000;
 /**

@@ -40,12 +40,12 @@ export const CloseCode = {
   ProtocolError: 1002,
   PolicyViolation: 1008,
   TooBig: 1009,
+  /** Sent by the auth proxy when the terminal server is not reachable right now (its own constant: it imports nothing of ours). */
+  TryAgainLater: 1013,
   /** The session's program exited (the exit control message said how). */
   SessionEnded: 4000,
   /** No more sessions may be created. Reconnecting will not help until one ends. */
   TooManySessions: 4001,
-  /** The session name in the URL is not valid. */
-  BadSessionName: 4002,
   /** The page did not attach in time or sent a frame that cannot be a valid attach. */
   AttachFailed: 4003,
   /** The server is shutting down. */
@@ -67,6 +67,14 @@ export const Limits = {
   maxInstanceIdLength: 64,
   /** A connection sending this many bad frames is closed (1008); nothing it sends after is read. */
   maxBadMessages: 100,
+} as const;
+
+/** How the page reconnects after a close it can recover from: doubling delays, with jitter so a room does not come back in lockstep. */
+export const Reconnect = {
+  firstDelayMs: 250,
+  maxDelayMs: 10_000,
+  /** Each delay is multiplied by a random factor within 1 ± this. */
+  jitter: 0.25,
 } as const;
 
 export const FlowControl = {

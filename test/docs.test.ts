@@ -1,0 +1,65 @@
+// The protocol document states numbers the code has: they are read out of the
+// document and compared with the code, so the two cannot drift apart again.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { TRY_AGAIN_LATER } from '../auth-proxy/src/server.js';
+import { projectRoot } from '../common/src/paths.js';
+import { ATTACH_TIMEOUT_MS, PING_INTERVAL_MS } from '../terminal-server/src/connection.js';
+import { CloseCode, FlowControl, Limits, Reconnect } from '../terminal-server/src/protocol.js';
+
+const doc = readFileSync(path.join(projectRoot(), 'docs', 'protocol.md'), 'utf8').replace(/\s+/g, ' ');
+
+const UNITS: Record<string, number> = { KiB: 1024, MiB: 1 << 20, bytes: 1, s: 1000, ms: 1 };
+
+/** The number the document states where `pattern` matches, in bytes or ms when a unit follows it. */
+function stated(pattern: RegExp): number {
+  const match = pattern.exec(doc);
+  assert.ok(match, `docs/protocol.md says nothing matching ${pattern}`);
+  const value = Number(match[1]);
+  return match[2] ? value * (UNITS[match[2]] as number) : value;
+}
+
+describe('docs/protocol.md', () => {
+  test('flow-control numbers are the code’s', () => {
+    assert.equal(stated(/backlog is more than \**([\d.]+) (KiB|MiB)/), FlowControl.highWaterBytes);
+    assert.equal(stated(/every page is back under \**([\d.]+) (KiB|MiB)/), FlowControl.lowWaterBytes);
+    assert.equal(stated(/at least every ([\d.]+) (KiB|MiB)/), FlowControl.ackEveryBytes);
+    assert.equal(stated(/stays behind for \**([\d.]+) (s|ms)/), FlowControl.stallTimeoutMs);
+  });
+
+  test('limits and timings are the code’s', () => {
+    assert.equal(stated(/Frames over ([\d.]+) (KiB|MiB)/), Limits.maxFrameBytes);
+    assert.equal(stated(/at most ([\d.]+) (KiB|MiB) per frame/), Limits.inputChunkBytes);
+    assert.equal(stated(/(\d+)–\d+ columns/), Limits.minCols);
+    assert.equal(stated(/\d+–(\d+) columns/), Limits.maxCols);
+    assert.equal(stated(/(\d+)–\d+ rows/), Limits.minRows);
+    assert.equal(stated(/\d+–(\d+) rows/), Limits.maxRows);
+    assert.equal(stated(/instance id \(ASCII, ≤ (\d+) bytes\)/), Limits.maxInstanceIdLength);
+    assert.equal(stated(/up to the (\d+)th bad message/), Limits.maxBadMessages);
+    assert.equal(stated(/within (\d+) (s)/), ATTACH_TIMEOUT_MS);
+    assert.equal(stated(/server pings every (\d+) (s)/), PING_INTERVAL_MS);
+  });
+
+  test('the close codes are the ones the server and the proxy send', () => {
+    const table = [...doc.matchAll(/\| (\d{4}) \|/g)].map((m) => Number(m[1])).sort();
+    const sent = [
+      CloseCode.SessionEnded,
+      CloseCode.TooManySessions,
+      CloseCode.AttachFailed,
+      CloseCode.ServerStopping,
+      CloseCode.PolicyViolation,
+      CloseCode.TryAgainLater,
+    ].sort();
+    assert.deepEqual(table, sent);
+    assert.equal(CloseCode.TryAgainLater, TRY_AGAIN_LATER, 'the proxy’s own constant');
+    assert.equal(stated(/close the connection with (\d+)/), CloseCode.TooBig);
+  });
+
+  test('the page’s back-off is the page’s', () => {
+    assert.equal(stated(/the first time after \**([\d.]+) (s)/), Reconnect.firstDelayMs);
+    assert.equal(stated(/doubling up to \**([\d.]+) (s)/), Reconnect.maxDelayMs);
+    assert.equal(stated(/within 1 ± \**([\d.]+)/), Reconnect.jitter);
+  });
+});
