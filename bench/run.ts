@@ -14,6 +14,7 @@ import { type EchoResult, measureEcho } from './measure-echo.js';
 import { measureFairness } from './measure-fairness.js';
 import { measureFirstPrompt } from './measure-first-prompt.js';
 import { measureInterrupt } from './measure-interrupt.js';
+import { LOGIN_FLOOD_RSS_ALLOWANCE_MIB, LOGIN_FLOOD_SETTLE_MAX_MS, measureLoginFlood } from './measure-login-flood.js';
 import { measureMemory } from './measure-memory.js';
 import { measureRender } from './measure-render.js';
 import { measureScale } from './measure-scale.js';
@@ -589,6 +590,8 @@ async function stack(raw: Record<string, unknown>, warnings: string[]): Promise<
 
 const GUESSING_SECONDS = 20;
 const LYING_OUTPUT_BYTES = 200e6;
+const FLOOD_PAIRS = 3000;
+const FLOOD_CONCURRENCY = 8;
 
 async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
   log(
@@ -600,7 +603,13 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
   log('under attack: 100 000 bad frames from each of 4 pages; a page that acknowledges everything and reads nothing');
   const badFrames = await measureBadFrames({ pages: 4, framesEach: 100_000, keystrokes: 200 });
   const lying = await measureLyingPage(LYING_OUTPUT_BYTES);
-  raw.underAttack = { guessing: { oneAddress, rotating }, badFrames, lying };
+  log(
+    `under attack: OpenShift login flood, ${FLOOD_PAIRS} handshake + callback pairs without credentials, ${FLOOD_CONCURRENCY} at a time`,
+  );
+  const flood = await measureLoginFlood({ pairs: FLOOD_PAIRS, concurrency: FLOOD_CONCURRENCY });
+  raw.underAttack = { guessing: { oneAddress, rotating }, badFrames, lying, loginFlood: flood };
+  const floodWhat = `OpenShift login flood (${flood.pairs} handshake + made-up-code callback pairs from one client without credentials, ${flood.concurrency} in flight; auth proxy, simulated cluster and attacker each in their own process)`;
+  const mib = (n: number) => n.toFixed(0);
   // Beyond what may be tried at once (the README: five per client, twenty in all).
   const perMinute = (r: typeof oneAddress, burst: number) => (Math.max(0, r.checked - burst) * 60) / r.seconds;
   return [
@@ -659,6 +668,59 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
       label: 'The real user logging in from another address during the one-client attack',
       value: oneAddress.userLoginMs,
       unit: 'ms',
+    },
+    {
+      id: 'attack.loginFlood.rssPeak',
+      label: `${floodWhat}: auth proxy RSS at its peak during the flood, above the start`,
+      value: flood.rssMiB.peak - flood.rssMiB.start,
+      unit: 'MiB',
+      note: `start ${mib(flood.rssMiB.start)} MiB, peak ${mib(flood.rssMiB.peak)} MiB, right after ${mib(flood.rssMiB.end)} MiB`,
+    },
+    {
+      id: 'attack.loginFlood.rssAfter',
+      label: 'Its RSS above the start once the flood has ended and settled',
+      value: flood.rssMiB.settled - flood.rssMiB.start,
+      unit: 'MiB',
+      target: { op: '<=', value: LOGIN_FLOOD_RSS_ALLOWANCE_MIB },
+      note: `${mib(flood.rssMiB.settled)} MiB ${flood.settleSeconds.toFixed(1)} s after the flood (waited until within ${LOGIN_FLOOD_RSS_ALLOWANCE_MIB} MiB, at most ${LOGIN_FLOOD_SETTLE_MAX_MS / 1000} s)`,
+    },
+    {
+      id: 'attack.loginFlood.echoP99',
+      label: `Keystroke echo p99 of a logged-in user through the proxy during the flood (${flood.concurrency} pairs in flight)`,
+      value: flood.echo.during.p99,
+      unit: 'ms',
+      target: { op: '<=', value: 50 },
+      note: `p50 ${flood.echo.during.p50.toFixed(1)} ms, max ${flood.echo.during.max.toFixed(1)} ms, ${flood.echo.during.count} keystrokes; before the flood p50 ${flood.echo.quiet.p50.toFixed(1)}, p99 ${flood.echo.quiet.p99.toFixed(1)} ms; the measuring process's own event-loop delay p99 ${flood.clientDelayMs.p99.toFixed(1)} ms`,
+    },
+    {
+      id: 'attack.loginFlood.healthzP99',
+      label: "The proxy's /healthz round trip p99 during the flood (asked every 50 ms)",
+      value: flood.healthz.p99,
+      unit: 'ms',
+      note: `p50 ${flood.healthz.p50.toFixed(1)} ms, max ${flood.healthz.max.toFixed(1)} ms, ${flood.healthz.count} requests`,
+    },
+    {
+      id: 'attack.loginFlood.cpuPerPair',
+      label: 'Auth proxy CPU (user + system) per login pair during the flood',
+      value: flood.cpuMsPerPair,
+      unit: 'ms',
+      note: `${flood.pairs} pairs in ${flood.seconds.toFixed(1)} s (${(flood.pairs / flood.seconds).toFixed(0)}/s); includes serving the echo and /healthz meanwhile`,
+    },
+    {
+      id: 'attack.loginFlood.tlsConnections',
+      label: 'TLS connections the simulated OpenShift accepted from the proxy during the flood',
+      value: flood.tlsConnections,
+      unit: 'connections',
+      note: `for ${flood.pairs} token requests`,
+    },
+    {
+      id: 'attack.loginFlood.refused',
+      label: 'Callbacks refused with 503 (more logins in flight than the limit)',
+      value: flood.refusedCallbacks,
+      unit: `of ${flood.pairs}`,
+      note: `handshake→callback statuses: ${Object.entries(flood.statuses)
+        .map(([pair, count]) => `${pair} ×${count}`)
+        .join(', ')}`,
     },
   ];
 }
