@@ -17,8 +17,6 @@ export interface ExitStatus {
   signal: number;
 }
 
-/** Input waiting to be written beyond which the writer asks callers to hold back. */
-const INPUT_HIGH_WATER = 1 << 20;
 const CTRL_C = 0x03;
 const CTRL_BACKSLASH = 0x1c;
 /** Longest pause between retries when the program is not reading its input. */
@@ -37,7 +35,6 @@ export class PtyProcess {
   private retryDelay = 1;
   private closed = false;
   private paused = false;
-  private drainListener: (() => void) | undefined;
 
   constructor(options: PtyOptions, onData: (chunk: Buffer) => void, onExit: (status: ExitStatus) => void) {
     const [file, ...args] = options.command;
@@ -81,19 +78,18 @@ export class PtyProcess {
     return this.inputBytes;
   }
 
-  /** Called once whenever pending input falls back below the high-water mark. */
-  onInputDrain(listener: () => void): void {
-    this.drainListener = listener;
+  /** Pieces (frames) of input not yet taken by the program. */
+  get pendingPieces(): number {
+    return this.input.length;
   }
 
-  /** Queues input; returns false when the caller should hold back until onInputDrain. */
-  write(data: Uint8Array): boolean {
-    if (this.closed || data.length === 0) return !this.closed;
-    if (data.length === 1 && (data[0] === CTRL_C || data[0] === CTRL_BACKSLASH)) this.discardQueuedInput();
+  /** Queues input for the program; the caller bounds how much may wait (see pendingInput). */
+  write(data: Uint8Array): void {
+    if (this.closed || data.length === 0) return;
+    if (isInterrupt(data)) this.discardQueuedInput();
     this.input.push(data);
     this.inputBytes += data.length;
     if (!this.writing) this.writeNext();
-    return this.inputBytes < INPUT_HIGH_WATER;
   }
 
   /**
@@ -135,11 +131,9 @@ export class PtyProcess {
         return;
       }
       this.retryDelay = 1;
-      const wasHigh = this.inputBytes >= INPUT_HIGH_WATER;
       this.inputBytes -= written;
       if (written < chunk.length) this.input[0] = chunk.subarray(written);
       else this.input.shift();
-      if (wasHigh && this.inputBytes < INPUT_HIGH_WATER) this.drainListener?.();
       this.writeNext();
     });
   }
@@ -179,6 +173,11 @@ export class PtyProcess {
       // Already gone.
     }
   }
+}
+
+/** True for a lone interrupt character (Ctrl-C or Ctrl-\\): it drops the input waiting before it. */
+export function isInterrupt(data: Uint8Array): boolean {
+  return data.length === 1 && (data[0] === CTRL_C || data[0] === CTRL_BACKSLASH);
 }
 
 /** What this module relies on inside node-pty's UnixTerminal (node-pty is pinned for that reason). */
