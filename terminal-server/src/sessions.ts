@@ -90,7 +90,17 @@ export class Session {
     this.cols = size.cols;
     this.rows = size.rows;
     this.history = new History(options.historyBytes);
-    const ptyOptions: PtyOptions = { command: options.command, cwd: options.cwd, env: options.env, ...size };
+    const ptyOptions: PtyOptions = {
+      command: options.command,
+      cwd: options.cwd,
+      env: options.env,
+      ...size,
+      onInterrupt: (report) => {
+        const fields = { session: this.name, ...report };
+        if (report.problem) options.logger.warn('session.interrupt', fields);
+        else options.logger.info('session.interrupt', fields);
+      },
+    };
     this.pty = new PtyProcess(
       ptyOptions,
       (chunk) => this.output(chunk),
