@@ -1,10 +1,12 @@
 // The real page in a real browser: type a command, see its output, reload and
-// still see it; reconnect by itself after the connection drops; paste.
+// still see it; reconnect by itself after the connection drops; paste, and
+// interrupt a big paste the program does not read.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
-import { type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
+import { foregroundGroup } from './support/paste.js';
+import { eventually, type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
 
 describe('terminal page in Chromium', () => {
   let terminal: RunningTerminalServer;
@@ -87,6 +89,44 @@ describe('terminal page in Chromium', () => {
     await waitForScreen(page, new RegExp(`^${Buffer.byteLength(`${text}\n`)}$`, 'm'));
     assert.ok((await screenText(page)).includes(text));
     await context.close();
+  });
+
+  test('Ctrl-C after a 3 MB paste into sleep gives the prompt back, on the same connection', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const page = await browser.newPage();
+    let sockets = 0;
+    page.on('websocket', () => sockets++);
+    await page.goto(`${terminal.base}/terminal/session/bigpaste`);
+    await waitForScreen(page, /\$ $/m);
+    await page.keyboard.type('sleep 1000');
+    await page.keyboard.press('Enter');
+    await eventually(() => {
+      const pid = terminal.server.sessions.get('bigpaste')?.pid;
+      return pid !== undefined && foregroundGroup(pid) !== pid;
+    });
+    // A real paste event on xterm's textarea: 3 MB of commands that print PASTED-n if they ever run.
+    await page.evaluate((bytes) => {
+      const lines: string[] = [];
+      for (let i = 0, size = 0; size < bytes; i++) {
+        const line = `echo PAST''ED-${i}\n`;
+        lines.push(line);
+        size += line.length;
+      }
+      const textarea = document.querySelector('textarea.xterm-helper-textarea') as HTMLTextAreaElement;
+      const data = new DataTransfer();
+      data.setData('text/plain', lines.join(''));
+      textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, 3e6);
+    await waitForScreen(page, /^echo PAST''ED-50$/m);
+    await page.keyboard.press('Control+C');
+    await page.keyboard.type('echo BACK-$((6*7))-$?');
+    await page.keyboard.press('Enter');
+    const screen = await waitForScreen(page, /^BACK-42-130$/m);
+    assert.doesNotMatch(screen, /^PASTED-\d+$/m, 'no pasted line ran');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'connected');
+    assert.equal(sockets, 1, 'the page never reconnected');
+    await page.close();
   });
 
   test('through the auth proxy with basic auth: the page, its WebSocket, and no CSP violation', async (t) => {

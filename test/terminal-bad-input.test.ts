@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { projectRoot } from '../common/src/paths.js';
 import { ClientType, encodeAttach, encodeInput, Limits, splitUtf8 } from '../terminal-server/src/protocol.js';
+import { commandPaste, jobStarted, paste, promptBack } from './support/paste.js';
 import {
   eventually,
   type RunningTerminalServer,
@@ -135,6 +137,28 @@ describe('bad input from a page', () => {
     } finally {
       await pasteTerminal.close();
     }
+  });
+
+  test('input past the cap is dropped with one error; the connection goes on and takes input again after Ctrl-C', async () => {
+    const cap = Limits.maxPendingInputBytes;
+    const documented = readFileSync(path.join(projectRoot(), 'docs/protocol.md'), 'utf8');
+    assert.ok(documented.includes(`${cap >> 20} MiB`), 'docs/protocol.md states the cap');
+    const page = await TerminalClient.connect(terminal.socketUrl('cap'));
+    page.type('sleep 1000\r');
+    await jobStarted(page);
+    paste(page, commandPaste(cap + (2 << 20)));
+    await page.waitFor(() => page.errors().length > 0);
+    assert.match(page.errors()[0] ?? '', /not taking its input.*dropped/);
+    const from = page.text().length;
+    page.type('\x03');
+    // Input is taken again: the queue went with the interrupt.
+    const back = await promptBack(page, from);
+    assert.equal(back.status, 130);
+    assert.doesNotMatch(back.after, /PASTED-\d/);
+    assert.equal(page.errors().length, 1, 'one message for the whole overflow');
+    assert.equal(page.socket.readyState, WebSocket.OPEN);
+    await stillWorks(page);
+    await page.close();
   });
 
   test('a page that disappears mid-paste does not hurt the session', async () => {

@@ -50,11 +50,6 @@ export function handleConnection(options: {
     sendControl(message: ServerControl) {
       if (socket.readyState === socket.OPEN) socket.send(encodeControl(message), { binary: true });
     },
-    holdInput(hold) {
-      if (hold) socket.pause();
-      // A connection being closed stays paused: see cutOff.
-      else if (socket.readyState === socket.OPEN) socket.resume();
-    },
     get bufferedBytes() {
       return socket.bufferedAmount;
     },

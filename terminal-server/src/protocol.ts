@@ -60,6 +60,12 @@ export const Limits = {
   maxFrameBytes: 1 << 20,
   /** The page sends input in pieces of at most this many bytes. */
   inputChunkBytes: 16 << 10,
+  /**
+   * Input waiting for a session's program beyond which a page's input is
+   * dropped (with an error message); the page's socket is never paused for it.
+   * Big enough for any paste a person makes into a program that reads it.
+   */
+  maxPendingInputBytes: 8 << 20,
   minCols: 2,
   maxCols: 1000,
   minRows: 1,

@@ -1,6 +1,7 @@
 // A program on a pseudo-terminal. Knows nothing of WebSockets or pages: output
 // goes to one listener as bytes, exit is reported only after all output has been
 // read, and input is written in paced pieces.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import * as nodePty from 'node-pty';
 
@@ -10,6 +11,8 @@ export interface PtyOptions {
   env: Record<string, string>;
   cols: number;
   rows: number;
+  /** Told how each interrupt typed while input was held back was delivered. */
+  onInterrupt?: (report: InterruptReport) => void;
 }
 
 export interface ExitStatus {
@@ -17,27 +20,69 @@ export interface ExitStatus {
   signal: number;
 }
 
-/** Input waiting to be written beyond which the writer asks callers to hold back. */
-const INPUT_HIGH_WATER = 1 << 20;
-const CTRL_C = 0x03;
-const CTRL_BACKSLASH = 0x1c;
+/** How an interrupt typed while the program was not taking its input was delivered. */
+export interface InterruptReport {
+  signal: NodeJS.Signals;
+  /** 'signal': sent to the terminal's foreground process group; 'data': the terminal has ISIG off, so it is input. */
+  delivery: 'signal' | 'data';
+  /** The foreground process group signalled, when one was. */
+  group?: number;
+  /** True when the kernel's input queue was flushed, as the driver does on an interrupt. */
+  flushed: boolean;
+  /** Why the terminal's modes could not be read or its queue flushed, when so. */
+  problem?: string;
+}
+
+/** Interrupt characters (VINTR and VQUIT at their defaults) and the signals the driver sends for them. */
+const INTERRUPTS: ReadonlyMap<number, NodeJS.Signals> = new Map([
+  [0x03, 'SIGINT'],
+  [0x1c, 'SIGQUIT'],
+]);
 /** Longest pause between retries when the program is not reading its input. */
 const MAX_RETRY_DELAY_MS = 50;
+/**
+ * Reads the terminal's modes and, when an interrupt character would signal
+ * (ISIG, and no NOFLSH), flushes its input queue, from the slave side on stdin.
+ * Node has no tcflush and node-pty does not expose one; perl's POSIX module
+ * (in perl-base, which Debian always installs) does. tcflush(TCIFLUSH) empties
+ * both the line discipline and the buffer in front of it, as the driver does
+ * on an interrupt; reading and discarding from the slave instead would race
+ * with the kernel moving that buffer into the line discipline, and could not
+ * take an unfinished last line in canonical mode.
+ */
+const TERMINAL_HELPER = [
+  'use POSIX;',
+  'my $t = POSIX::Termios->new;',
+  'defined $t->getattr(0) or die "tcgetattr: $!\\n";',
+  'my $l = $t->getlflag;',
+  'my $flush = ($l & ISIG) && !($l & NOFLSH);',
+  'if ($flush) { defined tcflush(0, TCIFLUSH) or die "tcflush: $!\\n" }',
+  'print(($l & ISIG) ? "isig" : "-isig", $flush ? " flushed" : "", "\\n");',
+].join(' ');
+const HELPER_TIMEOUT_MS = 5000;
 
 export class PtyProcess {
   readonly pid: number;
   private readonly term: nodePty.IPty;
   private readonly fd: number;
+  /** The slave side, held open by this process (see the constructor). */
+  private readonly slave: number;
+  private readonly helperPath: string;
+  private readonly onInterrupt: ((report: InterruptReport) => void) | undefined;
   private readonly input: Uint8Array[] = [];
   private inputBytes = 0;
-  /** True while a retry or the next write is scheduled. */
+  /** True while a write is in flight, a retry is scheduled or an interrupt is being delivered. */
   private writing = false;
   /** True while fs.write holds input[0]. */
   private inFlight = false;
+  /** True when the kernel refused the last write: its input queue is full. */
+  private blocked = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 1;
+  /** An interrupt typed while input was held back, until it is delivered. */
+  private interrupt: { signal: NodeJS.Signals; data: Uint8Array; again?: Uint8Array } | undefined;
   private closed = false;
   private paused = false;
-  private drainListener: (() => void) | undefined;
 
   constructor(options: PtyOptions, onData: (chunk: Buffer) => void, onExit: (status: ExitStatus) => void) {
     const [file, ...args] = options.command;
@@ -51,6 +96,8 @@ export class PtyProcess {
       encoding: null,
     } as nodePty.IPtyForkOptions);
     this.pid = this.term.pid;
+    this.helperPath = options.env.PATH ?? '/usr/bin:/bin';
+    this.onInterrupt = options.onInterrupt;
     const internals = this.term as unknown as NodePtyInternals;
     this.fd = internals.fd;
     this.term.onData((data) => onData(data as unknown as Buffer));
@@ -61,6 +108,7 @@ export class PtyProcess {
     // reading everything left just before node-pty closes the master (200 ms
     // after the exit) makes sure it is all delivered, paused or not.
     const slave = fs.openSync(internals._pty, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    this.slave = slave;
     const socket = internals._socket;
     const destroy = socket.destroy.bind(socket);
     socket.destroy = (error?: Error) => {
@@ -69,6 +117,7 @@ export class PtyProcess {
     };
     this.term.onExit(({ exitCode, signal }) => {
       this.closed = true;
+      clearTimeout(this.retryTimer);
       fs.close(slave, () => {});
       this.input.length = 0;
       this.inputBytes = 0;
@@ -81,37 +130,91 @@ export class PtyProcess {
     return this.inputBytes;
   }
 
-  /** Called once whenever pending input falls back below the high-water mark. */
-  onInputDrain(listener: () => void): void {
-    this.drainListener = listener;
+  /** Pieces (frames) of input not yet taken by the program. */
+  get pendingPieces(): number {
+    return this.input.length;
   }
 
-  /** Queues input; returns false when the caller should hold back until onInputDrain. */
-  write(data: Uint8Array): boolean {
-    if (this.closed || data.length === 0) return !this.closed;
-    if (data.length === 1 && (data[0] === CTRL_C || data[0] === CTRL_BACKSLASH)) this.discardQueuedInput();
+  /** Queues input for the program; the caller bounds how much may wait (see pendingInput). */
+  write(data: Uint8Array): void {
+    if (this.closed || data.length === 0) return;
+    const signal = interruptSignal(data);
+    if (signal && (this.interrupt || this.heldBack())) {
+      this.beginInterrupt(signal, data);
+      return;
+    }
     this.input.push(data);
     this.inputBytes += data.length;
     if (!this.writing) this.writeNext();
-    return this.inputBytes < INPUT_HIGH_WATER;
+  }
+
+  /** True when the program is not taking its input as fast as it comes. */
+  private heldBack(): boolean {
+    return this.blocked || this.input.length > (this.inFlight ? 1 : 0);
   }
 
   /**
-   * An interrupt typed while a large paste is still queued would otherwise wait
-   * behind it (forever, if the program is not reading). The terminal driver
-   * itself flushes pending input on an interrupt; this does the same for what
-   * has not reached the driver yet.
+   * An interrupt typed while input is held back would wait behind it, forever
+   * if the program is not reading: the kernel's queue is full, so the ^C cannot
+   * reach the line discipline. It is delivered now, as the driver would:
+   * everything typed before it is dropped (ours, and the kernel's queue unless
+   * NOFLSH), and when the terminal has ISIG on the signal goes to its
+   * foreground process group. With ISIG off (a program in raw mode) it is input
+   * like any other byte, ahead of what is typed after it.
    */
-  private discardQueuedInput(): void {
-    const keep = this.inFlight ? this.input.slice(0, 1) : [];
-    this.input.length = 0;
-    this.input.push(...keep);
-    this.inputBytes = keep.reduce((sum, chunk) => sum + chunk.length, 0);
+  private beginInterrupt(signal: NodeJS.Signals, data: Uint8Array): void {
+    // A write already handed to the kernel cannot be recalled; its end is dropped when it returns.
+    this.input.length = this.inFlight ? 1 : 0;
+    this.inputBytes = this.input[0]?.length ?? 0;
+    if (this.interrupt) {
+      // Typed again while the first is being delivered: it goes after it.
+      this.interrupt.again = data;
+      return;
+    }
+    this.interrupt = { signal, data };
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.writing = true;
+    if (!this.inFlight) this.deliverInterrupt();
+  }
+
+  private deliverInterrupt(): void {
+    const interrupt = this.interrupt;
+    if (!interrupt) return;
+    runTerminalHelper(this.slave, this.helperPath, (result) => {
+      if (this.closed) return;
+      const report: InterruptReport = { signal: interrupt.signal, delivery: 'signal', flushed: false };
+      if (result.error !== undefined) report.problem = result.error;
+      if (result.isig === false) {
+        report.delivery = 'data';
+        this.input.unshift(interrupt.data);
+        this.inputBytes += interrupt.data.length;
+      } else {
+        // ISIG on, or not known: the program is not reading, so a byte would not reach it anyway.
+        report.flushed = result.flushed;
+        if (result.flushed) this.blocked = false;
+        const group = foregroundGroup(this.pid);
+        if (group !== undefined) {
+          try {
+            process.kill(-group, interrupt.signal);
+            report.group = group;
+          } catch (error) {
+            report.problem = `kill: ${(error as Error).message}`;
+          }
+        }
+      }
+      this.onInterrupt?.(report);
+      this.interrupt = undefined;
+      this.writing = false;
+      if (interrupt.again) this.write(interrupt.again);
+      if (!this.writing) this.writeNext();
+    });
   }
 
   // node-pty's own writer retries EAGAIN with setImmediate, spinning a core while
   // a program is not reading; this one backs off instead.
   private writeNext(): void {
+    this.retryTimer = undefined;
     const chunk = this.input[0];
     if (this.closed || chunk === undefined) {
       this.writing = false;
@@ -122,9 +225,19 @@ export class PtyProcess {
     fs.write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
       this.inFlight = false;
       if (this.closed) return;
+      if (this.interrupt) {
+        // What is left of this chunk was typed before the interrupt: dropped with the rest.
+        if (this.input[0] === chunk) {
+          this.input.shift();
+          this.inputBytes -= chunk.length;
+        }
+        this.deliverInterrupt();
+        return;
+      }
       if (error) {
         if (error.code === 'EAGAIN') {
-          setTimeout(() => this.writeNext(), this.retryDelay);
+          this.blocked = true;
+          this.retryTimer = setTimeout(() => this.writeNext(), this.retryDelay);
           this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_DELAY_MS);
           return;
         }
@@ -134,12 +247,11 @@ export class PtyProcess {
         this.writing = false;
         return;
       }
+      this.blocked = false;
       this.retryDelay = 1;
-      const wasHigh = this.inputBytes >= INPUT_HIGH_WATER;
       this.inputBytes -= written;
       if (written < chunk.length) this.input[0] = chunk.subarray(written);
       else this.input.shift();
-      if (wasHigh && this.inputBytes < INPUT_HIGH_WATER) this.drainListener?.();
       this.writeNext();
     });
   }
@@ -202,4 +314,71 @@ function drainSync(fd: number, onData: (chunk: Buffer) => void): void {
     if (count <= 0) return;
     onData(buffer.subarray(0, count));
   }
+}
+
+/** The signal a lone interrupt character (Ctrl-C or Ctrl-\\) stands for; undefined for other input. */
+function interruptSignal(data: Uint8Array): NodeJS.Signals | undefined {
+  return data.length === 1 ? INTERRUPTS.get(data[0] as number) : undefined;
+}
+
+/** True for a lone interrupt character: it drops the input waiting before it. */
+export function isInterrupt(data: Uint8Array): boolean {
+  return interruptSignal(data) !== undefined;
+}
+
+/** The foreground process group of the terminal whose session leader is `pid`, from /proc (Linux). */
+function foregroundGroup(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // gone
+  }
+  // Field 2, the command name, is in parentheses and may hold spaces and parentheses
+  // itself; tpgid is field 8, the sixth after it.
+  const tpgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
+  return Number.isSafeInteger(tpgid) && tpgid > 0 ? tpgid : undefined;
+}
+
+interface HelperResult {
+  /** Whether the terminal has ISIG on; undefined when its modes could not be read. */
+  isig: boolean | undefined;
+  flushed: boolean;
+  error?: string;
+}
+
+/** Runs TERMINAL_HELPER on the terminal's slave side. */
+function runTerminalHelper(slave: number, searchPath: string, done: (result: HelperResult) => void): void {
+  let stdout = '';
+  let stderr = '';
+  let finished = false;
+  const finish = (result: HelperResult) => {
+    if (finished) return;
+    finished = true;
+    done(result);
+  };
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn('perl', ['-e', TERMINAL_HELPER], {
+      stdio: [slave, 'pipe', 'pipe'],
+      env: { PATH: searchPath },
+      timeout: HELPER_TIMEOUT_MS,
+    });
+  } catch (error) {
+    finish({ isig: undefined, flushed: false, error: `perl: ${(error as Error).message}` });
+    return;
+  }
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  child.on('error', (error) => finish({ isig: undefined, flushed: false, error: `perl: ${error.message}` }));
+  child.on('close', (code, signal) => {
+    const words = stdout.trim().split(' ');
+    const isig = words[0] === 'isig' ? true : words[0] === '-isig' ? false : undefined;
+    const problem = code === 0 ? undefined : stderr.trim().slice(0, 200) || `perl exited with ${code ?? signal}`;
+    finish({ isig, flushed: words.includes('flushed'), ...(problem ? { error: problem } : {}) });
+  });
 }

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/src/log.js';
 import { History } from './history.js';
-import { FlowControl, type ServerControl, ServerType } from './protocol.js';
-import { type ExitStatus, type PtyOptions, PtyProcess } from './pty.js';
+import { FlowControl, Limits, type ServerControl, ServerType } from './protocol.js';
+import { type ExitStatus, isInterrupt, type PtyOptions, PtyProcess } from './pty.js';
 
 /** One attached page, as the session sees it. */
 export interface PageLink {
@@ -14,8 +14,6 @@ export interface PageLink {
   /** Sends one output frame (type byte included); the same frame may go to several pages. */
   sendFrame(frame: Uint8Array): void;
   sendControl(message: ServerControl): void;
-  /** Stop or restart reading input from this page (input back-pressure). */
-  holdInput(hold: boolean): void;
   /**
    * Bytes queued for this page and not yet handed to the network. An ack is
    * only the page's word; these bytes are in this process's memory whatever
@@ -35,6 +33,8 @@ export interface SessionInfo {
   cols: number;
   rows: number;
   outputBytes: number;
+  /** Input waiting for the program: more than a little means it is not reading. */
+  pendingInputBytes: number;
 }
 
 export interface SessionOptions {
@@ -59,6 +59,8 @@ interface Attachment {
   lagging: boolean;
   /** For choosing the terminal size: the page used most recently decides. */
   lastUsed: number;
+  /** Bytes of this page's input dropped since the program last had room for it (0: none). */
+  droppedInput: number;
 }
 
 let useCounter = 0;
@@ -88,15 +90,22 @@ export class Session {
     this.cols = size.cols;
     this.rows = size.rows;
     this.history = new History(options.historyBytes);
-    const ptyOptions: PtyOptions = { command: options.command, cwd: options.cwd, env: options.env, ...size };
+    const ptyOptions: PtyOptions = {
+      command: options.command,
+      cwd: options.cwd,
+      env: options.env,
+      ...size,
+      onInterrupt: (report) => {
+        const fields = { session: this.name, ...report };
+        if (report.problem) options.logger.warn('session.interrupt', fields);
+        else options.logger.info('session.interrupt', fields);
+      },
+    };
     this.pty = new PtyProcess(
       ptyOptions,
       (chunk) => this.output(chunk),
       (status) => this.exit(status),
     );
-    this.pty.onInputDrain(() => {
-      for (const page of this.pages.values()) page.link.holdInput(false);
-    });
   }
 
   get pid(): number {
@@ -123,6 +132,7 @@ export class Session {
       cols: this.cols,
       rows: this.rows,
       outputBytes: this.history.end,
+      pendingInputBytes: this.pty.pendingInput,
     };
   }
 
@@ -153,6 +163,7 @@ export class Session {
       behindSince: 0,
       lagging: false,
       lastUsed: ++useCounter,
+      droppedInput: 0,
     };
     this.pages.set(link.id, page);
     this.options.logger.info('session.attach', {
@@ -184,7 +195,33 @@ export class Session {
       page.lastUsed = ++useCounter;
       this.applySize();
     }
-    if (!this.pty.write(data)) link.holdInput(true);
+    // The page's socket is never paused for input: acks, pongs, resizes and
+    // interrupts must get through while a program is not reading. What waits
+    // for the program is bounded instead; past the bound input is dropped,
+    // whole frames (an interrupt always goes through: it drops what waits).
+    // Each frame counts INPUT_FRAME_COST more than its bytes: a page sending
+    // tiny frames would otherwise queue far more memory in objects than in bytes.
+    const waiting = this.pty.pendingInput + this.pty.pendingPieces * INPUT_FRAME_COST;
+    if (!isInterrupt(data) && waiting + data.length + INPUT_FRAME_COST > Limits.maxPendingInputBytes) {
+      if (page.droppedInput === 0) {
+        link.sendControl({
+          type: 'error',
+          message: `the program is not taking its input: more than ${Limits.maxPendingInputBytes >> 20} MiB is waiting, so input is dropped until it catches up`,
+        });
+        this.options.logger.warn('session.input_dropped', { session: this.name, page: link.id });
+      }
+      page.droppedInput += data.length;
+      return;
+    }
+    if (page.droppedInput > 0) {
+      this.options.logger.info('session.input_dropped_total', {
+        session: this.name,
+        page: link.id,
+        bytes: page.droppedInput,
+      });
+      page.droppedInput = 0;
+    }
+    this.pty.write(data);
   }
 
   resize(link: PageLink, cols: number, rows: number): void {
@@ -392,6 +429,9 @@ export class Session {
 function backlog(page: Attachment): number {
   return Math.max(page.sent - page.acked, page.link.bufferedBytes);
 }
+
+/** What a frame of input waiting for the program costs besides its bytes (the objects holding it), for the cap. */
+const INPUT_FRAME_COST = 256;
 
 /** How long output is gathered into one frame while it keeps coming. */
 const BURST_GATHER_MS = 4;
