@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
+import { startChromium, waitForScreen } from './support/browser.js';
 import { eventually, freePort, isAlive, type RunningProcess, request, runProcess } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
+import { requireTool } from './support/tools.js';
 
 interface Stack extends RunningProcess {
   port: number;
@@ -241,6 +243,36 @@ describe('the stack under pm2', () => {
       Array.from({ length: 400 }, (_, i) => i + 1),
     );
     await back.close();
+  });
+});
+
+describe('a restart of the terminal server, in Chromium', () => {
+  test('the page comes back by itself, says the shell ended, and Enter starts a new one', async (t) => {
+    if (!requireTool(t, 'chromium')) return;
+    const stack = await startStack({ AUTH_USERNAME: '*' });
+    const browser = await startChromium();
+    try {
+      await waitReady(stack);
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${stack.port}/terminal/session/1`);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type('echo before-$((6*7))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^before-42$/m);
+      const old = pidOf(stack, 'dist/terminal-server/src/main.js') as number;
+      process.kill(old, 'SIGKILL');
+      await page.waitForFunction(() => document.documentElement.dataset.state === 'exited', null, { timeout: 30_000 });
+      assert.match(String(await page.textContent('#status')), /has ended.*terminal server restarted/);
+      assert.notEqual(pidOf(stack, 'dist/terminal-server/src/main.js'), old, 'pm2 restarted it');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.documentElement.dataset.state === 'connected');
+      await page.keyboard.type('echo after-$((6*7))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^after-42$/m);
+    } finally {
+      await browser.close();
+      await stopStack(stack);
+    }
   });
 });
 

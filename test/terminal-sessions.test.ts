@@ -2,7 +2,8 @@
 // re-attach, several pages, exit, limits.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CloseCode } from '../terminal-server/src/protocol.js';
+import { WebSocket } from 'ws';
+import { CloseCode, decodeControl, encodeAttach, ServerType } from '../terminal-server/src/protocol.js';
 import { eventually, type RunningTerminalServer, request, startTerminalServer } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
@@ -111,6 +112,23 @@ describe('terminal sessions', () => {
     await next.close();
   });
 
+  test('a page coming back to a shell that is gone is told so, and no shell starts by itself', async () => {
+    const page = await TerminalClient.connect(terminal.socketUrl('gone'));
+    const { instance, position } = page;
+    page.type('exit\r');
+    await page.closed;
+    await eventually(() => !terminal.server.sessions.get('gone'), 5000, 'the session to end');
+    // As after a restart of the server: the page attaches with the instance it showed.
+    const outcome = await attachOutcome(terminal.socketUrl('gone'), { instance, position });
+    assert.deepEqual(outcome.controls, [{ type: 'gone' }]);
+    assert.equal(outcome.code, CloseCode.SessionEnded);
+    assert.equal(terminal.server.sessions.get('gone'), undefined, 'no new shell');
+    // Enter on the page attaches without an instance: a new shell.
+    const fresh = await TerminalClient.connect(terminal.socketUrl('gone'));
+    assert.equal((await fresh.attached).reset, true);
+    await fresh.close();
+  });
+
   test('a session with no page attached is kept and listed by the API', async () => {
     const page = await TerminalClient.connect(terminal.socketUrl('kept'));
     page.type('echo hi\r');
@@ -137,6 +155,37 @@ describe('terminal sessions', () => {
     assert.ok(page.exitMessage(), 'the page is told the shell ended');
     assert.equal((await request(`${terminal.base}/terminal/api/sessions/doomed`)).status, 404);
     assert.equal((await request(`${terminal.base}/terminal/api/sessions/nope`, { method: 'DELETE' })).status, 404);
+  });
+});
+
+/** Attaches with a raw socket and reports the control messages and the close code. */
+function attachOutcome(
+  url: string,
+  attach: { instance: string; position: number | null },
+): Promise<{ code: number; controls: unknown[] }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const controls: unknown[] = [];
+    socket.on('open', () => socket.send(encodeAttach({ ...attach, cols: 80, rows: 24 })));
+    socket.on('message', (data: Buffer) => {
+      if (data[0] === ServerType.Control) controls.push(decodeControl(data));
+    });
+    socket.on('close', (code) => resolve({ code, controls }));
+    socket.on('error', reject);
+  });
+}
+
+describe('a stopping server', () => {
+  test('refuses a new session with 4004 (the page comes back after the restart), not 4001', async () => {
+    const terminal = await startTerminalServer();
+    try {
+      const stopping = terminal.server.sessions.stopAll();
+      const outcome = await attachOutcome(terminal.socketUrl('late'), { instance: '', position: null });
+      assert.equal(outcome.code, CloseCode.ServerStopping);
+      await stopping;
+    } finally {
+      await terminal.close();
+    }
   });
 });
 

@@ -107,6 +107,10 @@ function onControl(frame: Uint8Array): void {
       exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;
       setState('exited');
       return;
+    case 'gone':
+      exitText = 'The shell of this session has ended while the page was away (the terminal server restarted, or the shell exited).';
+      setState('exited');
+      return;
     case 'error':
       console.warn(`terminal server: ${message.message}`);
       lastError = message.message;
@@ -223,7 +227,7 @@ function setState(next: State, retryInMs = 0): void {
       return;
     }
     case 'exited':
-      show(`${exitText || 'The session ended.'} `, 'Start a new shell', startNewShell);
+      show(`${exitText || 'The session ended.'} Press Enter, or `, 'start a new shell', startNewShell);
       return;
     case 'refused':
       show(`${lastError || 'The terminal server refused this session.'} `, 'Try again', connect);

@@ -14,7 +14,7 @@ import {
   ProtocolError,
   type ServerControl,
 } from './protocol.js';
-import { type PageLink, type SessionManager, TooManySessionsError } from './sessions.js';
+import { type PageLink, ServerStoppingError, type SessionManager, TooManySessionsError } from './sessions.js';
 
 /** How long a page has to send its attach message. */
 export const ATTACH_TIMEOUT_MS = 10_000;
@@ -118,9 +118,23 @@ export function handleConnection(options: {
         return;
       }
       clearTimeout(attachTimer);
+      const existing = sessions.get(sessionName);
+      if (message.instance && !existing) {
+        // The page shows a shell that is gone (it exited, or this server restarted
+        // since): say so, rather than start a new one nobody asked for.
+        logger.info('session.gone', { session: sessionName, page: id });
+        link.sendControl({ type: 'gone' });
+        socket.close(CloseCode.SessionEnded, 'session ended');
+        return;
+      }
       try {
-        session = sessions.open(sessionName, message);
+        session = existing ?? sessions.open(sessionName, message);
       } catch (error) {
+        if (error instanceof ServerStoppingError) {
+          // The page comes back by itself once the server has restarted.
+          socket.close(CloseCode.ServerStopping, 'server stopping');
+          return;
+        }
         if (!(error instanceof TooManySessionsError)) throw error;
         logger.warn('session.refused', { session: sessionName, page: id, reason: error.message });
         link.sendControl({ type: 'error', message: error.message });

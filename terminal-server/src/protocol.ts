@@ -30,6 +30,8 @@ export type ServerControl =
   | { type: 'attached'; session: string; instance: string; position: number; reset: boolean; pid: number }
   /** The program in the session ended; nothing follows. */
   | { type: 'exit'; code: number; signal: number }
+  /** The page attached to an instance that no longer exists (its shell exited, or the server restarted since); nothing follows. */
+  | { type: 'gone' }
   /** A message from the page was refused; the connection goes on. */
   | { type: 'error'; message: string };
 

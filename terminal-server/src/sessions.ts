@@ -475,6 +475,11 @@ export class TooManySessionsError extends Error {
   override name = 'TooManySessionsError';
 }
 
+/** The server is stopping: no session starts now, but one will after the restart. */
+export class ServerStoppingError extends Error {
+  override name = 'ServerStoppingError';
+}
+
 export interface SessionManagerOptions extends SessionOptions {
   maxSessions: number;
 }
@@ -508,7 +513,7 @@ export class SessionManager {
   open(name: string, size: { cols: number; rows: number }): Session {
     const existing = this.sessions.get(name);
     if (existing) return existing;
-    if (this.stopping) throw new TooManySessionsError('the terminal server is stopping');
+    if (this.stopping) throw new ServerStoppingError('the terminal server is stopping');
     if (this.sessions.size >= this.options.maxSessions) {
       throw new TooManySessionsError(
         `no more sessions: ${this.options.maxSessions} are open (the most allowed); close one first`,
