@@ -31,6 +31,7 @@ describe('docs/protocol.md', () => {
 
   test('limits and timings are the code’s', () => {
     assert.equal(stated(/Frames over ([\d.]+) (KiB|MiB)/), Limits.maxFrameBytes);
+    assert.equal(stated(/reading it, up to \**([\d.]+) (KiB|MiB)\** per session/), Limits.maxPendingInputBytes);
     assert.equal(stated(/at most ([\d.]+) (KiB|MiB) per frame/), Limits.inputChunkBytes);
     assert.equal(stated(/(\d+)–\d+ columns/), Limits.minCols);
     assert.equal(stated(/\d+–(\d+) columns/), Limits.maxCols);

@@ -108,7 +108,8 @@ function onControl(frame: Uint8Array): void {
       setState('exited');
       return;
     case 'gone':
-      exitText = 'The shell of this session has ended while the page was away (the terminal server restarted, or the shell exited).';
+      exitText =
+        'The shell of this session has ended while the page was away (the terminal server restarted, or the shell exited).';
       setState('exited');
       return;
     case 'error':
