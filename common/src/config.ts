@@ -4,6 +4,7 @@
 // every error (each naming its variable) and returns a frozen object.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -169,6 +170,11 @@ function serviceUrl(env: Env): { host: string; port: number } | null {
   return { host: host || '0.0.0.0', port: match[2] ? Number(match[2]) : 80 };
 }
 
+/** The workshop's instructions folder: WORKSHOP_DIR, else the workshop/ folder of the source (HOME in the image). */
+function workshopDir(env: Env): string {
+  return env.WORKSHOP_DIR?.trim() || path.join(env.HOME || os.homedir(), 'workshop');
+}
+
 export type AuthModeName = 'none' | 'basic' | 'openshift' | 'jupyterhub';
 
 export interface AuthChoice {
@@ -263,6 +269,30 @@ const SETTINGS = {
       return value;
     },
     fallback: () => '/terminal/',
+  },
+  workshopDir: {
+    name: 'WORKSHOP_DIR',
+    help: 'Folder of the workshop instructions (modules.yaml, workshop.yaml, content/); default: the workshop folder in HOME.',
+    parse: (raw: string) => path.resolve(raw.trim()),
+    fallback: (env: Env) => path.resolve(workshopDir(env)),
+  },
+  consoleUrl: {
+    name: 'CONSOLE_URL',
+    help: 'Web console the dashboard shows in a Console tab (and %console_url% in workshop pages); none when unset.',
+    parse: url,
+    fallback: () => '',
+  },
+  clusterSubdomain: {
+    name: 'CLUSTER_SUBDOMAIN',
+    help: "Domain of the cluster's application routes, for %cluster_subdomain% in workshop pages; default INGRESS_DOMAIN.",
+    parse: (raw: string) => raw.trim(),
+    fallback: (env: Env) => env.INGRESS_DOMAIN?.trim() ?? '',
+  },
+  ingressDomain: {
+    name: 'INGRESS_DOMAIN',
+    help: 'Domain of ingress host names, for %ingress_domain% in workshop pages; default CLUSTER_SUBDOMAIN.',
+    parse: (raw: string) => raw.trim(),
+    fallback: (env: Env) => env.CLUSTER_SUBDOMAIN?.trim() ?? '',
   },
   authMode: {
     name: 'AUTH_MODE',

@@ -1,0 +1,37 @@
+// What the dashboard HTML tells its script (a JSON data block, as the CSP
+// allows no inline script) and what the pages API answers. Types only, shared
+// by the server and the page bundle.
+
+export type TerminalLayout = 'single' | 'split' | 'split/2';
+
+export type DashboardTab = { name: string; url: string } | { name: string; session: string };
+
+export interface PageSummary {
+  name: string;
+  title: string;
+}
+
+/** One page, rendered: what api/pages/<name> answers. */
+export interface PageContent extends PageSummary {
+  /** The label of the button at its end that goes on to the next page. */
+  exitSign: string | null;
+  html: string;
+}
+
+export interface DashboardData {
+  /** The URL prefix ('' or '/user/alice'). */
+  prefix: string;
+  /** The workshop's name; null when there is no workshop (terminals only). */
+  workshop: string | null;
+  layout: TerminalLayout;
+  console: string | null;
+  tabs: DashboardTab[];
+  pages: PageSummary[];
+  /** The page the HTML holds (null without a workshop). */
+  page: PageContent | null;
+  /** What is wrong in the workshop folder, for its author. */
+  problems: string[];
+}
+
+/** The id of the JSON data block in the dashboard HTML. */
+export const DATA_ELEMENT_ID = 'wt-dashboard-data';

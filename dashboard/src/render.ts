@@ -1,0 +1,196 @@
+// Workshop pages to HTML, on the server: variables substituted, Markdown
+// (CommonMark with tables, strikethrough, autolinks and heading anchors)
+// rendered by markdown-it, code highlighted by highlight.js, action blocks
+// turned into elements the page's script wires up, and the whole result
+// sanitised: authors are trusted, but a stray tag or an inline handler must
+// not break the dashboard around the page (its CSP allows no inline script).
+import hljs from 'highlight.js';
+import MarkdownIt from 'markdown-it';
+import anchor from 'markdown-it-anchor';
+import sanitizeHtml from 'sanitize-html';
+import type { Action } from './actions.js';
+import { escapeHtml } from './escape.js';
+import { type FenceContext, parseFence } from './fences.js';
+import { substitute, type Variables } from './variables.js';
+
+/** A check a page declares: what the server may run for it, whatever the page sends. */
+export interface DeclaredCheck {
+  name: string;
+  args: string[];
+  timeout: number;
+}
+
+export interface RenderedPage {
+  html: string;
+  checks: DeclaredCheck[];
+}
+
+export interface RenderOptions extends FenceContext {
+  variables: Variables;
+  /** Every page, to tell links between pages from links to files beside them. */
+  pageNames: ReadonlySet<string>;
+}
+
+type RenderEnv = { checks: DeclaredCheck[] };
+
+export function createRenderer(options: RenderOptions): (name: string, markdown: string) => RenderedPage {
+  const md = new MarkdownIt({ html: true, linkify: true, typographer: false });
+  md.use(anchor, { slugify, tabIndex: false, permalink: anchor.permalink.ariaHidden({ placement: 'after' }) });
+  md.renderer.rules.fence = (tokens, idx, _opts, env) => {
+    const token = tokens[idx];
+    if (!token) return '';
+    return renderFence(token.info, token.content, env as RenderEnv);
+  };
+  md.renderer.rules.code_block = (tokens, idx) => codeBlock(tokens[idx]?.content ?? '', '');
+
+  function renderFence(info: string, body: string, env: RenderEnv): string {
+    const fence = parseFence(info, body, options);
+    switch (fence.kind) {
+      case 'code':
+        return codeBlock(body, fence.lang);
+      case 'unknown':
+        return `<div class="wt-unknown-action"><p class="wt-author-note">Note for the workshop author: ${escapeHtml(fence.note)}</p>${codeBlock(body, '')}</div>\n`;
+      case 'action':
+        return actionBlock(fence.action, fence.label, fence.shown ? codeBlock(fence.shown, fence.lang) : '');
+      case 'check': {
+        const { name, args } = fence.action;
+        env.checks.push({ name, args, timeout: fence.timeout });
+        return actionBlock(
+          fence.action,
+          fence.label,
+          '<p class="wt-check-status" role="status">Not checked yet: click to check</p><pre class="wt-check-output"></pre>',
+        );
+      }
+    }
+  }
+
+  return (name, markdown) => {
+    const env: RenderEnv = { checks: [] };
+    const html = md.render(substitute(markdown, options.variables), env);
+    return { html: sanitize(html, name, options.pageNames), checks: env.checks };
+  };
+}
+
+function actionBlock(action: Action, label: string, inner: string): string {
+  // A block the attendee clicks (or presses Enter on); nothing runs until then.
+  const kind = action.type === 'examiner' ? 'wt-action wt-check' : `wt-action wt-action-${action.type}`;
+  const json = JSON.stringify(action, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value));
+  return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(label)}</p>${inner}</div>\n`;
+}
+
+function codeBlock(text: string, lang: string): string {
+  const body = text.replace(/\n$/, '');
+  const language = lang && hljs.getLanguage(lang) ? lang : '';
+  const code = language ? hljs.highlight(body, { language, ignoreIllegals: true }).value : escapeHtml(body);
+  return `<pre><code class="hljs${language ? ` language-${escapeHtml(language)}` : ''}">${code}</code></pre>\n`;
+}
+
+/** GitHub-style heading ids: lower case, punctuation dropped, spaces to dashes. */
+function slugify(text: string): string {
+  return (
+    text
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-') || 'section'
+  );
+}
+
+const ALLOWED_TAGS = [
+  ...sanitizeHtml.defaults.allowedTags,
+  'img',
+  'h1',
+  'h2',
+  'details',
+  'summary',
+  'kbd',
+  'del',
+  's',
+  'ins',
+  'mark',
+  'sub',
+  'sup',
+  'span',
+  'figure',
+  'figcaption',
+];
+
+/** Where a URL in a page points, relative to the dashboard (<prefix>/dashboard/). */
+type Target = { page: string; hash: string } | { file: string } | { external: string } | null;
+
+function resolveUrl(url: string, page: string, pageNames: ReadonlySet<string>): Target {
+  const trimmed = url.trim();
+  if (trimmed === '' || trimmed.startsWith('#')) return { external: trimmed };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || trimmed.startsWith('//')) {
+    return /^(https?|mailto):/i.test(trimmed) ? { external: trimmed } : null;
+  }
+  if (trimmed.startsWith('/')) return { external: trimmed };
+  // Relative to the page's own file under content/; never outside content/.
+  let resolved: URL;
+  try {
+    resolved = new URL(trimmed, `http://content.invalid/content/${page}.md`);
+  } catch {
+    return null;
+  }
+  if (!resolved.pathname.startsWith('/content/')) return null;
+  const path = decodeURIComponent(resolved.pathname.slice('/content/'.length));
+  const asPage = path.replace(/\.md$/, '').replace(/\/$/, '');
+  if (pageNames.has(asPage) && !resolved.search) return { page: asPage, hash: resolved.hash };
+  return { file: `content/${resolved.pathname.slice('/content/'.length)}${resolved.search}${resolved.hash}` };
+}
+
+function sanitize(html: string, page: string, pageNames: ReadonlySet<string>): string {
+  return sanitizeHtml(html, {
+    allowedTags: ALLOWED_TAGS,
+    allowedAttributes: {
+      '*': ['id', 'class', 'title', 'lang', 'dir', 'role', 'tabindex', 'aria-*', 'data-*'],
+      a: ['href', 'name', 'target', 'rel'],
+      img: ['src', 'alt', 'width', 'height', 'loading'],
+      th: ['style', 'colspan', 'rowspan'],
+      td: ['style', 'colspan', 'rowspan'],
+      ol: ['start'],
+      details: ['open'],
+    },
+    allowedStyles: { th: { 'text-align': [/^(left|right|center)$/] }, td: { 'text-align': [/^(left|right|center)$/] } },
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: { img: ['http', 'https', 'data'] },
+    allowProtocolRelative: false,
+    transformTags: {
+      a: (tagName, attribs) => {
+        const href = attribs.href;
+        if (href === undefined) return { tagName, attribs };
+        const target = resolveUrl(href, page, pageNames);
+        const rest = { ...attribs };
+        delete rest.href;
+        delete rest.target;
+        delete rest.rel;
+        if (!target) return { tagName, attribs: rest };
+        if ('page' in target) {
+          return {
+            tagName,
+            attribs: {
+              ...rest,
+              href: `?page=${encodeURIComponent(target.page)}${target.hash}`,
+              'data-page': target.page,
+            },
+          };
+        }
+        if ('external' in target && target.external.startsWith('#')) {
+          return { tagName, attribs: { ...rest, href: target.external } };
+        }
+        // Anything else opens beside the dashboard, so the terminals stay where they are.
+        const url = 'file' in target ? target.file : target.external;
+        return { tagName, attribs: { ...rest, href: url, target: '_blank', rel: 'noopener noreferrer' } };
+      },
+      img: (tagName, attribs) => {
+        const src = attribs.src;
+        const target = src === undefined || src.startsWith('data:') ? null : resolveUrl(src, page, pageNames);
+        const rest = { ...attribs };
+        if (src !== undefined && !src.startsWith('data:')) delete rest.src;
+        if (target && 'file' in target) rest.src = target.file;
+        else if (target && 'external' in target && /^https?:/i.test(target.external)) rest.src = target.external;
+        return { tagName, attribs: rest };
+      },
+    },
+  });
+}
