@@ -1,15 +1,45 @@
-// The workshop dashboard: the sample workshop in test/fixtures/workshop-dashboard,
-// read and rendered as the terminal server does at start.
+// The workshop dashboard: the sample workshop in test/fixtures/workshop-dashboard
+// rendered and served by the real terminal server behind the real auth proxy
+// (so the browser enforces the real Content-Security-Policy), clicked in Chromium.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
+import { launchBrowser } from './support/browser.js';
+import {
+  eventually,
+  type RunningAuthProxy,
+  type RunningTerminalServer,
+  request,
+  startAuthProxy,
+  startTerminalServer,
+} from './support/servers.js';
 
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
+const PREFIX = '/user/alice';
+
+/** The processes whose parent is `pid`, with their command lines. */
+function children(pid: number): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      found.push({ pid: Number(entry), command });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
 
 /** The workshop folder at `dir`, rendered as the terminal server does at start. */
 function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''): Content | null {
@@ -130,5 +160,265 @@ describe('workshop pages, rendered on the server', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the dashboard of a workshop', () => {
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+  let browser: Browser | null = null;
+  let origin: string;
+
+  before(async () => {
+    terminal = await startTerminalServer({
+      URI_ROOT_PATH: PREFIX,
+      WORKSHOP_DIR: WORKSHOP,
+      JUPYTERHUB_USER: 'alice',
+      GREETING: 'hello from the environment',
+      CONSOLE_URL: 'https://console.example.com/console/',
+    });
+    proxy = await startAuthProxy({ AUTH_USERNAME: '*', URI_ROOT_PATH: PREFIX, WORKSHOP_DIR: WORKSHOP }, terminal.port);
+    origin = new URL(proxy.base).origin;
+  });
+  after(async () => {
+    await browser?.close();
+    await proxy.close();
+    await terminal.close();
+  });
+
+  /** A page on the dashboard (through the proxy), with its terminals attached. */
+  async function openDashboard(t: import('node:test').TestContext, query = ''): Promise<Page | null> {
+    browser ??= await launchBrowser(t);
+    if (!browser) return null;
+    const context = await browser.newContext({
+      permissions: ['clipboard-read', 'clipboard-write'],
+      viewport: { width: 1280, height: 800 },
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    // A CSP refusal (an inline script or handler) is reported on the console.
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    t.after(async () => {
+      assert.deepEqual(errors, [], 'no script errors and no CSP refusals');
+      await context.close();
+    });
+    await page.goto(`${proxy.base}/dashboard/${query}`);
+    await page.waitForSelector('#wt-page .wt-action');
+    return page;
+  }
+
+  test('files beside the pages are served; nothing outside content/, however the path is written', async () => {
+    const image = await request(`${proxy.base}/dashboard/content/images/logo.png`);
+    assert.equal(image.status, 200);
+    assert.equal(image.headers['content-type'], 'image/png');
+    const secret = readFileSync(path.join(WORKSHOP, 'workshop.yaml'), 'utf8');
+    for (const tail of [
+      '../workshop.yaml',
+      '%2e%2e/workshop.yaml',
+      '%2E%2E/workshop.yaml',
+      '%2e%2e%2fworkshop.yaml',
+      'images/../../workshop.yaml',
+      'images/%2e%2e/%2e%2e/modules.yaml',
+      '..%5cworkshop.yaml',
+      '../examiner/tests/pass',
+    ]) {
+      // The terminal server itself answers 404 to each, with none of the file.
+      const direct = await request(`${terminal.base}/dashboard/content/${tail}`);
+      assert.equal(direct.status, 404, tail);
+      assert.ok(!direct.body.includes('Sample workshop'), tail);
+      // The proxy in front refuses dot segments before they reach it.
+      const proxied = await request(`${proxy.base}/dashboard/content/${tail}`);
+      assert.ok(proxied.status === 400 || proxied.status === 404, `${tail}: ${proxied.status}`);
+      assert.ok(!proxied.body.includes(secret.slice(0, 20)), tail);
+    }
+  });
+
+  test('a check runs only when asked by POST from the dashboard’s own origin', async () => {
+    const url = `${proxy.base}/dashboard/examiner/pass`;
+    const body = JSON.stringify({ args: ['one', 'two'] });
+    const json = { 'Content-Type': 'application/json' };
+    const ok = await request(url, { method: 'POST', headers: { ...json, Origin: origin }, body });
+    assert.equal(ok.status, 200);
+    assert.equal(JSON.parse(ok.body).passed, true);
+    for (const headers of [
+      { ...json, Origin: 'http://evil.example' },
+      { ...json, Origin: origin.replace('127.0.0.1', 'localhost') },
+      { ...json, Origin: origin, 'Sec-Fetch-Site': 'cross-site' },
+      json,
+    ]) {
+      const refused = await request(url, { method: 'POST', headers, body });
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+    }
+    // A form post from another site cannot be JSON; a GET never runs anything.
+    const form = await request(url, {
+      method: 'POST',
+      headers: { Origin: origin, 'Content-Type': 'text/plain' },
+      body,
+    });
+    assert.equal(form.status, 415);
+    assert.equal((await request(url)).status, 405);
+    // Only programs of examiner/tests, by name, with the arguments a page declares.
+    const post = (name: string, args: string[]) =>
+      request(`${proxy.base}/dashboard/examiner/${name}`, {
+        method: 'POST',
+        headers: { ...json, Origin: origin },
+        body: JSON.stringify({ args }),
+      });
+    assert.equal((await post('pass', ['not', 'declared'])).status, 404);
+    // (A dot segment the proxy refuses itself, 400; a name that is no check, 404.)
+    for (const name of ['%2e%2e%2fworkshop.yaml', '..%2Fexaminer%2Ftests%2Fpass', 'tests%2Fpass', '.hidden']) {
+      assert.ok([400, 404].includes((await post(name, [])).status), name);
+    }
+    assert.equal((await post('sh', ['-c', 'touch pwned'])).status, 404);
+    assert.ok(!existsSync(path.join(terminal.home, 'pwned')));
+  });
+
+  test('variables are substituted, unknown ones left as written, inline handlers dropped', async (t) => {
+    const page = await openDashboard(t, '?page=intro');
+    if (!page) return;
+    assert.equal(await page.textContent('#user'), 'alice');
+    assert.equal(await page.textContent('#app-name'), 'demo-app');
+    assert.equal(await page.textContent('#greeting'), 'hello from the environment');
+    assert.equal(await page.textContent('#unknown'), '%not_a_variable%');
+    assert.equal(await page.getAttribute('#handler', 'onerror'), null);
+    // The image beside the page loads from the content folder.
+    await page.waitForFunction(() => (document.querySelector('#handler') as HTMLImageElement).naturalWidth === 4);
+    assert.equal(await page.locator('table th').count(), 2, 'tables');
+    assert.equal(await page.locator('h2#terminals').count(), 1, 'headings with anchors');
+    assert.ok((await page.locator('code.language-bash .hljs-built_in').count()) > 0, 'highlighted code');
+  });
+
+  test('execute-2 runs in the second terminal only; <ctrl+c> stops a running program', async (t) => {
+    const page = await openDashboard(t, '?page=intro');
+    if (!page) return;
+    // Layout "split": terminals 1 and 2 attach at once.
+    await eventually(
+      () => terminal.server.sessions.get('1')?.info().pages && terminal.server.sessions.get('2')?.info().pages,
+    );
+    const second = terminal.server.sessions.get('2')?.pid;
+    const first = terminal.server.sessions.get('1')?.pid;
+    await page.locator('.wt-action', { hasText: 'ran-in-2' }).click();
+    const file = path.join(terminal.home, 'ran-in-2');
+    await eventually(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', 10_000, 'ran-in-2');
+    assert.equal(Number(readFileSync(file, 'utf8')), second, 'written by the shell of session 2');
+    assert.notEqual(first, second);
+    assert.ok(!existsSync(path.join(terminal.home, 'ran-in-1')), 'terminal 1 ran nothing');
+    assert.equal(await page.locator('.wt-action.wt-done').count(), 1, 'the block clicked is marked done');
+
+    await page.locator('.wt-action', { hasText: 'sleep 4242' }).click();
+    const sleeper = await eventually(
+      () => children(first as number).find((child) => child.command === 'sleep 4242'),
+      10_000,
+      'sleep to start in terminal 1',
+    );
+    assert.ok(sleeper);
+    await page.locator('.wt-action-interrupt', { hasText: '<ctrl+c>' }).first().click();
+    await eventually(() => !existsSync(`/proc/${sleeper.pid}`), 10_000, 'sleep to be interrupted');
+  });
+
+  test('copy puts exactly the text on the clipboard', async (t) => {
+    const page = await openDashboard(t, '?page=intro');
+    if (!page) return;
+    const block = page.locator('.wt-action-copy', { hasText: 'kubectl get pods' });
+    await block.click();
+    await page.waitForSelector('.wt-action-copy.wt-done');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'kubectl get pods -l app=demo-app');
+    const edit = page.locator('.wt-action-copy', { hasText: 'YOUR NAME' });
+    assert.match(String(await edit.textContent()), /edit before use/);
+    await edit.click();
+    await page.waitForFunction(() => document.querySelectorAll('.wt-action-copy.wt-done').length === 2);
+    assert.equal(
+      await page.evaluate(() => navigator.clipboard.readText()),
+      'git config --global user.name "YOUR NAME"',
+    );
+  });
+
+  test('an unknown action is plain code with a note for the author', async (t) => {
+    const page = await openDashboard(t, '?page=intro');
+    if (!page) return;
+    const unknown = page.locator('.wt-unknown-action', { hasText: 'there is no terminal 7' });
+    assert.equal(await unknown.count(), 1);
+    assert.match(String(await unknown.locator('.wt-author-note').textContent()), /execute-7 is not an action/);
+    assert.equal(await unknown.locator('[data-action]').count(), 0, 'nothing to click');
+    assert.ok(await unknown.locator('.wt-author-note').isVisible());
+  });
+
+  test('next, previous and a reload keep the page; the dashboard comes back to it', async (t) => {
+    const page = await openDashboard(t, '?page=intro');
+    if (!page) return;
+    await page.click('.wt-next');
+    await page.waitForSelector('#wt-page[data-page="checks"]');
+    assert.match(page.url(), /\/dashboard\/\?page=checks$/);
+    await page.reload();
+    await page.waitForSelector('#wt-page[data-page="checks"]');
+    await page.click('.wt-previous');
+    await page.waitForSelector('#wt-page[data-page="intro"]');
+    assert.match(page.url(), /\?page=intro$/);
+    // The exit sign at the end of the page goes on too.
+    await page.click('.wt-exit-sign:has-text("On to the checks")');
+    await page.waitForSelector('#wt-page[data-page="checks"]');
+    await page.goBack();
+    await page.waitForSelector('#wt-page[data-page="intro"]');
+    await page.goForward();
+    await page.waitForSelector('#wt-page[data-page="checks"]');
+    // Opened again without a page: the one this browser reached.
+    await page.goto(`${proxy.base}/dashboard/`);
+    await page.waitForSelector('#wt-page[data-page="checks"]');
+    assert.match(page.url(), /\?page=checks$/);
+  });
+
+  test('checks show pass and fail; an autostart check runs by itself', async (t) => {
+    const page = await openDashboard(t, '?page=checks');
+    if (!page) return;
+    const automatic = page.locator('.wt-check', { hasText: 'runs by itself' });
+    await page.waitForSelector('.wt-check[data-result="pass"]:has-text("runs by itself")');
+    assert.match(String(await automatic.textContent()), /passed with 1 arguments: automatic/);
+    assert.equal(await page.locator('.wt-check[data-result]').count(), 1, 'the others wait for a click');
+    await page.locator('.wt-check', { hasText: 'The passing check' }).click();
+    await page.waitForSelector('.wt-check[data-result="pass"]:has-text("The passing check")');
+    await page.locator('.wt-check', { hasText: 'The failing check' }).click();
+    const failed = page.locator('.wt-check[data-result="fail"]', { hasText: 'The failing check' });
+    await failed.waitFor();
+    assert.match(String(await failed.textContent()), /Failed.*ready\.txt is missing/s);
+  });
+});
+
+describe('the dashboard without a workshop', () => {
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+  let browser: Browser | null = null;
+  const empty = mkdtempSync(path.join(os.tmpdir(), 'wt-no-workshop-'));
+  const missing = path.join(empty, 'workshop');
+
+  before(async () => {
+    terminal = await startTerminalServer({ WORKSHOP_DIR: missing });
+    proxy = await startAuthProxy({ AUTH_USERNAME: '*', WORKSHOP_DIR: missing }, terminal.port);
+  });
+  after(async () => {
+    await browser?.close();
+    await proxy.close();
+    await terminal.close();
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  test('the dashboard HTML shows just the terminals', async (t) => {
+    assert.equal((await request(`${proxy.base}/dashboard/api/pages/intro`)).status, 404);
+    assert.equal((await request(`${proxy.base}/dashboard/content/intro.md`)).status, 404);
+    browser = await launchBrowser(t);
+    if (!browser) return;
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${proxy.base}/dashboard/`);
+    await page.waitForSelector('.terminal-view');
+    await eventually(() => terminal.server.sessions.get('1')?.info().pages, 10_000, 'terminal 1 to attach');
+    assert.equal(await page.locator('#wt-instructions').count(), 0);
+    assert.equal(await page.locator('#wt-divider').count(), 0);
+    assert.equal(await page.locator('.terminal-view').count(), 1);
+    assert.equal(await page.locator('.wt-tabbar').isVisible(), false, 'one tab: no tab bar');
+    assert.deepEqual(errors, []);
   });
 });

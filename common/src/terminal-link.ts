@@ -7,6 +7,13 @@ import type http from 'node:http';
 /** The header the auth proxy sends the token in. */
 export const TERMINAL_TOKEN_HEADER = 'x-terminal-server-token';
 
+/**
+ * The header a terminal server's page names the origins it frames in (the
+ * dashboard's console and tabs); the auth proxy makes it the page's CSP
+ * frame-src and does not pass it on.
+ */
+export const FRAME_SOURCES_HEADER = 'x-terminal-frame-sources';
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }

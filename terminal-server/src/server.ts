@@ -12,6 +12,7 @@ import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
+import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
 import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
@@ -27,7 +28,8 @@ export type TerminalServerConfig = Pick<
   | 'maxSessions'
   | 'user'
   | 'terminalToken'
->;
+> &
+  DashboardConfig;
 
 export interface TerminalServer {
   readonly sessions: SessionManager;
@@ -100,15 +102,23 @@ export function createTerminalServer(options: {
   const { config, logger } = options;
   const prefix = config.prefix;
   const assets = loadAssets(options.assetsDir);
+  const shellEnv = shellEnvironment(config as Config, options.env);
   const sessions = new SessionManager({
     command: config.terminalCommand,
     cwd: config.terminalHome,
-    env: shellEnvironment(config as Config, options.env),
+    env: shellEnv,
     historyBytes: config.historyBytes,
     maxSessions: config.maxSessions,
     logger: logger.child('sessions'),
   });
 
+  // The workshop dashboard: its own routes under <prefix>/dashboard; its terminals are sessions here.
+  const dashboard = createDashboard({
+    config,
+    logger: logger.child('dashboard'),
+    assetsDir: options.assetsDir,
+    env: shellEnv,
+  });
   const base = `${prefix}/terminal`;
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -197,17 +207,24 @@ export function createTerminalServer(options: {
   // proxy (which adds it to every request) gets anything from this port.
   const fromProxy = tokenCheck(config.terminalToken);
 
+  const fail = (req: http.IncomingMessage, res: http.ServerResponse, error: unknown) => {
+    if (error instanceof HttpError) {
+      sendError(req, res, error.status, error.message);
+      return;
+    }
+    logger.error('http.failed', { path: req.url?.slice(0, 200), reason: describeError(error) });
+    sendError(req, res, 500, 'internal error');
+  };
   const server = http.createServer((req, res) => {
     try {
       if (!fromProxy(req)) throw new HttpError(403, 'this port serves the auth proxy only');
-      route(req, res);
-    } catch (error) {
-      if (error instanceof HttpError) {
-        sendError(req, res, error.status, error.message);
+      if (dashboard.owns(req)) {
+        dashboard.handle(req, res).catch((error) => fail(req, res, error));
         return;
       }
-      logger.error('http.failed', { path: req.url?.slice(0, 200), reason: describeError(error) });
-      sendError(req, res, 500, 'internal error');
+      route(req, res);
+    } catch (error) {
+      fail(req, res, error);
     }
   });
   server.headersTimeout = 20_000;

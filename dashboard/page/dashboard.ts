@@ -1,0 +1,83 @@
+// The workshop dashboard: instructions on the left, a divider, tabs on the
+// right (terminals, console, the workshop's own). On a narrow screen the
+// instructions become one more tab. Without a workshop: just the terminals.
+import { DATA_ELEMENT_ID, type DashboardData } from '../src/page-data.js';
+import { wireActionBlocks } from './action-blocks.js';
+import { dragResize } from './divider.js';
+import { createNavigation } from './navigation.js';
+import { createTabs, element } from './tabs.js';
+
+const data = JSON.parse(document.getElementById(DATA_ELEMENT_ID)?.textContent ?? '{}') as DashboardData;
+const root = element('div', 'wt-root');
+root.id = 'wt-root';
+const work = element('section', 'wt-work');
+work.id = 'wt-work';
+const tabs = createTabs(data);
+work.append(tabs.bar, tabs.panels);
+
+if (data.workshop === null) {
+  root.append(work);
+} else {
+  const instructions = element('section', 'wt-instructions');
+  instructions.id = 'wt-instructions';
+  instructions.setAttribute('aria-label', 'Instructions');
+  const blocks = wireActionBlocks(instructions, tabs);
+  const navigation = createNavigation(data, {
+    onLeaving: () => blocks.reset(),
+    onShown: (article) => blocks.autostart(article),
+  });
+  const problems = element('div', 'wt-problems');
+  if (data.problems.length > 0) {
+    problems.setAttribute('role', 'alert');
+    const heading = element('p', '');
+    heading.textContent = 'The workshop folder has problems (a note for its author):';
+    const list = element('ul', '');
+    for (const problem of data.problems) {
+      const item = element('li', '');
+      item.textContent = problem;
+      list.append(item);
+    }
+    problems.append(heading, list);
+  }
+  const scroller = element('div', 'wt-scroller');
+  scroller.append(problems, navigation.article);
+  instructions.append(navigation.header, scroller);
+
+  const divider = element('div', 'wt-divider');
+  divider.id = 'wt-divider';
+  divider.setAttribute('role', 'separator');
+  divider.setAttribute('aria-orientation', 'vertical');
+  divider.setAttribute('aria-label', 'Resize the instructions');
+  divider.tabIndex = 0;
+  const widthKey = `workshop-dashboard-width:${data.prefix}`;
+  const setWidth = (px: number) => {
+    const clamped = Math.max(240, Math.min(window.innerWidth - 240, px));
+    root.style.setProperty('--wt-instructions-width', `${Math.round(clamped)}px`);
+  };
+  const saved = Number(localStorage.getItem(widthKey));
+  if (saved > 0) setWidth(saved);
+  dragResize(
+    divider,
+    'x',
+    (delta) => setWidth(instructions.offsetWidth + delta),
+    () => localStorage.setItem(widthKey, String(instructions.offsetWidth)),
+  );
+
+  // Narrow screens: an Instructions tab, and the body says which of the two is in view.
+  const instructionsTab = element('button', 'wt-tab wt-tab-instructions');
+  instructionsTab.type = 'button';
+  instructionsTab.textContent = 'Instructions';
+  instructionsTab.addEventListener('click', () => {
+    document.body.dataset.view = 'instructions';
+  });
+  tabs.bar.prepend(instructionsTab);
+  tabs.onActivate = () => {
+    document.body.dataset.view = 'work';
+  };
+  root.append(instructions, divider, work);
+}
+
+document.body.append(root);
+// Terminals measure their screens: they start once in the document.
+tabs.start();
+if (data.workshop !== null) document.body.dataset.view = 'instructions';

@@ -1,0 +1,44 @@
+// Dividers that are dragged (mouse, touch, pen) or moved with the arrow keys.
+// Frames under the pointer would swallow its moves: while dragging, the
+// dashboard marks itself so its stylesheet lets the pointer through them.
+
+/** Pixels an arrow key moves a divider. */
+const KEY_STEP = 24;
+
+export function dragResize(
+  handle: HTMLElement,
+  axis: 'x' | 'y',
+  move: (delta: number) => void,
+  done?: () => void,
+): void {
+  let last: number | null = null;
+  handle.addEventListener('pointerdown', (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    handle.setPointerCapture(event.pointerId);
+    last = axis === 'x' ? event.clientX : event.clientY;
+    document.body.classList.add('wt-dragging');
+  });
+  handle.addEventListener('pointermove', (event) => {
+    if (last === null) return;
+    const now = axis === 'x' ? event.clientX : event.clientY;
+    if (now !== last) move(now - last);
+    last = now;
+  });
+  const end = () => {
+    if (last === null) return;
+    last = null;
+    document.body.classList.remove('wt-dragging');
+    done?.();
+  };
+  handle.addEventListener('pointerup', end);
+  handle.addEventListener('pointercancel', end);
+  handle.addEventListener('keydown', (event) => {
+    const back = axis === 'x' ? 'ArrowLeft' : 'ArrowUp';
+    const forward = axis === 'x' ? 'ArrowRight' : 'ArrowDown';
+    if (event.key !== back && event.key !== forward) return;
+    event.preventDefault();
+    move(event.key === back ? -KEY_STEP : KEY_STEP);
+    done?.();
+  });
+}

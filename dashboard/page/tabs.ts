@@ -1,0 +1,186 @@
+// The right-hand side of the dashboard: a tab bar and its panels. "Terminal"
+// stacks one to three terminals (sessions 1, 2, 3) with dividers between
+// them; "Console" and the workshop's URL tabs are frames, made when first
+// shown; a terminal:<name> tab is one more terminal, on session <name>.
+import { TerminalView } from '../../terminal-server/page/terminal-view.js';
+import { TERMINAL_SESSIONS } from '../src/actions.js';
+import type { DashboardData } from '../src/page-data.js';
+import { dragResize } from './divider.js';
+
+const LAYOUT_COUNT = { single: 1, split: 2, 'split/2': 3 } as const;
+
+interface Tab {
+  name: string;
+  button: HTMLButtonElement;
+  panel: HTMLElement;
+  /** Fills the panel the first time it is shown. */
+  open?: () => void;
+}
+
+export interface Tabs {
+  /** The tab bar; the dashboard puts an Instructions tab in it on narrow screens. */
+  readonly bar: HTMLElement;
+  readonly panels: HTMLElement;
+  /** Shows a tab by name (case does not matter); false when there is none. */
+  activate(name: string): boolean;
+  /** The terminal of a session, made (and its slot shown) when needed; null for a session the dashboard has not. */
+  terminal(session: string): TerminalView | null;
+  /** Shows the tab holding a session's terminal. */
+  reveal(session: string): void;
+  /** Opens the layout's terminals and shows the Terminal tab; call once the tabs are in the document. */
+  start(): void;
+  /** Called whenever a tab is chosen (the narrow layout switches to the work view). */
+  onActivate?: (name: string) => void;
+}
+
+export function createTabs(data: DashboardData): Tabs {
+  const bar = element('div', 'wt-tabbar');
+  bar.id = 'wt-tabbar';
+  bar.setAttribute('role', 'tablist');
+  const panels = element('div', 'wt-panels');
+  panels.id = 'wt-panels';
+  const tabs: Tab[] = [];
+  const views = new Map<string, TerminalView>();
+  /** Where each session's terminal goes when it is first needed. */
+  const homes = new Map<string, () => HTMLElement>();
+
+  function addTab(name: string, open?: (panel: HTMLElement) => void): Tab {
+    const id = `wt-tab-${tabs.length}`;
+    const button = element('button', 'wt-tab');
+    button.type = 'button';
+    button.id = id;
+    button.textContent = name;
+    button.setAttribute('role', 'tab');
+    const panel = element('div', 'wt-panel');
+    panel.setAttribute('role', 'tabpanel');
+    panel.setAttribute('aria-labelledby', id);
+    panel.dataset.tab = name;
+    panel.hidden = true;
+    const tab: Tab = { name, button, panel, ...(open ? { open: () => open(panel) } : {}) };
+    button.addEventListener('click', () => api.activate(name));
+    bar.append(button);
+    panels.append(panel);
+    tabs.push(tab);
+    return tab;
+  }
+
+  // Terminal: a stack of slots for sessions 1-3; the layout says how many show from the start.
+  const stack = element('div', 'wt-terminal-stack');
+  const terminalTab = addTab('Terminal');
+  terminalTab.panel.append(stack);
+  const slots = new Map<string, HTMLElement>();
+  for (const session of TERMINAL_SESSIONS) {
+    homes.set(session, () => {
+      let slot = slots.get(session);
+      if (!slot) {
+        slot = element('div', 'wt-terminal-slot');
+        slot.dataset.session = session;
+        slot.setAttribute('aria-label', `Terminal ${session}`);
+        slots.set(session, slot);
+        placeSlots();
+      }
+      return slot;
+    });
+  }
+  function placeSlots(): void {
+    const ordered = TERMINAL_SESSIONS.flatMap((session) => {
+      const slot = slots.get(session);
+      return slot ? [slot] : [];
+    });
+    stack.replaceChildren();
+    ordered.forEach((slot, i) => {
+      if (i > 0) {
+        const divider = element('div', 'wt-stack-divider');
+        divider.setAttribute('role', 'separator');
+        divider.setAttribute('aria-orientation', 'horizontal');
+        divider.tabIndex = 0;
+        const above = ordered[i - 1] as HTMLElement;
+        dragResize(divider, 'y', (delta) => shareHeight(above, slot, delta));
+        stack.append(divider);
+      }
+      stack.append(slot);
+    });
+  }
+
+  if (data.console) {
+    const url = data.console;
+    addTab('Console', (panel) => panel.append(frame(url, 'Console')));
+  }
+  for (const custom of data.tabs) {
+    if ('url' in custom) {
+      addTab(custom.name, (panel) => panel.append(frame(custom.url, custom.name)));
+    } else {
+      const holder = element('div', 'wt-terminal-slot');
+      holder.dataset.session = custom.session;
+      const tab = addTab(custom.name);
+      tab.panel.append(holder);
+      homes.set(custom.session, () => holder);
+      tab.open = () => void api.terminal(custom.session);
+    }
+  }
+
+  const api: Tabs = {
+    bar,
+    panels,
+    activate(name) {
+      const tab = tabs.find((t) => t.name.toLowerCase() === name.toLowerCase());
+      if (!tab) return false;
+      for (const other of tabs) {
+        const selected = other === tab;
+        other.panel.hidden = !selected;
+        other.button.setAttribute('aria-selected', String(selected));
+        other.button.classList.toggle('wt-active', selected);
+      }
+      if (tab.open) {
+        const open = tab.open;
+        delete tab.open;
+        open();
+      }
+      // A terminal that was hidden has no size until now.
+      for (const [session, view] of views) if (tab.panel.contains(homes.get(session)?.() ?? null)) view.fit();
+      api.onActivate?.(tab.name);
+      return true;
+    },
+    terminal(session) {
+      const existing = views.get(session);
+      if (existing) return existing;
+      const home = homes.get(session);
+      if (!home) return null;
+      const view = new TerminalView(home(), { prefix: data.prefix, session });
+      views.set(session, view);
+      return view;
+    },
+    reveal(session) {
+      const tab = tabs.find((t) => t.panel.contains(homes.get(session)?.() ?? null));
+      if (tab) api.activate(tab.name);
+    },
+    start() {
+      for (const session of TERMINAL_SESSIONS.slice(0, LAYOUT_COUNT[data.layout])) api.terminal(session);
+      api.activate('Terminal');
+    },
+  };
+  return api;
+}
+
+function frame(url: string, title: string): HTMLIFrameElement {
+  const iframe = element('iframe', 'wt-frame');
+  iframe.src = url;
+  iframe.title = title;
+  iframe.referrerPolicy = 'no-referrer';
+  return iframe;
+}
+
+/** Moves the boundary between two stacked terminals by `delta` pixels. */
+function shareHeight(above: HTMLElement, below: HTMLElement, delta: number): void {
+  const total = above.offsetHeight + below.offsetHeight;
+  const min = 60;
+  const top = Math.min(total - min, Math.max(min, above.offsetHeight + delta));
+  above.style.flex = `${top} 1 0`;
+  below.style.flex = `${total - top} 1 0`;
+}
+
+export function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  return node;
+}

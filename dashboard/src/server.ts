@@ -1,0 +1,390 @@
+// The dashboard's routes, which the terminal server hands everything under
+// <prefix>/dashboard to: the dashboard HTML (instructions, divider, tabs), its
+// bundle, the rendered pages, the files beside them (never anything outside
+// workshop/content), and the checks (POST only, from the dashboard's own origin).
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Config } from '../../common/src/config.js';
+import { HttpError } from '../../common/src/http-error.js';
+import type { Logger } from '../../common/src/log.js';
+import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
+import type { Content } from './content.js';
+import { escapeHtml } from './escape.js';
+import { createExaminer, type Examiner } from './examiner.js';
+import { DATA_ELEMENT_ID, type DashboardData } from './page-data.js';
+import { builtInVariables, type VariableConfig } from './variables.js';
+
+export type DashboardConfig = VariableConfig & Pick<Config, 'workshopDir' | 'terminalHome'>;
+
+export interface Dashboard {
+  /** True for the requests this handles: everything under <prefix>/dashboard. */
+  owns(req: http.IncomingMessage): boolean;
+  /** Answers a request it owns; rejects with an HttpError (or a bug) for the server's one error handler. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  /** Resolves once the workshop is loaded and rendered (at once when there is none). */
+  readonly ready: Promise<void>;
+}
+
+interface Asset {
+  body: Buffer;
+  gzipped: Buffer;
+  type: string;
+  version: string;
+}
+
+const ASSET_FILES = ['dashboard.js', 'dashboard.css', 'dashboard.js.map', 'dashboard.css.map'];
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.yaml': 'text/plain; charset=utf-8',
+  '.yml': 'text/plain; charset=utf-8',
+  '.sh': 'text/plain; charset=utf-8',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+};
+
+/** The largest examiner request body: a list of arguments. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+export function createDashboard(options: {
+  config: DashboardConfig;
+  logger: Logger;
+  assetsDir: string;
+  /** The shells' environment (no secrets): variables may come from it, checks run in it. */
+  env: Readonly<Record<string, string>>;
+}): Dashboard {
+  const { config, logger } = options;
+  const base = `${config.prefix}/dashboard`;
+  const assets = loadAssets(options.assetsDir);
+  let content: Content | null = null;
+  let examiner: Examiner | null = null;
+
+  const ready = existsSync(config.workshopDir)
+    ? import('./content.js').then(({ loadContent }) => {
+        content = loadContent({
+          dir: config.workshopDir,
+          variables: builtInVariables(config, options.env),
+          env: options.env,
+          consoleUrl: config.consoleUrl,
+          logger,
+        });
+        if (content) {
+          examiner = createExaminer({
+            testsDir: content.workshop.examinerDir,
+            cwd: config.terminalHome,
+            env: options.env,
+            logger: logger.child('examiner'),
+          });
+        }
+      })
+    : Promise.resolve();
+  // A workshop that cannot be loaded at all is the author's to fix; the terminals still work.
+  const loaded = ready.catch((error: unknown) => {
+    logger.error('workshop.failed', { dir: config.workshopDir, reason: (error as Error).message });
+  });
+
+  function owns(req: http.IncomingMessage): boolean {
+    const raw = rawPath(req);
+    return raw === base || raw.startsWith(`${base}/`);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    await loaded;
+    // The path as sent: the URL parser would fold . and .. segments away before they could be refused.
+    const raw = rawPath(req);
+    if (raw === base) {
+      onlyGet(req);
+      const query = (req.url ?? '').slice(raw.length);
+      res.writeHead(302, { Location: `${base}/${query}`, 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
+    const rest = raw.slice(base.length + 1);
+    if (rest === '') {
+      onlyGet(req);
+      const requested = new URL(req.url ?? '/', 'http://localhost').searchParams.get('page');
+      sendPage(req, res, requested);
+      return;
+    }
+    const [section, ...parts] = rest.split('/');
+    if (section === 'assets' && parts.length === 1) return serveAsset(req, res, parts[0] as string);
+    if (section === 'api' && parts[0] === 'pages' && parts.length > 1) {
+      onlyGet(req);
+      const name = decodeSegments(parts.slice(1)).join('/');
+      const page = content?.pages.get(name);
+      if (!page) throw new HttpError(404, 'no such page');
+      sendJson(res, 200, page);
+      return;
+    }
+    if (section === 'content' && parts.length > 0) return serveContent(req, res, parts);
+    if (section === 'examiner' && parts.length === 1) return runCheck(req, res, parts[0] as string);
+    throw new HttpError(404, 'not found');
+  }
+
+  function sendPage(req: http.IncomingMessage, res: http.ServerResponse, requested: string | null): void {
+    const workshop = content?.workshop ?? null;
+    const first = workshop?.pages[0]?.name;
+    const page = content?.pages.get(requested ?? '') ?? (first ? content?.pages.get(first) : undefined) ?? null;
+    const data: DashboardData = {
+      prefix: config.prefix,
+      workshop: workshop?.name ?? null,
+      layout: workshop?.layout ?? 'single',
+      console: config.consoleUrl || null,
+      tabs: workshop?.tabs ?? [],
+      pages: (workshop?.pages ?? []).map(({ name, title }) => ({ name, title })),
+      page,
+      problems: workshop?.problems ?? [],
+    };
+    const frames = frameOrigins(data);
+    send(
+      res,
+      200,
+      dashboardHtml(data, assets),
+      {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-cache',
+        // The auth proxy turns this into the frame-src of its Content-Security-Policy.
+        ...(frames.length > 0 ? { [FRAME_SOURCES_HEADER]: frames.join(' ') } : {}),
+      },
+      req.method === 'HEAD',
+    );
+  }
+
+  function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string): void {
+    onlyGet(req);
+    const asset = assets.get(file);
+    if (!asset) throw new HttpError(404, 'not found');
+    const version = new URL(req.url ?? '/', 'http://localhost').searchParams.get('v');
+    const etag = `"${asset.version}"`;
+    const headers: http.OutgoingHttpHeaders = {
+      'Content-Type': asset.type,
+      ETag: etag,
+      Vary: 'Accept-Encoding',
+      'Cache-Control': version === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (gzip) headers['Content-Encoding'] = 'gzip';
+    send(res, 200, gzip ? asset.gzipped : asset.body, headers, req.method === 'HEAD');
+  }
+
+  async function serveContent(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): Promise<void> {
+    onlyGet(req);
+    if (!content) throw new HttpError(404, 'not found');
+    const notFound = new HttpError(404, 'not found');
+    let segments: string[];
+    try {
+      segments = decodeSegments(parts);
+    } catch {
+      throw notFound;
+    }
+    // Every segment a plain name: no . or .., no hidden separators, nothing empty.
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || /[/\\\0]/.test(s))) throw notFound;
+    const root = await realpath(content.workshop.contentDir).catch(() => null);
+    if (!root) throw notFound;
+    // Through symbolic links too: what is served must really be inside content/.
+    const file = await realpath(path.join(root, ...segments)).catch(() => null);
+    if (!file?.startsWith(`${root}${path.sep}`)) throw notFound;
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) throw notFound;
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': info.size,
+      'Cache-Control': 'no-cache',
+      'Last-Modified': info.mtime.toUTCString(),
+      'X-Content-Type-Options': 'nosniff',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const stream = createReadStream(file);
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      stream.on('end', resolve);
+      stream.pipe(res);
+    });
+  }
+
+  async function runCheck(req: http.IncomingMessage, res: http.ServerResponse, segment: string): Promise<void> {
+    // Running something is never a GET, and never on behalf of another site's page.
+    if (req.method !== 'POST') throw new HttpError(405, 'checks are run by POST', { Allow: 'POST' });
+    const refusal = crossSiteRefusal(req);
+    if (refusal) {
+      logger.warn('check.refused', { reason: refusal, origin: String(req.headers.origin ?? '').slice(0, 100) });
+      throw new HttpError(403, refusal);
+    }
+    if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
+      throw new HttpError(415, 'a check request is JSON');
+    }
+    if (!content || !examiner) throw new HttpError(404, 'this workshop has no checks');
+    const [name] = decodeSegments([segment]);
+    const body = await readJson(req);
+    const args = (body as { args?: unknown })?.args ?? [];
+    if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
+      throw new HttpError(400, 'args must be a list of strings');
+    }
+    // Only as a page declares it: the name and the arguments of one of its blocks.
+    const declared = (content.checks.get(name as string) ?? []).filter(
+      (check) => check.args.length === args.length && check.args.every((arg, i) => arg === args[i]),
+    );
+    if (declared.length === 0) throw new HttpError(404, 'no page declares this check with these arguments');
+    const timeout = Math.max(...declared.map((check) => check.timeout));
+    const result = await examiner.run({ name: name as string, args, timeout });
+    sendJson(res, 200, result);
+  }
+
+  return { owns, handle, ready: loaded };
+}
+
+/** Why a state-changing request is refused as cross-site, or null when it comes from a page of this dashboard. */
+function crossSiteRefusal(req: http.IncomingMessage): string | null {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return `a request from another site (${site})`;
+  const origin = req.headers.origin;
+  // Browsers send Origin with every POST; a request without one is not from our page.
+  if (!origin) return 'no Origin header';
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return 'a malformed Origin';
+  }
+  // The Host the browser used, which the auth proxy passes on (and names in X-Forwarded-Host).
+  const forwarded = String(req.headers['x-forwarded-host'] ?? '')
+    .split(',')[0]
+    ?.trim();
+  if (host !== req.headers.host && host !== forwarded) return 'a request from another origin';
+  return null;
+}
+
+function rawPath(req: http.IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0] ?? '/';
+}
+
+function onlyGet(req: http.IncomingMessage): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed', { Allow: 'GET' });
+}
+
+function decodeSegments(parts: string[]): string[] {
+  try {
+    return parts.map((part) => decodeURIComponent(part));
+  } catch {
+    throw new HttpError(404, 'not found');
+  }
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'the request is too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve(text.trim() === '' ? {} : JSON.parse(text));
+      } catch {
+        reject(new HttpError(400, 'the request is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function frameOrigins(data: DashboardData): string[] {
+  const urls = [data.console ?? '', ...data.tabs.map((tab) => ('url' in tab ? tab.url : ''))].filter(Boolean);
+  return [...new Set(urls.map((url) => new URL(url).origin))];
+}
+
+function loadAssets(dir: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const file of ASSET_FILES) {
+    const full = path.join(dir, file);
+    if (!existsSync(full)) {
+      if (file.endsWith('.map')) continue;
+      throw new Error(`the dashboard bundle ${full} is missing: run "npm run build" first`);
+    }
+    const body = readFileSync(full);
+    assets.set(file, {
+      body,
+      gzipped: gzipSync(body),
+      type: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      version: createHash('sha256').update(body).digest('hex').slice(0, 12),
+    });
+  }
+  return assets;
+}
+
+function dashboardHtml(data: DashboardData, assets: Map<string, Asset>): string {
+  const version = (file: string) => assets.get(file)?.version ?? '0';
+  // A JSON data block is not script: the CSP (script-src 'self') lets it be. "<" is escaped so no tag can end it.
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  const title = data.workshop ?? 'Terminal';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="assets/dashboard.css?v=${version('dashboard.css')}">
+<script src="assets/dashboard.js?v=${version('dashboard.js')}" defer></script>
+</head>
+<body class="${data.workshop === null ? 'wt-terminals-only' : 'wt-with-workshop'}">
+<script type="application/json" id="${DATA_ELEMENT_ID}">${json}</script>
+<noscript>The dashboard needs JavaScript.</noscript>
+</body>
+</html>
+`;
+}
+
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: http.OutgoingHttpHeaders,
+  headOnly = false,
+): void {
+  res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.end(headOnly ? undefined : body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+}
