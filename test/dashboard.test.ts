@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../common/src/config.js';
 import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
@@ -210,6 +211,31 @@ describe('the dashboard of a workshop', () => {
     return page;
   }
 
+  test('/ opens the dashboard when there is a workshop; DEFAULT_ROUTE still decides when set', async () => {
+    const root = await request(`${proxy.base}/`);
+    assert.equal(root.status, 302);
+    assert.equal(root.headers.location, `${PREFIX}/dashboard/`);
+    assert.equal(loadConfig({ WORKSHOP_DIR: WORKSHOP }).defaultRoute, '/dashboard/');
+    assert.equal(loadConfig({ WORKSHOP_DIR: WORKSHOP, DEFAULT_ROUTE: '/terminal/' }).defaultRoute, '/terminal/');
+    assert.equal(loadConfig({ HOME: '/nonexistent' }).defaultRoute, '/terminal/');
+    assert.equal(
+      loadConfig({ HOME: path.dirname(WORKSHOP) }).workshopDir,
+      WORKSHOP,
+      'default: the workshop folder in HOME',
+    );
+  });
+
+  test('the page may frame exactly the console and the URL tabs; other pages frame nothing else', async () => {
+    const dashboard = await request(`${proxy.base}/dashboard/`);
+    assert.equal(dashboard.status, 200);
+    const policy = String(dashboard.headers['content-security-policy']);
+    assert.match(policy, /frame-src 'self' https:\/\/console\.example\.com https:\/\/docs\.example\.com(;|$)/);
+    assert.match(policy, /script-src 'self'(;|$)/);
+    assert.equal(dashboard.headers['x-terminal-frame-sources'], undefined, 'the hint stays between the two servers');
+    const terminalPage = await request(`${proxy.base}/terminal/session/1`);
+    assert.doesNotMatch(String(terminalPage.headers['content-security-policy']), /frame-src/);
+  });
+
   test('files beside the pages are served; nothing outside content/, however the path is written', async () => {
     const image = await request(`${proxy.base}/dashboard/content/images/logo.png`);
     assert.equal(image.status, 200);
@@ -404,7 +430,9 @@ describe('the dashboard without a workshop', () => {
     rmSync(empty, { recursive: true, force: true });
   });
 
-  test('the dashboard HTML shows just the terminals', async (t) => {
+  test('/ still goes to the terminal; the dashboard HTML shows just the terminals', async (t) => {
+    const root = await request(`${proxy.base}/`);
+    assert.equal(root.headers.location, '/terminal/');
     assert.equal((await request(`${proxy.base}/dashboard/api/pages/intro`)).status, 404);
     assert.equal((await request(`${proxy.base}/dashboard/content/intro.md`)).status, 404);
     browser = await launchBrowser(t);

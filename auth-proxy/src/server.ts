@@ -10,7 +10,12 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
-import { describeAddress, terminalAddress, terminalRequest } from '../../common/src/terminal-link.js';
+import {
+  describeAddress,
+  FRAME_SOURCES_HEADER,
+  terminalAddress,
+  terminalRequest,
+} from '../../common/src/terminal-link.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
 import { messagePage } from './pages.js';
@@ -82,6 +87,17 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
   // other ends cleanly: a destroyed one (revoked login, vanished peer) would
   // leave its partner open, and the page attached in the terminal server.
+  // The terminal server names the origins a page of its frames (the dashboard: its console and
+  // tabs): that page's policy lets exactly those be framed; every other page frames only 'self'.
+  proxy.on('proxyRes', (proxyRes, _req, res) => {
+    const named = proxyRes.headers[FRAME_SOURCES_HEADER];
+    if (named === undefined) return;
+    delete proxyRes.headers[FRAME_SOURCES_HEADER];
+    const origins = webOrigins(String(named));
+    if (origins.length > 0) {
+      res.setHeader('Content-Security-Policy', `${contentSecurityPolicy}; frame-src 'self' ${origins.join(' ')}`);
+    }
+  });
   proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
     proxyReq.on('upgrade', (_res, proxySocket) => {
       socket.once('close', () => proxySocket.destroy());
@@ -346,6 +362,18 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       });
     },
   };
+}
+
+/** The http(s) origins among space-separated words; anything else could widen the policy, and is dropped. */
+function webOrigins(words: string): string[] {
+  return words.split(/\s+/).filter((word) => {
+    try {
+      const url = new URL(word);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === word;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** True when the path has . or .. segments, written plainly or percent-encoded. */

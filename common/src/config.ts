@@ -2,7 +2,7 @@
 // is declared once in SETTINGS: its name, how it is parsed, its default, whether
 // it is a secret, and one line of help. loadConfig() parses all of them, collects
 // every error (each naming its variable) and returns a frozen object.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
@@ -259,7 +259,7 @@ const SETTINGS = {
   },
   defaultRoute: {
     name: 'DEFAULT_ROUTE',
-    help: 'Where the prefix itself redirects to, under the prefix; default /terminal/.',
+    help: 'Where the prefix itself redirects to, under the prefix; default /dashboard/ when the workshop folder (WORKSHOP_DIR) exists, else /terminal/.',
     parse: (raw: string) => {
       const value = raw.trim();
       // Never //host (a redirect to another site) nor dot segments.
@@ -268,11 +268,12 @@ const SETTINGS = {
       }
       return value;
     },
-    fallback: () => '/terminal/',
+    // One rule for both processes: the proxy redirects where the terminal server serves.
+    fallback: (env: Env) => (existsSync(workshopDir(env)) ? '/dashboard/' : '/terminal/'),
   },
   workshopDir: {
     name: 'WORKSHOP_DIR',
-    help: 'Folder of the workshop instructions (modules.yaml, workshop.yaml, content/); default: the workshop folder in HOME.',
+    help: 'Folder of the workshop instructions (modules.yaml, workshop.yaml, content/); default: the workshop folder in HOME. When it exists, / opens the dashboard.',
     parse: (raw: string) => path.resolve(raw.trim()),
     fallback: (env: Env) => path.resolve(workshopDir(env)),
   },
