@@ -396,6 +396,36 @@ describe('the dashboard of a workshop', () => {
     assert.match(page.url(), /\?page=checks$/);
   });
 
+  test('tabs, the divider, and narrow screens', async (t) => {
+    const page = await openDashboard(t, '?page=intro');
+    if (!page) return;
+    const tabNames = await page.locator('.wt-tab:visible').allTextContents();
+    assert.deepEqual(tabNames, ['Terminal', 'Console', 'Docs', 'Editor']);
+    // dashboard:open-dashboard shows a tab; a terminal:<name> tab is the session of that name.
+    await page.locator('.wt-action-open-dashboard').click();
+    await page.waitForSelector('.wt-tab.wt-active:has-text("Editor")');
+    await eventually(() => terminal.server.sessions.get('editor')?.info().pages, 10_000, 'the editor session');
+    await page.click('.wt-tab:has-text("Terminal")');
+    // The divider moves the boundary.
+    const before = await page.locator('#wt-instructions').boundingBox();
+    const handle = await page.locator('#wt-divider').boundingBox();
+    assert.ok(before && handle);
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + 200);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 - 120, handle.y + 200, { steps: 4 });
+    await page.mouse.up();
+    const after = await page.locator('#wt-instructions').boundingBox();
+    assert.equal(Math.round((after?.width ?? 0) - before.width), -120);
+    // Narrow: the instructions become a tab of their own.
+    await page.setViewportSize({ width: 600, height: 800 });
+    assert.ok(await page.locator('.wt-tab-instructions').isVisible());
+    await page.click('.wt-tab-instructions');
+    assert.ok(await page.locator('#wt-instructions').isVisible());
+    await page.click('.wt-tab:has-text("Terminal")');
+    assert.ok(!(await page.locator('#wt-instructions').isVisible()));
+    assert.ok(await page.locator('.wt-terminal-slot[data-session="1"]').isVisible());
+  });
+
   test('checks show pass and fail; an autostart check runs by itself', async (t) => {
     const page = await openDashboard(t, '?page=checks');
     if (!page) return;
