@@ -16,6 +16,7 @@ COPY tsconfig.base.json tsconfig.json tsconfig.build.json ./
 COPY common common
 COPY terminal-server terminal-server
 COPY auth-proxy auth-proxy
+COPY dashboard dashboard
 COPY supervisor supervisor
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
