@@ -123,6 +123,18 @@ describe('container image', { timeout: 40 * 60_000 }, () => {
     assert.match(text, /WRITABLE/);
     assert.match(text, /NOSU/, 'su cannot be used');
     assert.match(text, /Welcome to the fixture workshop/, 'the message of the day');
+    // The workshop's instructions (workshop/ in its source) are the dashboard, which / opens.
+    const root = await request(`http://127.0.0.1:${port}/`, { headers: auth });
+    assert.equal(root.status, 302);
+    assert.equal(root.headers.location, '/dashboard/');
+    const dashboard = await request(`http://127.0.0.1:${port}/dashboard/`, { headers: auth });
+    assert.equal(dashboard.status, 200);
+    assert.match(dashboard.body, /<title>Fixture workshop<\/title>/);
+    assert.match(dashboard.body, /dashboard\.js\?v=/);
+    const setup = await request(`http://127.0.0.1:${port}/dashboard/api/pages/setup`, { headers: auth });
+    assert.equal(setup.status, 200);
+    assert.match(setup.body, /Setting up/);
+    assert.match(setup.body, /cat ~\/hello\.txt/);
     assert.match(text, /\[~\] \$ /, 'the workshop prompt');
     await page.close();
 
