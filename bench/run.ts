@@ -10,6 +10,7 @@ import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
 import { summaryChart } from './chart.js';
 import { measureBadFrames, measureGuessing, measureLyingPage } from './measure-attacks.js';
+import { measureDashboard } from './measure-dashboard.js';
 import { type EchoResult, measureEcho } from './measure-echo.js';
 import { measureFairness } from './measure-fairness.js';
 import { measureFirstPrompt } from './measure-first-prompt.js';
@@ -48,8 +49,10 @@ const SCALE_SESSIONS = 200;
 const SCALE_TYPING = 20;
 const SCALE_INTERVAL_MS = 100;
 const SCALE_TYPING_MS = 20_000;
+const DASHBOARD_RUNS = 7;
 
 const MB = 1e6;
+const KB = 1e3;
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -395,6 +398,66 @@ async function render(work: string, raw: Record<string, unknown>): Promise<Figur
       label: "Rendering with WebGL off: wetty's time ÷ ours",
       value: domWetty / domOurs,
       unit: '×',
+    },
+  ];
+}
+
+async function dashboard(raw: Record<string, unknown>): Promise<Figure[]> {
+  log(
+    `workshop dashboard in headless Chromium beside the terminal page, through the auth proxy, ${DASHBOARD_RUNS} runs each (alternating)`,
+  );
+  const result = await measureDashboard(DASHBOARD_RUNS);
+  raw.dashboard = result;
+  const medianOf = (runs: typeof result.page, pick: (run: (typeof result.page)[number]) => number | null) =>
+    median(runs.map(pick).filter((value) => value !== null));
+  const dashPrompt = medianOf(result.dashboard, (r) => r.promptMs);
+  const pagePrompt = medianOf(result.page, (r) => r.promptMs);
+  const dashBytes = medianOf(result.dashboard, (r) => r.transferredBytes);
+  const pageBytes = medianOf(result.page, (r) => r.transferredBytes);
+  const requests = (runs: typeof result.page) => median(runs.map((r) => r.responses.length));
+  const what = `headless Chromium, through the auth proxy, fresh context each, median of ${DASHBOARD_RUNS}`;
+  return [
+    {
+      id: 'dashboard.promptRatio',
+      label: 'Dashboard: navigation → first prompt in its first terminal ÷ the same on the stand-alone terminal page',
+      value: dashPrompt / pagePrompt,
+      unit: '×',
+      target: { op: '<=', value: 1.3 },
+    },
+    {
+      id: 'dashboard.transferred',
+      label: 'Dashboard with its terminals: HTTP bytes transferred (headers + compressed bodies), no WebSocket',
+      value: dashBytes / KB,
+      unit: 'KB',
+      target: { op: '<=', value: 400 },
+      note: `${requests(result.dashboard)} responses`,
+    },
+    {
+      id: 'dashboard.prompt',
+      label: `Dashboard (sample workshop, split): navigation → \`$ \` prompt painted in terminal 1, ${what}`,
+      value: dashPrompt,
+      unit: 'ms',
+      note: `terminal 2: ${medianOf(result.dashboard, (r) => r.secondPromptMs).toFixed(0)} ms`,
+    },
+    {
+      id: 'dashboard.instructions',
+      label: 'Dashboard: navigation → first heading of the instructions painted',
+      value: medianOf(result.dashboard, (r) => r.instructionsMs),
+      unit: 'ms',
+      note: `first contentful paint ${medianOf(result.dashboard, (r) => r.fcpMs).toFixed(0)} ms`,
+    },
+    {
+      id: 'dashboard.pagePrompt',
+      label: `Stand-alone terminal page: navigation → \`$ \` prompt painted, ${what}`,
+      value: pagePrompt,
+      unit: 'ms',
+    },
+    {
+      id: 'dashboard.pageTransferred',
+      label: 'Stand-alone terminal page: HTTP bytes transferred',
+      value: pageBytes / KB,
+      unit: 'KB',
+      note: `${requests(result.page)} responses`,
     },
   ];
 }
@@ -754,6 +817,7 @@ async function main(): Promise<number> {
     ['echo', echo],
     ['echo vs wetty', (r) => echoVsWetty(work, r)],
     ['rendering', (r) => render(work, r)],
+    ['dashboard', dashboard],
     ['interrupt', interrupt],
     ['fairness', (r) => fairness(work, r)],
     ['scale', scale],

@@ -2,6 +2,7 @@
 // stacks one to three terminals (sessions 1, 2, 3) with dividers between
 // them; "Console" and the workshop's URL tabs are frames, made when first
 // shown; a terminal:<name> tab is one more terminal, on session <name>.
+import type { Terminal } from '@xterm/xterm';
 import { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import { TERMINAL_SESSIONS } from '../src/actions.js';
 import type { DashboardData } from '../src/page-data.js';
@@ -43,6 +44,9 @@ export function createTabs(data: DashboardData): Tabs {
   const views = new Map<string, TerminalView>();
   /** Where each session's terminal goes when it is first needed. */
   const homes = new Map<string, () => HTMLElement>();
+  // For tests, the benchmark and the console, like the stand-alone page's window.terminal: xterm.js by session.
+  const exposed: Record<string, Terminal> = {};
+  (window as unknown as { terminals: typeof exposed }).terminals = exposed;
 
   function addTab(name: string, open?: (panel: HTMLElement) => void): Tab {
     const id = `wt-tab-${tabs.length}`;
@@ -148,6 +152,7 @@ export function createTabs(data: DashboardData): Tabs {
       if (!home) return null;
       const view = new TerminalView(home(), { prefix: data.prefix, session });
       views.set(session, view);
+      exposed[session] = view.terminal;
       return view;
     },
     reveal(session) {

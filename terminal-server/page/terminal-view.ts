@@ -104,6 +104,11 @@ export class TerminalView {
     return this.current;
   }
 
+  /** The xterm.js Terminal (the extracted view has it too). */
+  get terminal(): Terminal {
+    return this.term;
+  }
+
   input(text: string): void {
     if (this.current === 'disposed') return;
     this.send(this.encoder.encode(text));
