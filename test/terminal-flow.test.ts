@@ -336,7 +336,7 @@ describe('an interrupt after a paste the program does not read', () => {
       await jobStarted(page);
       paste(page, threeMB);
       // The terminal echoes what its line discipline took: the paste filled the kernel's queue.
-      await page.waitFor("echo PAST''ED-50\r\n");
+      await page.waitFor("echo PAST''ED-50\r\n", 30_000);
       const from = page.text().length;
       page.type(key);
       const back = await promptBack(page, from);
@@ -441,7 +441,7 @@ describe('an interrupt after a paste the program does not read', () => {
     first.type('sleep 1000\r');
     await jobStarted(first);
     paste(first, threeMB);
-    await first.waitFor("echo PAST''ED-50\r\n");
+    await first.waitFor("echo PAST''ED-50\r\n", 30_000);
     await first.close();
     const page = await TerminalClient.connect(terminal.socketUrl('reload'), {
       position: first.position,
