@@ -1,0 +1,337 @@
+// A terminal view: xterm.js wired to the protocol client, with its own status
+// box. A page mounts one per session it shows (the stand-alone terminal page
+// one, the dashboard several); each has its own socket, status and size.
+import { FitAddon } from '@xterm/addon-fit';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
+import { Terminal } from '@xterm/xterm';
+import type { ServerControl } from '../src/protocol.js';
+import { ProtocolClient, type TerminalState } from './protocol-client.js';
+
+export type { TerminalState } from './protocol-client.js';
+
+export interface TerminalViewOptions {
+  /** The page's URL prefix, e.g. '' or '/user/alice' (the socket is `${prefix}/terminal/socket/<session>` on this host, ws/wss after the page's scheme). */
+  prefix: string;
+  session: string;
+  /**
+   * Where to show the connection status; by default the view adds a box to its container.
+   * Either way the box gets the class `terminal-status` and the state's (terminal-view.css).
+   */
+  statusBox?: HTMLElement;
+  /** Called on each change of `state` (after the container's data-state and data-replay are set). */
+  onStateChange?: (state: TerminalState) => void;
+}
+
+const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
+const isWindows = /Win/.test(navigator.platform);
+const encoder = new TextEncoder();
+
+export class TerminalView {
+  /** The xterm.js terminal (for tests, and people debugging in the console). */
+  readonly terminal: Terminal;
+  readonly session: string;
+  private readonly client: ProtocolClient;
+  private readonly fitAddon = new FitAddon();
+  private readonly statusBox: HTMLElement;
+  private readonly ownStatusBox: boolean;
+  private readonly resizeObserver: ResizeObserver;
+  private exitText = '';
+  private lastError = '';
+  private countdown: number | undefined;
+  private connectingTimer: number | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly options: TerminalViewOptions,
+  ) {
+    this.session = options.session;
+    const term = new Terminal({
+      allowProposedApi: true, // unicode11
+      // A blinking cursor redraws the screen on its own timer: during a flood of
+      // output that more than doubled the frames drawn (measured in bench/).
+      cursorBlink: false,
+      fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace',
+      fontSize: 14,
+      scrollback: 10000,
+      macOptionIsMeta: true,
+      rightClickSelectsWord: false,
+    });
+    this.terminal = term;
+    term.loadAddon(this.fitAddon);
+    term.loadAddon(new WebLinksAddon());
+    const unicode = new Unicode11Addon();
+    term.loadAddon(unicode);
+    term.unicode.activeVersion = '11';
+    term.open(container);
+    try {
+      const webgl = new WebglAddon();
+      webgl.onContextLoss(() => webgl.dispose()); // falls back to the DOM renderer
+      term.loadAddon(webgl);
+    } catch {
+      // No WebGL here: the DOM renderer is used.
+    }
+    this.fitAddon.fit();
+
+    this.ownStatusBox = !options.statusBox;
+    if (options.statusBox) {
+      this.statusBox = options.statusBox;
+    } else {
+      this.statusBox = document.createElement('div');
+      this.statusBox.setAttribute('role', 'status');
+      this.statusBox.setAttribute('aria-live', 'polite');
+      this.statusBox.hidden = true;
+      container.append(this.statusBox);
+    }
+
+    const url = new URL(`${options.prefix}/terminal/socket/${encodeURIComponent(options.session)}`, location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socketUrl = url.href;
+    this.client = new ProtocolClient({
+      openSocket: () => {
+        const socket = new WebSocket(socketUrl);
+        socket.binaryType = 'arraybuffer';
+        return socket;
+      },
+      cols: term.cols,
+      rows: term.rows,
+      onOutput: (bytes, processed) => {
+        if (!this.disposed) term.write(bytes, processed);
+      },
+      onControl: (message) => this.onControl(message),
+      onStateChange: (state, retryInMs) => this.showState(state, retryInMs),
+      onClose: ({ opened }) => {
+        // A socket refused before it opened may mean the login has ended (logged
+        // out, or the proxy restarted with a new key): the page itself then knows.
+        if (!opened && this.client.state === 'lost') void reloadIfLoggedOut();
+      },
+    });
+
+    term.onData((data) => {
+      if (this.client.state === 'exited') {
+        if (data === '\r') this.startNewShell();
+        return;
+      }
+      this.client.input(encoder.encode(data));
+    });
+    // Mouse reports in the legacy encoding are bytes, one per character.
+    term.onBinary((data) => {
+      const bytes = new Uint8Array(data.length);
+      for (let i = 0; i < data.length; i++) bytes[i] = data.charCodeAt(i) & 0xff;
+      this.client.input(bytes);
+    });
+    term.onResize(({ cols, rows }) => this.client.resize(cols, rows));
+    this.resizeObserver = new ResizeObserver(() => this.fit());
+    this.resizeObserver.observe(container);
+    this.wireClipboard();
+    window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisibilityChange);
+
+    this.client.connect();
+  }
+
+  /** 'connecting' | 'connected' | 'lost' | 'exited' | 'refused' */
+  get state(): TerminalState {
+    return this.client.state;
+  }
+
+  /** Types text into the session (as if pasted/typed; `\r` is Enter). */
+  input(text: string): void {
+    this.terminal.scrollToBottom();
+    this.client.input(encoder.encode(text));
+  }
+
+  /** Ctrl-C. */
+  interrupt(): void {
+    this.input('\x03');
+  }
+
+  /** Clears the screen and scrollback on this page (like xterm's clear) and sends Ctrl-L to the shell. */
+  clear(): void {
+    this.terminal.clear();
+    this.input('\x0c');
+  }
+
+  focus(): void {
+    this.terminal.focus();
+  }
+
+  /** Fits the terminal to its container (call after the container changes size). */
+  fit(): void {
+    if (!this.disposed) this.fitAddon.fit();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.client.close();
+    this.resizeObserver.disconnect();
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    window.clearInterval(this.countdown);
+    window.clearTimeout(this.connectingTimer);
+    if (this.ownStatusBox) this.statusBox.remove();
+    else this.statusBox.hidden = true;
+    this.terminal.dispose();
+  }
+
+  private readonly onOnline = () => {
+    if (this.client.state === 'lost') this.client.connect();
+  };
+
+  private readonly onVisibilityChange = () => {
+    if (document.visibilityState === 'visible' && this.client.state === 'lost') this.client.connect();
+  };
+
+  private startNewShell(): void {
+    this.terminal.reset();
+    this.client.startNewShell();
+  }
+
+  private onControl(message: ServerControl): void {
+    switch (message.type) {
+      case 'attached':
+        if (message.reset) this.terminal.reset();
+        // How the last attach went, for whoever looks at the page (tests do): an exact continuation or a replay.
+        this.container.dataset.replay = message.reset ? 'reset' : 'exact';
+        return;
+      case 'exit':
+        this.exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;
+        return;
+      case 'gone':
+        this.exitText =
+          'The shell of this session has ended while the page was away (the terminal server restarted, or the shell exited).';
+        return;
+      case 'error':
+        console.warn(`terminal server: ${message.message}`);
+        this.lastError = message.message;
+        return;
+    }
+  }
+
+  // ---- Status --------------------------------------------------------------
+
+  private showState(state: TerminalState, retryInMs: number): void {
+    if (this.disposed) return;
+    this.container.dataset.state = state;
+    this.options.onStateChange?.(state);
+    window.clearInterval(this.countdown);
+    window.clearTimeout(this.connectingTimer);
+    const box = this.statusBox;
+    box.className = `terminal-status ${state}`;
+    switch (state) {
+      case 'connected':
+        box.hidden = true;
+        return;
+      case 'connecting':
+        // Only show "connecting" when it takes a moment.
+        box.hidden = true;
+        this.connectingTimer = window.setTimeout(() => {
+          if (this.client.state === 'connecting') this.show('Connecting…');
+        }, 400);
+        return;
+      case 'lost': {
+        const until = Date.now() + retryInMs;
+        const tick = () =>
+          this.show(
+            `Connection lost. Reconnecting in ${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s… `,
+            'Reconnect now',
+            () => this.client.connect(),
+          );
+        tick();
+        this.countdown = window.setInterval(tick, 1000);
+        return;
+      }
+      case 'exited':
+        this.show(`${this.exitText || 'The session ended.'} Press Enter, or `, 'start a new shell', () =>
+          this.startNewShell(),
+        );
+        return;
+      case 'refused':
+        this.show(`${this.lastError || 'The terminal server refused this session.'} `, 'Try again', () =>
+          this.client.connect(),
+        );
+        return;
+    }
+  }
+
+  private show(text: string, action?: string, onAction?: () => void): void {
+    const box = this.statusBox;
+    box.hidden = false;
+    box.textContent = text;
+    if (action && onAction) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = action;
+      button.addEventListener('click', () => {
+        onAction();
+        this.terminal.focus();
+      });
+      box.append(button);
+    }
+  }
+
+  // ---- Clipboard -----------------------------------------------------------
+
+  private wireClipboard(): void {
+    const term = this.terminal;
+    const copySelection = (): void => {
+      const text = term.getSelection();
+      if (!text) return;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).catch(() => document.execCommand('copy'));
+      } else {
+        document.execCommand('copy');
+      }
+    };
+
+    // Copy on selection, as terminals on Linux do.
+    term.onSelectionChange(() => {
+      if (term.hasSelection()) copySelection();
+    });
+
+    term.attachCustomKeyEventHandler((event) => {
+      if (event.type !== 'keydown') return true;
+      const key = event.key.toLowerCase();
+      const ctrlShift = event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey;
+      if (ctrlShift && key === 'c') {
+        copySelection();
+        event.preventDefault(); // Ctrl+Shift+C would open the browser's inspector
+        return false;
+      }
+      // Returning false without preventing the default lets the browser fire its
+      // own paste event, which xterm.js turns into input (bracketed when asked).
+      // This works in Chromium, Firefox and Safari without clipboard permissions.
+      if (ctrlShift && key === 'v') return false;
+      if (isWindows && event.ctrlKey && !event.shiftKey && !event.altKey) {
+        if (key === 'v') return false; // Windows users expect Ctrl+V to paste
+        if (key === 'c' && term.hasSelection()) {
+          copySelection();
+          term.clearSelection();
+          event.preventDefault();
+          return false;
+        }
+      }
+      if (isMac && event.metaKey && (key === 'c' || key === 'v')) return false;
+      return true;
+    });
+  }
+}
+
+/** Reloads the page (through the login) when loading it again would not give the terminal. */
+async function reloadIfLoggedOut(): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(location.href, { redirect: 'manual', cache: 'no-store', credentials: 'same-origin' });
+  } catch {
+    return; // the server is away: reconnecting goes on
+  }
+  if (response.type !== 'opaqueredirect' && response.status !== 401 && response.status !== 403) return;
+  // At most once a minute, so a login that cannot stick never turns into a reload loop.
+  const last = Number(sessionStorage.getItem('terminal-login-reload') ?? 0);
+  if (Date.now() - last < 60_000) return;
+  sessionStorage.setItem('terminal-login-reload', String(Date.now()));
+  location.reload();
+}
