@@ -105,7 +105,7 @@ export class TerminalView {
       onClose: ({ opened }) => {
         // A socket refused before it opened may mean the login has ended (logged
         // out, or the proxy restarted with a new key): the page itself then knows.
-        if (!opened && this.client.state === 'lost') void reloadIfLoggedOut();
+        if (!opened && !this.disposed && this.client.state === 'lost') void reloadIfLoggedOut();
       },
     });
 
