@@ -1,12 +1,33 @@
 // The real page in a real browser: type a command, see its output, reload and
 // still see it; reconnect by itself after the connection drops; paste, and
-// interrupt a big paste the program does not read.
+// interrupt a big paste the program does not read; two views on one page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { foregroundGroup } from './support/paste.js';
 import { eventually, type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
+
+/** What the tests use of a terminal view on the page (window.terminalView, and one they mount). */
+interface View {
+  input(text: string): void;
+  dispose(): void;
+  terminal: import('@xterm/xterm').Terminal;
+}
+interface Views {
+  terminalView: View;
+  second?: View;
+}
+
+/** The text of the view mounted as window[name]. */
+function viewText(page: Page, name: 'second'): Promise<string> {
+  return page.evaluate((key) => {
+    const buffer = (window as unknown as Views)[key]?.terminal.buffer.active;
+    const rows: string[] = [];
+    for (let i = 0; buffer && i < buffer.length; i++) rows.push(buffer.getLine(i)?.translateToString(true) ?? '');
+    return rows.join('\n');
+  }, name);
+}
 
 describe('terminal page in Chromium', () => {
   let terminal: RunningTerminalServer;
@@ -126,6 +147,72 @@ describe('terminal page in Chromium', () => {
     assert.doesNotMatch(screen, /^PASTED-\d+$/m, 'no pasted line ran');
     assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'connected');
     assert.equal(sockets, 1, 'the page never reconnected');
+    await page.close();
+  });
+
+  test('two views on one page: each its own socket, status box and size', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
+    await page.goto(`${terminal.base}/terminal/session/one`);
+    await waitForScreen(page, /\$ $/m);
+    const firstRows = terminal.server.sessions.get('one')?.info().rows ?? 0;
+    // A second view, mounted as the dashboard mounts them, below the first.
+    await page.evaluate(() => {
+      const w = window as unknown as Views;
+      (document.getElementById('terminal') as HTMLElement).style.bottom = '50%';
+      const box = document.createElement('div');
+      box.id = 'second';
+      box.style.cssText = 'position: fixed; left: 0; right: 0; bottom: 0; height: 30%';
+      document.body.append(box);
+      const View = w.terminalView.constructor as new (container: HTMLElement, options: object) => View;
+      w.second = new View(box, { prefix: '/user/alice', session: 'two' });
+    });
+    await page.waitForFunction(() => document.getElementById('second')?.dataset.state === 'connected');
+    assert.deepEqual(
+      sockets.map((url) => new URL(url).pathname),
+      ['/user/alice/terminal/socket/one', '/user/alice/terminal/socket/two'],
+    );
+    await page.evaluate(() => {
+      const w = window as unknown as Views;
+      w.terminalView.input('echo first-$((1+1))\r');
+      w.second?.input('echo second-$((2+2))\r');
+    });
+    await waitForScreen(page, /^first-2$/m);
+    await eventually(async () => /^second-4$/m.test(await viewText(page, 'second')));
+    assert.doesNotMatch(await screenText(page), /second-4/);
+
+    // The second's shell exits: only its own status box says so.
+    await page.evaluate(() => (window as unknown as Views).second?.input('exit\r'));
+    await page.waitForFunction(() => document.getElementById('second')?.dataset.state === 'exited');
+    assert.match(String(await page.textContent('#second .terminal-status')), /The shell exited/);
+    assert.equal(await page.isHidden('#status'), true, "the first view's box stays hidden");
+    assert.equal(await page.evaluate(() => document.getElementById('terminal')?.dataset.state), 'connected');
+    await page.click('#second .terminal-status button');
+    await page.waitForFunction(() => document.getElementById('second')?.dataset.state === 'connected');
+
+    // Each view follows its own container's size.
+    await eventually(
+      () => (terminal.server.sessions.get('one')?.info().rows ?? 0) < firstRows,
+      5000,
+      'the first to shrink',
+    );
+    const rowsBefore = terminal.server.sessions.get('two')?.info().rows ?? 0;
+    await page.evaluate(() => {
+      (document.getElementById('second') as HTMLElement).style.height = '45%';
+    });
+    await eventually(() => (terminal.server.sessions.get('two')?.info().rows ?? 0) > rowsBefore, 5000, 'a resize');
+
+    // Disposed, the second view lets go of its session; the first goes on.
+    await page.evaluate(() => (window as unknown as Views).second?.dispose());
+    await eventually(() => terminal.server.sessions.get('two')?.pageCount === 0, 5000, 'the second page to go');
+    await page.evaluate(() => (window as unknown as Views).terminalView.input('echo still-$((3+3))\r'));
+    await waitForScreen(page, /^still-6$/m);
+    assert.deepEqual(errors, []);
     await page.close();
   });
 

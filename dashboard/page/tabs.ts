@@ -150,7 +150,9 @@ export function createTabs(data: DashboardData): Tabs {
       if (existing) return existing;
       const home = homes.get(session);
       if (!home) return null;
-      const view = new TerminalView(home(), { prefix: data.prefix, session });
+      const container = home();
+      container.classList.add('terminal-view');
+      const view = new TerminalView(container, { prefix: data.prefix, session });
       views.set(session, view);
       exposed[session] = view.terminal;
       return view;

@@ -1,74 +1,61 @@
-// TEMPORARY stand-in, written for the dashboard: the same connection logic as
-// terminal.ts (attach, flow control, reconnect, status), wrapped in a class so
-// one page can hold several terminals. The reusable view being extracted from
-// terminal.ts replaces this file at merge; only the interface below is relied on.
+// A terminal view: xterm.js wired to the protocol client, with its own status
+// box. A page mounts one per session it shows (the stand-alone terminal page
+// one, the dashboard several); each has its own socket, status and size.
 import { FitAddon } from '@xterm/addon-fit';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
-import {
-  CloseCode,
-  decodeControl,
-  encodeAck,
-  encodeAttach,
-  encodeInput,
-  encodeResize,
-  FlowControl,
-  Reconnect,
-  ServerType,
-  splitUtf8,
-} from '../src/protocol.js';
+import type { ServerControl } from '../src/protocol.js';
+import { ProtocolClient, type TerminalState } from './protocol-client.js';
+
+export type { TerminalState } from './protocol-client.js';
 
 export interface TerminalViewOptions {
-  /** The URL prefix the terminal server serves under ('' or '/user/alice'). */
+  /** The page's URL prefix, e.g. '' or '/user/alice' (the socket is `${prefix}/terminal/socket/<session>` on this host, ws/wss after the page's scheme). */
   prefix: string;
-  /** The session's name: letters, digits, _ and -. */
   session: string;
+  /**
+   * Where to show the connection status; by default the view adds a box to its container.
+   * Either way the box gets the class `terminal-status` and the state's (terminal-view.css).
+   */
+  statusBox?: HTMLElement;
+  /** Called on each change of `state` (after the container's data-state and data-replay are set). */
+  onStateChange?: (state: TerminalState) => void;
 }
 
-type State = 'connecting' | 'connected' | 'lost' | 'exited' | 'refused' | 'disposed';
-
-/** Input typed before the socket is attached is kept (up to this much) and sent once it is. */
-const MAX_EARLY_INPUT_BYTES = 64 * 1024;
+const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
+const isWindows = /Win/.test(navigator.platform);
+const encoder = new TextEncoder();
+/** Input kept for a terminal that is not connected yet: a few commands, not a paste. */
+const MAX_EARLY_INPUT = 64 << 10;
 
 export class TerminalView {
-  private readonly term: Terminal;
+  /** The xterm.js terminal (for tests, and people debugging in the console). */
+  readonly terminal: Terminal;
+  readonly session: string;
+  private readonly client: ProtocolClient;
   private readonly fitAddon = new FitAddon();
   private readonly statusBox: HTMLElement;
-  private readonly socketUrl: string;
-  private readonly encoder = new TextEncoder();
+  private readonly ownStatusBox: boolean;
   private readonly resizeObserver: ResizeObserver;
-  private socket: WebSocket | undefined;
-  private instance = '';
-  private received: number | null = null;
-  private processed = 0;
-  private acked = 0;
-  private retries = 0;
-  private retryTimer: number | undefined;
   private exitText = '';
   private lastError = '';
-  private early: Uint8Array[] = [];
-  private earlyBytes = 0;
-  private current: State = 'connecting';
+  private countdown: number | undefined;
+  private connectingTimer: number | undefined;
+  private disposed = false;
+  /** Input given through input() before the terminal was connected. */
+  private early = '';
 
   constructor(
     private readonly container: HTMLElement,
-    options: TerminalViewOptions,
+    private readonly options: TerminalViewOptions,
   ) {
-    const url = new URL(`${options.prefix}/terminal/socket/${encodeURIComponent(options.session)}`, location.href);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.socketUrl = url.href;
-    container.classList.add('terminal-view');
-    this.statusBox = document.createElement('div');
-    this.statusBox.className = 'terminal-view-status';
-    this.statusBox.setAttribute('role', 'status');
-    this.statusBox.hidden = true;
-    const screen = document.createElement('div');
-    screen.className = 'terminal-view-screen';
-    container.append(screen, this.statusBox);
-
-    this.term = new Terminal({
-      allowProposedApi: true,
+    this.session = options.session;
+    const term = new Terminal({
+      allowProposedApi: true, // unicode11
+      // A blinking cursor redraws the screen on its own timer: during a flood of
+      // output that more than doubled the frames drawn (measured in bench/).
       cursorBlink: false,
       fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace',
       fontSize: 14,
@@ -76,206 +63,292 @@ export class TerminalView {
       macOptionIsMeta: true,
       rightClickSelectsWord: false,
     });
-    this.term.loadAddon(this.fitAddon);
-    this.term.loadAddon(new WebLinksAddon());
+    this.terminal = term;
+    term.loadAddon(this.fitAddon);
+    term.loadAddon(new WebLinksAddon());
     const unicode = new Unicode11Addon();
-    this.term.loadAddon(unicode);
-    this.term.unicode.activeVersion = '11';
-    this.term.open(screen);
-    this.fit();
+    term.loadAddon(unicode);
+    term.unicode.activeVersion = '11';
+    term.open(container);
+    try {
+      const webgl = new WebglAddon();
+      webgl.onContextLoss(() => webgl.dispose()); // falls back to the DOM renderer
+      term.loadAddon(webgl);
+    } catch {
+      // No WebGL here: the DOM renderer is used.
+    }
+    this.fitAddon.fit();
 
-    this.term.onData((data) => {
-      if (this.current === 'exited') {
+    this.ownStatusBox = !options.statusBox;
+    if (options.statusBox) {
+      this.statusBox = options.statusBox;
+    } else {
+      this.statusBox = document.createElement('div');
+      this.statusBox.setAttribute('role', 'status');
+      this.statusBox.setAttribute('aria-live', 'polite');
+      this.statusBox.hidden = true;
+      container.append(this.statusBox);
+    }
+
+    const url = new URL(`${options.prefix}/terminal/socket/${encodeURIComponent(options.session)}`, location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socketUrl = url.href;
+    this.client = new ProtocolClient({
+      openSocket: () => {
+        const socket = new WebSocket(socketUrl);
+        socket.binaryType = 'arraybuffer';
+        return socket;
+      },
+      cols: term.cols,
+      rows: term.rows,
+      onOutput: (bytes, processed) => {
+        if (!this.disposed) term.write(bytes, processed);
+      },
+      onControl: (message) => this.onControl(message),
+      onStateChange: (state, retryInMs) => {
+        this.showState(state, retryInMs);
+        if (state === 'connected' && this.early) {
+          const text = this.early;
+          this.early = '';
+          this.client.input(encoder.encode(text));
+        }
+      },
+      onClose: ({ opened }) => {
+        // A socket refused before it opened may mean the login has ended (logged
+        // out, or the proxy restarted with a new key): the page itself then knows.
+        if (!opened && !this.disposed && this.client.state === 'lost') void reloadIfLoggedOut();
+      },
+    });
+
+    term.onData((data) => {
+      if (this.client.state === 'exited') {
         if (data === '\r') this.startNewShell();
         return;
       }
-      this.send(this.encoder.encode(data));
+      this.client.input(encoder.encode(data));
     });
-    this.term.onResize(({ cols, rows }) => {
-      if (this.socket?.readyState === WebSocket.OPEN && this.current === 'connected')
-        this.socket.send(encodeResize(cols, rows));
+    // Mouse reports in the legacy encoding are bytes, one per character.
+    term.onBinary((data) => {
+      const bytes = new Uint8Array(data.length);
+      for (let i = 0; i < data.length; i++) bytes[i] = data.charCodeAt(i) & 0xff;
+      this.client.input(bytes);
     });
+    term.onResize(({ cols, rows }) => this.client.resize(cols, rows));
     this.resizeObserver = new ResizeObserver(() => this.fit());
-    this.resizeObserver.observe(screen);
-    this.connect();
+    this.resizeObserver.observe(container);
+    this.wireClipboard();
+    window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisibilityChange);
+
+    this.client.connect();
   }
 
-  get state(): string {
-    return this.current;
+  /** 'connecting' | 'connected' | 'lost' | 'exited' | 'refused' */
+  get state(): TerminalState {
+    return this.client.state;
   }
 
-  /** The xterm.js Terminal (the extracted view has it too). */
-  get terminal(): Terminal {
-    return this.term;
-  }
-
+  /** Types text into the session (as if pasted/typed; `\r` is Enter). */
   input(text: string): void {
-    if (this.current === 'disposed') return;
-    this.send(this.encoder.encode(text));
+    this.terminal.scrollToBottom();
+    if (this.client.state === 'connected') {
+      this.client.input(encoder.encode(text));
+      return;
+    }
+    // A click on a workshop's command just after the page opened (or during a
+    // reconnect) goes in once the terminal is there, not nowhere.
+    if (this.early.length + text.length <= MAX_EARLY_INPUT) this.early += text;
   }
 
+  /** Ctrl-C. */
   interrupt(): void {
     this.input('\x03');
   }
 
+  /** Clears the screen and scrollback on this page (like xterm's clear) and sends Ctrl-L to the shell. */
   clear(): void {
-    this.term.clear();
+    this.terminal.clear();
+    this.input('\x0c');
   }
 
   focus(): void {
-    this.term.focus();
+    this.terminal.focus();
   }
 
+  /** Fits the terminal to its container (call after the container changes size). */
   fit(): void {
-    // A hidden container has no size: fitting it would shrink the terminal to nothing.
-    if (this.container.offsetWidth > 0 && this.container.offsetHeight > 0) this.fitAddon.fit();
+    if (!this.disposed) this.fitAddon.fit();
   }
 
   dispose(): void {
-    this.setState('disposed');
-    window.clearTimeout(this.retryTimer);
+    if (this.disposed) return;
+    this.disposed = true;
+    this.client.close();
     this.resizeObserver.disconnect();
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.close();
-    this.term.dispose();
-    this.container.replaceChildren();
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    window.clearInterval(this.countdown);
+    window.clearTimeout(this.connectingTimer);
+    if (this.ownStatusBox) this.statusBox.remove();
+    else this.statusBox.hidden = true;
+    this.terminal.dispose();
   }
 
-  private send(bytes: Uint8Array): void {
-    if (this.socket?.readyState === WebSocket.OPEN && this.current === 'connected') {
-      for (const piece of splitUtf8(bytes)) this.socket.send(encodeInput(piece));
-      return;
-    }
-    if (this.earlyBytes + bytes.length > MAX_EARLY_INPUT_BYTES) return;
-    this.early.push(bytes);
-    this.earlyBytes += bytes.length;
+  private readonly onOnline = () => {
+    if (this.client.state === 'lost') this.client.connect();
+  };
+
+  private readonly onVisibilityChange = () => {
+    if (document.visibilityState === 'visible' && this.client.state === 'lost') this.client.connect();
+  };
+
+  private startNewShell(): void {
+    this.terminal.reset();
+    this.client.startNewShell();
   }
 
-  private connect(): void {
-    window.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.setState('connecting');
-    const ws = new WebSocket(this.socketUrl);
-    ws.binaryType = 'arraybuffer';
-    this.socket = ws;
-    ws.onopen = () => {
-      ws.send(
-        encodeAttach({ position: this.received, cols: this.term.cols, rows: this.term.rows, instance: this.instance }),
-      );
-    };
-    ws.onmessage = (event) => {
-      const frame = new Uint8Array(event.data as ArrayBuffer);
-      if (frame[0] === ServerType.Output) this.onOutput(ws, frame.subarray(1));
-      else if (frame[0] === ServerType.Control) this.onControl(frame);
-    };
-    ws.onclose = (event) => {
-      if (this.socket !== ws) return;
-      this.socket = undefined;
-      if (this.current === 'exited' || event.code === CloseCode.SessionEnded) {
-        this.setState('exited');
-        return;
-      }
-      if (event.code === CloseCode.TooManySessions) {
-        this.setState('refused');
-        return;
-      }
-      this.scheduleReconnect();
-    };
-  }
-
-  private onOutput(from: WebSocket, bytes: Uint8Array): void {
-    const end = (this.received ?? 0) + bytes.length;
-    this.received = end;
-    this.term.write(bytes, () => {
-      this.processed = Math.max(this.processed, end);
-      if (this.processed - this.acked >= FlowControl.ackEveryBytes || this.processed === this.received) {
-        this.acked = this.processed;
-        if (from === this.socket && from.readyState === WebSocket.OPEN) from.send(encodeAck(this.processed));
-      }
-    });
-  }
-
-  private onControl(frame: Uint8Array): void {
-    const message = decodeControl(frame);
-    if (!message) return;
+  private onControl(message: ServerControl): void {
     switch (message.type) {
-      case 'attached': {
-        if (message.reset) this.term.reset();
-        this.instance = message.instance;
-        this.received = message.position;
-        this.processed = message.position;
-        this.acked = message.position;
-        this.retries = 0;
-        this.setState('connected');
-        const early = this.early;
-        this.early = [];
-        this.earlyBytes = 0;
-        for (const bytes of early) this.send(bytes);
+      case 'attached':
+        if (message.reset) this.terminal.reset();
+        // How the last attach went, for whoever looks at the page (tests do): an exact continuation or a replay.
+        this.container.dataset.replay = message.reset ? 'reset' : 'exact';
         return;
-      }
       case 'exit':
+        this.exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;
+        return;
       case 'gone':
-        this.exitText = 'The shell of this terminal has ended.';
-        this.setState('exited');
+        this.exitText =
+          'The shell of this session has ended while the page was away (the terminal server restarted, or the shell exited).';
         return;
       case 'error':
+        console.warn(`terminal server: ${message.message}`);
         this.lastError = message.message;
         return;
     }
   }
 
-  private scheduleReconnect(): void {
-    const jitter = 1 - Reconnect.jitter + Math.random() * 2 * Reconnect.jitter;
-    const delay = Math.min(Reconnect.maxDelayMs, Reconnect.firstDelayMs * 2 ** this.retries) * jitter;
-    this.retries++;
-    this.setState('lost');
-    this.retryTimer = window.setTimeout(() => this.connect(), delay);
-  }
+  // ---- Status --------------------------------------------------------------
 
-  private startNewShell(): void {
-    this.instance = '';
-    this.received = null;
-    this.term.reset();
-    this.connect();
-  }
-
-  private setState(next: State): void {
-    this.current = next;
-    this.container.dataset.state = next;
+  private showState(state: TerminalState, retryInMs: number): void {
+    if (this.disposed) return;
+    this.container.dataset.state = state;
+    this.options.onStateChange?.(state);
+    window.clearInterval(this.countdown);
+    window.clearTimeout(this.connectingTimer);
     const box = this.statusBox;
-    box.replaceChildren();
-    const show = (text: string, action?: string, onAction?: () => void) => {
-      box.hidden = false;
-      box.textContent = text;
-      if (action && onAction) {
-        const button = document.createElement('button');
-        button.type = 'button';
-        button.textContent = action;
-        button.addEventListener('click', () => {
-          onAction();
-          this.term.focus();
-        });
-        box.append(button);
-      }
-    };
-    switch (next) {
+    box.className = `terminal-status ${state}`;
+    switch (state) {
       case 'connected':
-      case 'connecting':
-      case 'disposed':
         box.hidden = true;
         return;
-      case 'lost':
-        show('Connection lost. Reconnecting… ', 'Reconnect now', () => this.connect());
+      case 'connecting':
+        // Only show "connecting" when it takes a moment.
+        box.hidden = true;
+        this.connectingTimer = window.setTimeout(() => {
+          if (this.client.state === 'connecting') this.show('Connecting…');
+        }, 400);
         return;
+      case 'lost': {
+        const until = Date.now() + retryInMs;
+        const tick = () =>
+          this.show(
+            `Connection lost. Reconnecting in ${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s… `,
+            'Reconnect now',
+            () => this.client.connect(),
+          );
+        tick();
+        this.countdown = window.setInterval(tick, 1000);
+        return;
+      }
       case 'exited':
-        show(`${this.exitText || 'The session ended.'} Press Enter, or `, 'start a new shell', () =>
+        this.show(`${this.exitText || 'The session ended.'} Press Enter, or `, 'start a new shell', () =>
           this.startNewShell(),
         );
         return;
       case 'refused':
-        show(`${this.lastError || 'The terminal server refused this session.'} `, 'Try again', () => this.connect());
+        this.show(`${this.lastError || 'The terminal server refused this session.'} `, 'Try again', () =>
+          this.client.connect(),
+        );
         return;
     }
   }
+
+  private show(text: string, action?: string, onAction?: () => void): void {
+    const box = this.statusBox;
+    box.hidden = false;
+    box.textContent = text;
+    if (action && onAction) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = action;
+      button.addEventListener('click', () => {
+        onAction();
+        this.terminal.focus();
+      });
+      box.append(button);
+    }
+  }
+
+  // ---- Clipboard -----------------------------------------------------------
+
+  private wireClipboard(): void {
+    const term = this.terminal;
+    const copySelection = (): void => {
+      const text = term.getSelection();
+      if (!text) return;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).catch(() => document.execCommand('copy'));
+      } else {
+        document.execCommand('copy');
+      }
+    };
+
+    // Copy on selection, as terminals on Linux do.
+    term.onSelectionChange(() => {
+      if (term.hasSelection()) copySelection();
+    });
+
+    term.attachCustomKeyEventHandler((event) => {
+      if (event.type !== 'keydown') return true;
+      const key = event.key.toLowerCase();
+      const ctrlShift = event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey;
+      if (ctrlShift && key === 'c') {
+        copySelection();
+        event.preventDefault(); // Ctrl+Shift+C would open the browser's inspector
+        return false;
+      }
+      // Returning false without preventing the default lets the browser fire its
+      // own paste event, which xterm.js turns into input (bracketed when asked).
+      // This works in Chromium, Firefox and Safari without clipboard permissions.
+      if (ctrlShift && key === 'v') return false;
+      if (isWindows && event.ctrlKey && !event.shiftKey && !event.altKey) {
+        if (key === 'v') return false; // Windows users expect Ctrl+V to paste
+        if (key === 'c' && term.hasSelection()) {
+          copySelection();
+          term.clearSelection();
+          event.preventDefault();
+          return false;
+        }
+      }
+      if (isMac && event.metaKey && (key === 'c' || key === 'v')) return false;
+      return true;
+    });
+  }
+}
+
+/** Reloads the page (through the login) when loading it again would not give the terminal. */
+async function reloadIfLoggedOut(): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(location.href, { redirect: 'manual', cache: 'no-store', credentials: 'same-origin' });
+  } catch {
+    return; // the server is away: reconnecting goes on
+  }
+  if (response.type !== 'opaqueredirect' && response.status !== 401 && response.status !== 403) return;
+  // At most once a minute, so a login that cannot stick never turns into a reload loop.
+  const last = Number(sessionStorage.getItem('terminal-login-reload') ?? 0);
+  if (Date.now() - last < 60_000) return;
+  sessionStorage.setItem('terminal-login-reload', String(Date.now()));
+  location.reload();
 }

@@ -1,23 +1,19 @@
-// A headless page: speaks the terminal protocol over a real WebSocket, as the
-// browser page does, for tests and benchmarks.
+// A headless page for tests and benchmarks: the page's own protocol client
+// (positions, acks, input) on the `ws` package, with output kept as text and
+// promises to wait on. It does not reconnect: tests look at each close.
 import { WebSocket } from 'ws';
-import {
-  decodeControl,
-  encodeAck,
-  encodeAttach,
-  encodeInput,
-  encodeResize,
-  FlowControl,
-  type ServerControl,
-  ServerType,
-} from '../../terminal-server/src/protocol.js';
+import { ProtocolClient } from '../../terminal-server/page/protocol-client.js';
+import type { ServerControl } from '../../terminal-server/src/protocol.js';
 
 export interface ClientOptions {
   position?: number | null;
   instance?: string;
   cols?: number;
   rows?: number;
-  /** 'auto': acknowledge output as it arrives, like a fast page; 'manual': only when ack() is called. */
+  /**
+   * 'auto': acknowledge as the page does, each chunk counting as processed as soon
+   * as it arrives (a page that draws instantly); 'manual': only when ack() is called.
+   */
   ack?: 'auto' | 'manual';
   /** Keep the output text (off for large transfers). */
   keepText?: boolean;
@@ -27,9 +23,6 @@ export interface ClientOptions {
 
 export class TerminalClient {
   readonly controls: ServerControl[] = [];
-  /** Output position after the last byte received. */
-  position = 0;
-  instance = '';
   pid = 0;
   /** Output bytes received since connecting (not counting what came before the attach position). */
   received = 0;
@@ -37,6 +30,8 @@ export class TerminalClient {
   private waiters: (() => void)[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly attached: Promise<ServerControl & { type: 'attached' }>;
+  /** The protocol client, as the page runs it. */
+  readonly client: ProtocolClient;
 
   private constructor(
     readonly socket: WebSocket,
@@ -48,63 +43,66 @@ export class TerminalClient {
         this.wake();
       });
     });
+    let attached: (message: ServerControl & { type: 'attached' }) => void = () => {};
     this.attached = new Promise((resolve, reject) => {
+      attached = resolve;
       socket.on('error', reject);
       socket.on('close', (code) => reject(new Error(`closed before attach: ${code}`)));
-      socket.on('message', (data: Buffer) => {
-        if (data[0] === ServerType.Output) {
-          const bytes = data.subarray(1);
-          this.position += bytes.length;
-          this.received += bytes.length;
-          if (options.keepText !== false) this.chunks.push(bytes);
-          options.onOutput?.(bytes);
-          if (options.ack !== 'manual') this.maybeAck();
-        } else if (data[0] === ServerType.Control) {
-          const message = decodeControl(data);
-          if (!message) return;
-          this.controls.push(message);
-          if (message.type === 'attached') {
-            this.position = message.position;
-            this.instance = message.instance;
-            this.pid = message.pid;
-            if (message.reset) this.chunks = [];
-            resolve(message);
-          }
-        }
-        this.wake();
-      });
     });
     this.attached.catch(() => {});
+    this.client = new ProtocolClient({
+      openSocket: () => socket,
+      position: options.position ?? null,
+      instance: options.instance ?? '',
+      cols: options.cols ?? 80,
+      rows: options.rows ?? 24,
+      autoAck: options.ack !== 'manual',
+      reconnect: false,
+      onOutput: (data, processed) => {
+        const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        this.received += bytes.length;
+        if (options.keepText !== false) this.chunks.push(bytes);
+        options.onOutput?.(bytes);
+        processed();
+        this.wake();
+      },
+      onControl: (message) => {
+        this.controls.push(message);
+        if (message.type === 'attached') {
+          this.pid = message.pid;
+          if (message.reset) this.chunks = [];
+          attached(message);
+        }
+        this.wake();
+      },
+    });
   }
 
   static async connect(url: string, options: ClientOptions = {}): Promise<TerminalClient> {
     const socket = new WebSocket(url, { headers: options.headers });
-    const client = new TerminalClient(socket, options);
+    const page = new TerminalClient(socket, options);
+    page.client.connect();
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
       socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
-    socket.send(
-      encodeAttach({
-        position: options.position ?? null,
-        cols: options.cols ?? 80,
-        rows: options.rows ?? 24,
-        instance: options.instance ?? '',
-      }),
-    );
-    await client.attached;
-    return client;
+    await page.attached;
+    return page;
   }
 
-  private lastAck = 0;
-  private maybeAck(): void {
-    if (this.position - this.lastAck >= FlowControl.ackEveryBytes / 2) this.ack(this.position);
+  /** Output position after the last byte received. */
+  get position(): number {
+    return this.client.position ?? 0;
   }
 
+  get instance(): string {
+    return this.client.instance;
+  }
+
+  /** Acknowledges output up to `position` (what ack: 'manual' relies on). */
   ack(position: number): void {
-    this.lastAck = position;
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeAck(position));
+    this.client.ack(position);
   }
 
   text(): string {
@@ -115,13 +113,13 @@ export class TerminalClient {
     this.chunks = [];
   }
 
+  /** Input as the page sends it: dropped unless attached, in frames of at most Limits.inputChunkBytes. */
   type(text: string | Uint8Array): void {
-    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-    this.socket.send(encodeInput(bytes));
+    this.client.input(typeof text === 'string' ? Buffer.from(text) : text);
   }
 
   resize(cols: number, rows: number): void {
-    this.socket.send(encodeResize(cols, rows));
+    this.client.resize(cols, rows);
   }
 
   exitMessage(): (ServerControl & { type: 'exit' }) | undefined {
@@ -165,7 +163,7 @@ export class TerminalClient {
   }
 
   close(): Promise<{ code: number; reason: string }> {
-    this.socket.close();
+    this.client.close();
     return this.closed;
   }
 }

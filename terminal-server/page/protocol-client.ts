@@ -1,0 +1,221 @@
+// The one client of the terminal protocol: the terminal view in the browser and
+// the headless page of the tests and the benchmark both run it, so what they
+// measure is what people use. It owns the socket, the attach with position and
+// instance, positions, acknowledgements, reconnecting and the connection state;
+// what shows the output (xterm.js, or a test) only tells it when output has been
+// processed. No DOM and no Node here: the socket comes from a factory (the
+// browser's WebSocket, or the `ws` package's).
+import {
+  CloseCode,
+  decodeControl,
+  encodeAck,
+  encodeAttach,
+  encodeInput,
+  encodeResize,
+  FlowControl,
+  Reconnect,
+  type ServerControl,
+  ServerType,
+  splitUtf8,
+} from '../src/protocol.js';
+
+export type TerminalState = 'connecting' | 'connected' | 'lost' | 'exited' | 'refused';
+
+/**
+ * A listener as the browser and `ws` declare theirs. Written as a method so that it is
+ * checked bivariantly: either implementation's own event type then fits.
+ */
+type Listener<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+/** The little of a WebSocket this client uses; the browser's and the `ws` package's both have it. */
+export interface ProtocolSocket {
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: Listener<unknown> | null;
+  /** Binary frames arrive as an ArrayBuffer (browser, binaryType 'arraybuffer') or a Uint8Array (`ws`'s Buffer). */
+  onmessage: Listener<{ data: unknown }> | null;
+  onclose: Listener<{ code: number; reason: string }> | null;
+}
+
+/** WebSocket.OPEN, the same in every implementation. */
+const OPEN = 1;
+
+export interface ProtocolClientOptions {
+  /** Opens a new socket to the session; called for each connection attempt. */
+  openSocket: () => ProtocolSocket;
+  /** Position and instance to attach with the first time: null and '' for "whatever the session has". */
+  position?: number | null;
+  instance?: string;
+  cols: number;
+  rows: number;
+  /** Acknowledge output once it is processed (the default); false: only ack() does, for tests of flow control. */
+  autoAck?: boolean;
+  /** Reconnect after a close that reconnecting can cure (the default); false: stay 'lost'. */
+  reconnect?: boolean;
+  /** Output, in order. Call `processed` once the bytes are on the screen: acknowledgements follow from it. */
+  onOutput: (bytes: Uint8Array, processed: () => void) => void;
+  /** Every control message, after the client has applied it and before any state change it brings. */
+  onControl?: (message: ServerControl) => void;
+  /** `retryInMs`: for 'lost', when the next attempt is due (Infinity when none is). */
+  onStateChange?: (state: TerminalState, retryInMs: number) => void;
+  /** After the socket closed and the state changed. `opened`: whether it had opened at all. */
+  onClose?: (event: { code: number; reason: string; opened: boolean }) => void;
+}
+
+export class ProtocolClient {
+  private socket: ProtocolSocket | undefined;
+  private currentState: TerminalState = 'connecting';
+  private currentInstance: string;
+  /** Output position of the last byte received (handed to onOutput). */
+  private received: number | null;
+  /** Output position of the last byte processed. */
+  private processed = 0;
+  private acked = 0;
+  private size: { cols: number; rows: number };
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: ProtocolClientOptions) {
+    this.received = options.position ?? null;
+    this.currentInstance = options.instance ?? '';
+    this.size = { cols: options.cols, rows: options.rows };
+  }
+
+  get state(): TerminalState {
+    return this.currentState;
+  }
+
+  /** Output position after the last byte received; null before the first attach when none was given. */
+  get position(): number | null {
+    return this.received;
+  }
+
+  /** The session instance attached to ('' before the first attach, or for a new shell). */
+  get instance(): string {
+    return this.currentInstance;
+  }
+
+  /** Connects (again) now, attaching where the output left off. */
+  connect(): void {
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.setState('connecting');
+    const ws = this.options.openSocket();
+    this.socket = ws;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      ws.send(
+        encodeAttach({ position: this.received, cols: this.size.cols, rows: this.size.rows, instance: this.instance }),
+      );
+    };
+    ws.onmessage = (event) => {
+      const data = event.data;
+      const frame = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
+      if (!frame) return;
+      if (frame[0] === ServerType.Output) this.onOutput(frame.subarray(1));
+      else if (frame[0] === ServerType.Control) this.onControl(frame);
+    };
+    ws.onclose = (event) => {
+      if (this.socket !== ws) return;
+      this.socket = undefined;
+      if (this.currentState === 'exited' || event.code === CloseCode.SessionEnded) this.setState('exited');
+      else if (event.code === CloseCode.TooManySessions) this.setState('refused');
+      else this.scheduleReconnect();
+      this.options.onClose?.({ code: event.code, reason: event.reason, opened });
+    };
+  }
+
+  /** Attaches without an instance or position: a new shell if the session's has ended. */
+  startNewShell(): void {
+    this.currentInstance = '';
+    this.received = null;
+    this.connect();
+  }
+
+  /** Sends input (typed or pasted) when connected, in frames the server takes; otherwise drops it. */
+  input(bytes: Uint8Array): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN || this.currentState !== 'connected') return;
+    for (const piece of splitUtf8(bytes)) socket.send(encodeInput(piece));
+  }
+
+  /** The terminal's size: sent now when connected, and with every attach. */
+  resize(cols: number, rows: number): void {
+    this.size = { cols, rows };
+    const socket = this.socket;
+    if (socket && socket.readyState === OPEN && this.currentState === 'connected')
+      socket.send(encodeResize(cols, rows));
+  }
+
+  /** Acknowledges output up to `position` (with autoAck off, the only way acks are sent). */
+  ack(position: number): void {
+    this.acked = position;
+    const socket = this.socket;
+    if (socket && socket.readyState === OPEN) socket.send(encodeAck(position));
+  }
+
+  /**
+   * Closes the connection for good: no reconnecting. What was already on its way
+   * is still reported until the socket has closed. No code: none is sent (1005).
+   */
+  close(code?: number): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.socket?.close(code);
+  }
+
+  private onOutput(bytes: Uint8Array): void {
+    const end = (this.received ?? 0) + bytes.length;
+    this.received = end;
+    const sentOn = this.socket;
+    this.options.onOutput(bytes, () => {
+      this.processed = Math.max(this.processed, end);
+      // At least every ackEveryBytes, and whenever the screen has caught up: the
+      // server's window then reopens as soon as the page is idle.
+      if (this.options.autoAck === false) return;
+      if (this.processed - this.acked >= FlowControl.ackEveryBytes || this.processed === this.received) {
+        this.acked = this.processed;
+        // An ack belongs to the connection the output came on.
+        if (sentOn && sentOn === this.socket && sentOn.readyState === OPEN) sentOn.send(encodeAck(this.processed));
+      }
+    });
+  }
+
+  private onControl(frame: Uint8Array): void {
+    const message = decodeControl(frame);
+    if (!message) return;
+    if (message.type === 'attached') {
+      this.currentInstance = message.instance;
+      this.received = message.position;
+      this.processed = message.position;
+      this.acked = message.position;
+      this.retries = 0;
+    }
+    this.options.onControl?.(message);
+    if (message.type === 'attached') this.setState('connected');
+    else if (message.type === 'exit' || message.type === 'gone') this.setState('exited');
+  }
+
+  private scheduleReconnect(): void {
+    if (this.options.reconnect === false || this.closed) {
+      this.setState('lost', Number.POSITIVE_INFINITY);
+      return;
+    }
+    // Doubling delays, with jitter so a room full of pages does not come back in lockstep after a restart.
+    const jitter = 1 - Reconnect.jitter + Math.random() * 2 * Reconnect.jitter;
+    const delay = Math.min(Reconnect.maxDelayMs, Reconnect.firstDelayMs * 2 ** this.retries) * jitter;
+    this.retries++;
+    this.setState('lost', delay);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private setState(next: TerminalState, retryInMs = 0): void {
+    this.currentState = next;
+    this.options.onStateChange?.(next, retryInMs);
+  }
+}
