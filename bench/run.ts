@@ -687,7 +687,7 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
     {
       id: 'attack.guessing.rotatingPerMinute',
       label:
-        'Same, with a new X-Forwarded-For per guess (TRUST_PROXY=true): all clients share 20 at once, then 30 a minute',
+        'Same, with a new X-Forwarded-For per guess (TRUST_PROXY=true), after the twenty all clients share at once',
       value: perMinute(rotating, 20),
       unit: '/min',
       target: { op: '<=', value: 30 },
