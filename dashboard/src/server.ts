@@ -1,16 +1,11 @@
-// The dashboard's routes, which the terminal server hands everything under
-// <prefix>/dashboard to: the dashboard HTML (instructions, divider, tabs), its
-// bundle, the rendered pages, the files beside them (never anything outside
-// workshop/content), and the checks (POST only, from the dashboard's own origin).
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { Config } from '../../common/src/config.js';
 import { HttpError } from '../../common/src/http-error.js';
 import type { Logger } from '../../common/src/log.js';
+import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/page-assets.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
 import type { Content } from './content.js';
 import { escapeHtml } from './escape.js';
@@ -28,15 +23,6 @@ export interface Dashboard {
   /** Resolves once the workshop is loaded and rendered (at once when there is none). */
   readonly ready: Promise<void>;
 }
-
-interface Asset {
-  body: Buffer;
-  gzipped: Buffer;
-  type: string;
-  version: string;
-}
-
-const ASSET_FILES = ['dashboard.js', 'dashboard.css', 'dashboard.js.map', 'dashboard.css.map'];
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -73,7 +59,7 @@ export function createDashboard(options: {
 }): Dashboard {
   const { config, logger } = options;
   const base = `${config.prefix}/dashboard`;
-  const assets = loadAssets(options.assetsDir);
+  const assets = loadPageAssets(options.assetsDir, 'dashboard');
   let content: Content | null = null;
   let examiner: Examiner | null = null;
 
@@ -169,25 +155,8 @@ export function createDashboard(options: {
   }
 
   function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string): void {
-    onlyGet(req);
-    const asset = assets.get(file);
-    if (!asset) throw new HttpError(404, 'not found');
     const version = new URL(req.url ?? '/', 'http://localhost').searchParams.get('v');
-    const etag = `"${asset.version}"`;
-    const headers: http.OutgoingHttpHeaders = {
-      'Content-Type': asset.type,
-      ETag: etag,
-      Vary: 'Accept-Encoding',
-      'Cache-Control': version === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
-    };
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    if (gzip) headers['Content-Encoding'] = 'gzip';
-    send(res, 200, gzip ? asset.gzipped : asset.body, headers, req.method === 'HEAD');
+    sendPageAsset(req, res, assets.get(file), version);
   }
 
   async function serveContent(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): Promise<void> {
@@ -329,26 +298,7 @@ function frameOrigins(data: DashboardData): string[] {
   return [...new Set(urls.map((url) => new URL(url).origin))];
 }
 
-function loadAssets(dir: string): Map<string, Asset> {
-  const assets = new Map<string, Asset>();
-  for (const file of ASSET_FILES) {
-    const full = path.join(dir, file);
-    if (!existsSync(full)) {
-      if (file.endsWith('.map')) continue;
-      throw new Error(`the dashboard bundle ${full} is missing: run "npm run build" first`);
-    }
-    const body = readFileSync(full);
-    assets.set(file, {
-      body,
-      gzipped: gzipSync(body),
-      type: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      version: createHash('sha256').update(body).digest('hex').slice(0, 12),
-    });
-  }
-  return assets;
-}
-
-function dashboardHtml(data: DashboardData, assets: Map<string, Asset>): string {
+function dashboardHtml(data: DashboardData, assets: Map<string, PageAsset>): string {
   const version = (file: string) => assets.get(file)?.version ?? '0';
   // A JSON data block is not script: the CSP (script-src 'self') lets it be. "<" is escaped so no tag can end it.
   const json = JSON.stringify(data).replace(/</g, '\\u003c');

@@ -1,16 +1,12 @@
-// The terminal server: serves the terminal page, its assets, a small JSON API
-// and the page WebSockets, all under the URL prefix, on 127.0.0.1 only.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
+import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/page-assets.js';
 import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
@@ -39,39 +35,7 @@ export interface TerminalServer {
   close(): Promise<void>;
 }
 
-interface Asset {
-  body: Buffer;
-  gzipped: Buffer;
-  type: string;
-  version: string;
-}
-
-const ASSET_TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-function loadAssets(dir: string): Map<string, Asset> {
-  const assets = new Map<string, Asset>();
-  for (const file of ['terminal.js', 'terminal.css', 'terminal.js.map', 'terminal.css.map']) {
-    const full = path.join(dir, file);
-    if (!existsSync(full)) {
-      if (file.endsWith('.map')) continue;
-      throw new Error(`the page bundle ${full} is missing: run "npm run build" first`);
-    }
-    const body = readFileSync(full);
-    assets.set(file, {
-      body,
-      gzipped: gzipSync(body),
-      type: ASSET_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      version: createHash('sha256').update(body).digest('hex').slice(0, 12),
-    });
-  }
-  return assets;
-}
-
-function pageHtml(name: string, assets: Map<string, Asset>): string {
+function pageHtml(name: string, assets: Map<string, PageAsset>): string {
   const version = (file: string) => assets.get(file)?.version ?? '0';
   // Relative asset URLs work under any prefix. No inline script: a strict CSP applies.
   return `<!doctype html>
@@ -101,7 +65,7 @@ export function createTerminalServer(options: {
 }): TerminalServer {
   const { config, logger } = options;
   const prefix = config.prefix;
-  const assets = loadAssets(options.assetsDir);
+  const assets = loadPageAssets(options.assetsDir, 'terminal');
   const shellEnv = shellEnvironment(config as Config, options.env);
   const sessions = new SessionManager({
     command: config.terminalCommand,
@@ -143,7 +107,7 @@ export function createTerminalServer(options: {
       return;
     }
     if (section === 'assets' && parts.length === 1) {
-      serveAsset(req, res, parts[0] as string, url.searchParams.get('v'));
+      sendPageAsset(req, res, assets.get(parts[0] as string), url.searchParams.get('v'));
       return;
     }
     if (section === 'api') {
@@ -151,27 +115,6 @@ export function createTerminalServer(options: {
       return;
     }
     throw new HttpError(404, 'not found');
-  }
-
-  function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string, version: string | null) {
-    const asset = assets.get(file);
-    if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) throw new HttpError(404, 'not found');
-    const etag = `"${asset.version}"`;
-    const headers: http.OutgoingHttpHeaders = {
-      'Content-Type': asset.type,
-      ETag: etag,
-      Vary: 'Accept-Encoding',
-      // Versioned URLs never change; unversioned ones are revalidated.
-      'Cache-Control': version === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
-    };
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    if (gzip) headers['Content-Encoding'] = 'gzip';
-    send(res, 200, gzip ? asset.gzipped : asset.body, headers, req.method === 'HEAD');
   }
 
   function serveApi(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]) {
