@@ -6,6 +6,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { HttpError } from './http-error.js';
+import { send } from './http-send.js';
 
 export interface PageAsset {
   body: Buffer;
@@ -54,7 +55,6 @@ export function sendPageAsset(
     'Content-Type': asset.type,
     ETag: etag,
     Vary: 'Accept-Encoding',
-    'X-Content-Type-Options': 'nosniff',
     // Versioned URLs never change; unversioned ones are revalidated.
     'Cache-Control': version === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
   };
@@ -65,7 +65,5 @@ export function sendPageAsset(
   }
   const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
   if (gzip) headers['Content-Encoding'] = 'gzip';
-  const body = gzip ? asset.gzipped : asset.body;
-  res.writeHead(200, { ...headers, 'Content-Length': body.length });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  send(res, 200, gzip ? asset.gzipped : asset.body, headers, req.method === 'HEAD');
 }

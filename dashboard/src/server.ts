@@ -4,6 +4,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import type { Config } from '../../common/src/config.js';
 import { HttpError } from '../../common/src/http-error.js';
+import { send, sendJson } from '../../common/src/http-send.js';
 import type { Logger } from '../../common/src/log.js';
 import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/page-assets.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
@@ -319,22 +320,4 @@ function dashboardHtml(data: DashboardData, assets: Map<string, PageAsset>): str
 </body>
 </html>
 `;
-}
-
-function send(
-  res: http.ServerResponse,
-  status: number,
-  body: string | Buffer,
-  headers: http.OutgoingHttpHeaders,
-  headOnly = false,
-): void {
-  res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff', ...headers });
-  res.end(headOnly ? undefined : body);
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-  });
 }

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
+import { send, sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/page-assets.js';
 import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
@@ -274,28 +275,6 @@ function sameOrigin(req: http.IncomingMessage): boolean {
   } catch {
     return false;
   }
-}
-
-function send(
-  res: http.ServerResponse,
-  status: number,
-  body: string | Buffer,
-  headers: http.OutgoingHttpHeaders,
-  headOnly = false,
-): void {
-  res.writeHead(status, {
-    'Content-Length': Buffer.byteLength(body),
-    'X-Content-Type-Options': 'nosniff',
-    ...headers,
-  });
-  res.end(headOnly ? undefined : body);
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-  });
 }
 
 function sendError(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string): void {
