@@ -25,7 +25,7 @@ describe('docs/protocol.md', () => {
   test('flow-control numbers are the code’s', () => {
     assert.equal(stated(/backlog is more than \**([\d.]+) (KiB|MiB)/), FlowControl.highWaterBytes);
     assert.equal(stated(/every page is back under \**([\d.]+) (KiB|MiB)/), FlowControl.lowWaterBytes);
-    assert.equal(stated(/at least every ([\d.]+) (KiB|MiB)/), FlowControl.ackEveryBytes);
+    assert.equal(stated(/each\s+time it has processed ([\d.]+) (KiB|MiB)/), FlowControl.ackEveryBytes);
     assert.equal(stated(/stays behind for \**([\d.]+) (s|ms)/), FlowControl.stallTimeoutMs);
   });
 

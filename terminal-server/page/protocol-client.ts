@@ -175,10 +175,12 @@ export class ProtocolClient {
     const sentOn = this.socket;
     this.options.onOutput(bytes, () => {
       this.processed = Math.max(this.processed, end);
-      // At least every ackEveryBytes, and whenever the screen has caught up: the
-      // server's window then reopens as soon as the page is idle.
+      // Every ackEveryBytes, and only then: an ack is a frame of its own, and one
+      // for less could not change what the server decides (it resumes a session
+      // and lets a lagging page catch up at lowWaterBytes, which is more), so
+      // typing costs one frame each way, as it would without flow control.
       if (this.options.autoAck === false) return;
-      if (this.processed - this.acked >= FlowControl.ackEveryBytes || this.processed === this.received) {
+      if (this.processed - this.acked >= FlowControl.ackEveryBytes) {
         this.acked = this.processed;
         // An ack belongs to the connection the output came on.
         if (sentOn && sentOn === this.socket && sentOn.readyState === OPEN) sentOn.send(encodeAck(this.processed));

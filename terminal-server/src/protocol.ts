@@ -94,7 +94,10 @@ export const FlowControl = {
   highWaterBytes: 512 << 10,
   /** ...and resumes it when every page is back below this. */
   lowWaterBytes: 128 << 10,
-  /** The page acknowledges at least every this many processed bytes. */
+  /**
+   * The page acknowledges every this many processed bytes, and only then. Less
+   * than lowWaterBytes, so the last ack of any burst leaves the page below it.
+   */
   ackEveryBytes: 64 << 10,
   /** A page that makes no progress for this long stops holding the session back. */
   stallTimeoutMs: 5000,

@@ -1,6 +1,7 @@
 // A program on a pseudo-terminal. Knows nothing of WebSockets or pages: output
 // goes to one listener as bytes, exit is reported only after all output has been
-// read, and input is written in paced pieces.
+// read, and input is written at once while the program takes it, in paced
+// retries while it does not.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import * as nodePty from 'node-pty';
@@ -71,10 +72,8 @@ export class PtyProcess {
   private readonly onInterrupt: ((report: InterruptReport) => void) | undefined;
   private readonly input: Uint8Array[] = [];
   private inputBytes = 0;
-  /** True while a write is in flight, a retry is scheduled or an interrupt is being delivered. */
+  /** True while a retry is scheduled or an interrupt is being delivered. */
   private writing = false;
-  /** True while fs.write holds input[0]. */
-  private inFlight = false;
   /** True when the kernel refused the last write: its input queue is full. */
   private blocked = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -150,7 +149,7 @@ export class PtyProcess {
 
   /** True when the program is not taking its input as fast as it comes. */
   private heldBack(): boolean {
-    return this.blocked || this.input.length > (this.inFlight ? 1 : 0);
+    return this.blocked || this.input.length > 0;
   }
 
   /**
@@ -163,9 +162,8 @@ export class PtyProcess {
    * like any other byte, ahead of what is typed after it.
    */
   private beginInterrupt(signal: NodeJS.Signals, data: Uint8Array): void {
-    // A write already handed to the kernel cannot be recalled; its end is dropped when it returns.
-    this.input.length = this.inFlight ? 1 : 0;
-    this.inputBytes = this.input[0]?.length ?? 0;
+    this.input.length = 0;
+    this.inputBytes = 0;
     if (this.interrupt) {
       // Typed again while the first is being delivered: it goes after it.
       this.interrupt.again = data;
@@ -175,7 +173,7 @@ export class PtyProcess {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.writing = true;
-    if (!this.inFlight) this.deliverInterrupt();
+    this.deliverInterrupt();
   }
 
   private deliverInterrupt(): void {
@@ -211,32 +209,25 @@ export class PtyProcess {
     });
   }
 
-  // node-pty's own writer retries EAGAIN with setImmediate, spinning a core while
-  // a program is not reading; this one backs off instead.
+  // Written synchronously: the master is non-blocking, so a write takes what
+  // the kernel has room for and returns at once. A keystroke then reaches the
+  // program in the same turn of the event loop it arrived in, not after a round
+  // trip through the thread pool. node-pty's own writer retries EAGAIN with
+  // setImmediate, spinning a core while a program is not reading; this one
+  // backs off instead.
   private writeNext(): void {
     this.retryTimer = undefined;
-    const chunk = this.input[0];
-    if (this.closed || chunk === undefined) {
-      this.writing = false;
-      return;
-    }
-    this.writing = true;
-    this.inFlight = true;
-    fs.write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
-      this.inFlight = false;
-      if (this.closed) return;
-      if (this.interrupt) {
-        // What is left of this chunk was typed before the interrupt: dropped with the rest.
-        if (this.input[0] === chunk) {
-          this.input.shift();
-          this.inputBytes -= chunk.length;
-        }
-        this.deliverInterrupt();
-        return;
-      }
-      if (error) {
-        if (error.code === 'EAGAIN') {
+    this.writing = false;
+    for (;;) {
+      const chunk = this.input[0];
+      if (this.closed || chunk === undefined) return;
+      let written: number;
+      try {
+        written = fs.writeSync(this.fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
           this.blocked = true;
+          this.writing = true;
           this.retryTimer = setTimeout(() => this.writeNext(), this.retryDelay);
           this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_DELAY_MS);
           return;
@@ -244,7 +235,6 @@ export class PtyProcess {
         // EIO/EBADF: the program has gone; its exit will be reported.
         this.input.length = 0;
         this.inputBytes = 0;
-        this.writing = false;
         return;
       }
       this.blocked = false;
@@ -252,8 +242,7 @@ export class PtyProcess {
       this.inputBytes -= written;
       if (written < chunk.length) this.input[0] = chunk.subarray(written);
       else this.input.shift();
-      this.writeNext();
-    });
+    }
   }
 
   resize(cols: number, rows: number): void {
