@@ -28,6 +28,7 @@ import {
   type TransferRun,
 } from './measure-throughput.js';
 import { measureEchoVsWetty, measureWettyThroughput } from './measure-wetty.js';
+import { versus } from './peers/versus.js';
 import { descendants } from './processes.js';
 import { type Figure, markdownTable, type Results, status, writeResults } from './report.js';
 import { median, round } from './stats.js';
@@ -825,6 +826,7 @@ async function main(): Promise<number> {
     ['memory', memory],
     ['whole stack', (r) => stack(r, warnings)],
     ['under attack', underAttack],
+    ['versus', (r) => versus(work, r)],
   ];
   // `npm run bench -- <step> …` runs only those steps (names as above, spaces as dashes).
   const only = process.argv.slice(2);
