@@ -43,7 +43,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const run = runProcess(
     process.execPath,
     ['--expose-gc', '--import', GC_HOOK, path.join(root, 'dist', 'terminal-server', 'src', 'main.js')],
-    { HOME: home, LOG_LEVEL: 'warn', ...env, TERMINAL_PORT: `${port}` },
+    { HOME: home, LOG_LEVEL: 'warn', TERMINAL_PRESTART: '', ...env, TERMINAL_PORT: `${port}` },
     { cwd: root },
   );
   const { child, output } = run;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { loadConfig } from '../common/src/config.js';
 import { CloseCode, decodeControl, encodeAttach, ServerType } from '../terminal-server/src/protocol.js';
 import { eventually, type RunningTerminalServer, request, startTerminalServer } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
@@ -204,5 +205,36 @@ describe('session limit', () => {
     } finally {
       await terminal.close();
     }
+  });
+});
+
+describe('sessions started with the server (TERMINAL_PRESTART)', () => {
+  test('are running before any page asks, and the first page gets their prompt from the history', async () => {
+    const terminal = await startTerminalServer({ TERMINAL_PRESTART: '1,work' });
+    try {
+      const listed = await eventually(async () => {
+        const body = JSON.parse((await request(`${terminal.base}/terminal/api/sessions`)).body) as {
+          sessions: { name: string; pid: number; pages: number; outputBytes: number }[];
+        };
+        const names = body.sessions.map((s) => s.name).sort();
+        return names.join(',') === '1,work' && body.sessions.every((s) => s.outputBytes > 0) ? body.sessions : null;
+      });
+      const first = listed.find((s) => s.name === '1');
+      assert.equal(first?.pages, 0, 'no page has attached yet');
+      const page = await TerminalClient.connect(terminal.socketUrl('1'));
+      const attached = await page.attached;
+      assert.equal(attached.pid, first?.pid, 'the page joins the shell that was started for it');
+      // Nothing typed yet: what arrives is the history, the prompt the shell printed before the page came.
+      await eventually(() => page.received >= (first?.outputBytes ?? 1), 5000, 'the replayed prompt');
+      page.type('echo typed-$((2+3))\r');
+      await page.waitFor('typed-5');
+      await page.close();
+    } finally {
+      await terminal.close();
+    }
+  });
+
+  test('a name that is not a session name stops the start with one line naming the variable', () => {
+    assert.throws(() => loadConfig({ HOME: '/home/x', TERMINAL_PRESTART: '1,../x' }), /TERMINAL_PRESTART/);
   });
 });

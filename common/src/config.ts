@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -110,6 +111,17 @@ function list(raw: string): readonly string[] {
       .map((item) => item.trim())
       .filter(Boolean),
   );
+}
+
+/** Session names (letters, digits, `_` and `-`, 1 to 64), separated by commas; may be empty. */
+function sessionNames(raw: string): readonly string[] {
+  const names = list(raw);
+  for (const name of names) {
+    if (!SESSION_NAME.test(name)) {
+      throw new Error('must be session names (letters, digits, _ and -, at most 64) separated by commas');
+    }
+  }
+  return names;
 }
 
 /** Origins like https://dashboard.example.com, for WebSockets from pages on other hosts. */
@@ -238,6 +250,12 @@ const SETTINGS = {
     help: 'Output kept per session for re-attaching pages (64KiB to 256MiB); default 1MiB.',
     parse: byteSize(64 << 10, 256 << 20),
     fallback: () => 1 << 20,
+  },
+  terminalPrestart: {
+    name: 'TERMINAL_PRESTART',
+    help: 'Sessions whose shells start with the server, before any page asks, so the first page finds its prompt ready: names separated by commas; default "1" (the terminal page\'s and the dashboard\'s first), empty for none.',
+    parse: sessionNames,
+    fallback: () => Object.freeze(['1']) as readonly string[],
   },
   maxSessions: {
     name: 'TERMINAL_MAX_SESSIONS',

@@ -23,6 +23,7 @@ export type TerminalServerConfig = Pick<
   | 'terminalCommand'
   | 'historyBytes'
   | 'maxSessions'
+  | 'terminalPrestart'
   | 'user'
   | 'terminalToken'
 > &
@@ -221,6 +222,14 @@ export function createTerminalServer(options: {
       const port = typeof bound === 'object' && bound ? bound.port : 0;
       const shown = 'socketPath' in address ? address : { ...address, port };
       logger.info('listening', { address: describeAddress(shown), prefix: prefix || '/' });
+      // The first page then finds its shell started and its prompt in the history.
+      for (const name of config.terminalPrestart) {
+        try {
+          sessions.open(name, { cols: 80, rows: 24 });
+        } catch (error) {
+          logger.warn('session.prestart_failed', { session: name, reason: describeError(error) });
+        }
+      }
       return port;
     },
     async close() {

@@ -34,6 +34,8 @@ export async function startTerminalServer(env: Record<string, string> = {}): Pro
     TERMINAL_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     TERMINAL_COMMAND: JSON.stringify(['bash', '--norc', '--noprofile', '-i']),
+    // Tests count their own sessions; the prestart has its own test.
+    TERMINAL_PRESTART: '',
     ...env,
   };
   const config = loadConfig(fullEnv);
@@ -119,6 +121,8 @@ export async function startTerminalProcess(env: Record<string, string> = {}): Pr
     HOME: home,
     LOG_LEVEL: 'warn',
     TERMINAL_COMMAND: JSON.stringify(['bash', '--norc', '--noprofile', '-i']),
+    // Tests count their own sessions; the prestart has its own test.
+    TERMINAL_PRESTART: '',
     ...env,
     TERMINAL_PORT: String(port),
   });
