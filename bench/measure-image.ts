@@ -381,7 +381,8 @@ export async function measureImage(raw: Record<string, unknown>): Promise<Figure
   const pssAnon = median(runs.map((r) => r.processes.reduce((t, p) => t + p.pssAnonKiB, 0)));
   const pssFile = median(runs.map((r) => r.processes.reduce((t, p) => t + p.pssFileKiB, 0)));
   const added = result.baseSizeBytes === null ? Number.NaN : result.sizeBytes - result.baseSizeBytes;
-  const biggest = [...result.layers]
+  const biggest = result.layers
+    .filter((l) => l.sizeBytes >= 0.1 * MB)
     .sort((a, b) => b.sizeBytes - a.sizeBytes)
     .slice(0, 3)
     .map((l) => `${layerName(l.createdBy)} ${mb(l.sizeBytes).toFixed(mb(l.sizeBytes) < 10 ? 1 : 0)}`)
@@ -436,10 +437,12 @@ export async function measureImage(raw: Record<string, unknown>): Promise<Figure
     },
     {
       id: 'image.memory.file',
-      label: 'Container idle: of that, page cache charged to it (files it read or mapped first), median',
+      label: 'Container idle: of that, page cache charged to it, median',
       value: cgroupMedian('fileBytes'),
       unit: 'MB',
-      note: inactive === null ? '' : `${inactive.toFixed(1)} MB inactive`,
+      // A page is charged to the cgroup that first read it: an earlier container of the
+      // same image (or anything else that read the same files) keeps these off the bill.
+      note: `${inactive === null ? '' : `${inactive.toFixed(1)} MB inactive; `}its processes map ${kib(pssFile).toFixed(1)} MB of files (PSS: node, libraries, modules), charged to whichever cgroup read them first`,
     },
     {
       id: 'image.pss',
