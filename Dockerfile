@@ -20,6 +20,24 @@ COPY dashboard dashboard
 COPY supervisor supervisor
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
+# ---- Runtime files: what /opt/workshop gets from the build, and nothing the running terminal
+# does not read. node-pty: its JavaScript and the addon it loads (build/Release/pty.node), not
+# its C++ sources, build files or prebuilt addons for Windows and macOS (58 MB). The supervisor:
+# start.sh (prepare.ts runs compiled, from dist). No TypeScript, no tests, and no source maps:
+# the terminal server holds the page bundles' maps in memory (raw and gzipped, 7 MB) when they
+# are there, for browsers' developer tools. Without the maps, stack traces in the logs name lines
+# of the compiled .js (tsc keeps them close to the sources) rather than of the .ts.
+FROM builder AS runtime
+RUN set -eu; mkdir -p /runtime/supervisor /runtime/node_modules/node-pty/build/Release; \
+    cp -a package.json dist /runtime/; \
+    cp -a supervisor/start.sh supervisor/start-singleuser /runtime/supervisor/; \
+    cp -a $(find node_modules -mindepth 1 -maxdepth 1 ! -name node-pty) /runtime/node_modules/; \
+    cp -a node_modules/node-pty/package.json node_modules/node-pty/LICENSE node_modules/node-pty/lib \
+      /runtime/node_modules/node-pty/; \
+    cp -a node_modules/node-pty/build/Release/pty.node /runtime/node_modules/node-pty/build/Release/; \
+    find /runtime/node_modules/node-pty/lib -name '*.test.js' -delete; \
+    find /runtime \( -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' \) -type f -delete
+
 # ---- Clients: oc and kubectl from their official download sites, several versions for the
 # wrappers (shell/bin/cluster-client), each checked against its published checksum.
 FROM ${NODE_IMAGE} AS clients
@@ -53,16 +71,16 @@ RUN mkdir -p /usr/share/man/man1 \
  && apt-get install -y --no-install-recommends \
       git vim nano curl wget jq less tmux bash-completion procps \
       python3 python3-pip python3-venv openjdk-21-jdk-headless maven ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
+ # No package lists or downloaded packages left behind (the official base images' apt
+ # configuration deletes the .debs as it goes; other bases keep them, hundreds of MB).
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old \
  # No way to become root: no sudo, and no set-user-ID programs (su, passwd, mount, ...).
  && find / -xdev -perm -4000 -type f -exec chmod u-s {} + \
  # OpenShift runs the image as an arbitrary UID in group 0: s2i/bin/run adds its passwd entry.
  && chmod g=u /etc/passwd
 
-COPY --from=builder /build/package.json /opt/workshop/package.json
-COPY --from=builder /build/node_modules /opt/workshop/node_modules
-COPY --from=builder /build/dist /opt/workshop/dist
-COPY supervisor /opt/workshop/supervisor
+COPY --from=runtime /runtime /opt/workshop
 COPY shell /opt/workshop/shell
 COPY image/etc /opt/workshop/etc
 COPY image/bin /opt/workshop/bin

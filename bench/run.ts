@@ -14,6 +14,7 @@ import { measureDashboard } from './measure-dashboard.js';
 import { type EchoResult, measureEcho } from './measure-echo.js';
 import { measureFairness } from './measure-fairness.js';
 import { measureFirstPrompt } from './measure-first-prompt.js';
+import { measureImage } from './measure-image.js';
 import { measureInterrupt } from './measure-interrupt.js';
 import { LOGIN_FLOOD_RSS_ALLOWANCE_MIB, LOGIN_FLOOD_SETTLE_MAX_MS, measureLoginFlood } from './measure-login-flood.js';
 import { measureMemory } from './measure-memory.js';
@@ -827,6 +828,7 @@ async function main(): Promise<number> {
     ['whole stack', (r) => stack(r, warnings)],
     ['under attack', underAttack],
     ['versus', (r) => versus(work, r)],
+    ['image', measureImage],
   ];
   // `npm run bench -- <step> …` runs only those steps (names as above, spaces as dashes).
   const only = process.argv.slice(2);

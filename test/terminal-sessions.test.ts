@@ -219,6 +219,7 @@ describe('sessions started with the server (TERMINAL_PRESTART)', () => {
         const names = body.sessions.map((s) => s.name).sort();
         return names.join(',') === '1,work' && body.sessions.every((s) => s.outputBytes > 0) ? body.sessions : null;
       });
+      assert.ok(listed);
       const first = listed.find((s) => s.name === '1');
       assert.equal(first?.pages, 0, 'no page has attached yet');
       const page = await TerminalClient.connect(terminal.socketUrl('1'));
