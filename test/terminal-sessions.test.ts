@@ -235,7 +235,9 @@ describe('sessions started with the server (TERMINAL_PRESTART)', () => {
     }
   });
 
-  test('a name that is not a session name stops the start with one line naming the variable', () => {
+  test('by default session 1; empty for none; a name that is not a session name stops the start naming the variable', () => {
     assert.throws(() => loadConfig({ HOME: '/home/x', TERMINAL_PRESTART: '1,../x' }), /TERMINAL_PRESTART/);
+    assert.deepEqual(loadConfig({ HOME: '/home/x' }).terminalPrestart, ['1'], 'by default session 1');
+    assert.deepEqual(loadConfig({ HOME: '/home/x', TERMINAL_PRESTART: '' }).terminalPrestart, [], 'empty: none');
   });
 });

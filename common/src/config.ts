@@ -255,7 +255,8 @@ const SETTINGS = {
     name: 'TERMINAL_PRESTART',
     help: 'Sessions whose shells start with the server, before any page asks, so the first page finds its prompt ready: names separated by commas; default "1" (the terminal page\'s and the dashboard\'s first), empty for none.',
     parse: sessionNames,
-    fallback: () => Object.freeze(['1']) as readonly string[],
+    // Set and empty means none (an unset variable means the default).
+    fallback: (env: Env) => Object.freeze(env.TERMINAL_PRESTART === undefined ? ['1'] : []) as readonly string[],
   },
   maxSessions: {
     name: 'TERMINAL_MAX_SESSIONS',
