@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProtocolClient, type ProtocolSocket, type TerminalState } from '../terminal-server/page/protocol-client.js';
 import {
+  ATTACH_QUERY,
   type ClientMessage,
   CloseCode,
+  decodeAttachQuery,
   decodeClientMessage,
   encodeControl,
   FlowControl,
@@ -18,11 +20,16 @@ import {
 
 class FakeSocket implements ProtocolSocket {
   readyState = 0;
+  /** What the page told the server, the attach in the socket's URL first. */
   readonly sent: ClientMessage[] = [];
   closedWith: number | undefined | null = null;
   onopen: ProtocolSocket['onopen'] = null;
   onmessage: ProtocolSocket['onmessage'] = null;
   onclose: ProtocolSocket['onclose'] = null;
+
+  constructor(query: string) {
+    this.sent.push(decodeAttachQuery(new URLSearchParams(query).get(ATTACH_QUERY) ?? ''));
+  }
 
   send(data: Uint8Array): void {
     this.sent.push(decodeClientMessage(data));
@@ -64,8 +71,8 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
   const states: { state: TerminalState; retryInMs: number }[] = [];
   const events: string[] = [];
   const client = new ProtocolClient({
-    openSocket: () => {
-      const socket = new FakeSocket();
+    openSocket: (query) => {
+      const socket = new FakeSocket(query);
       sockets.push(socket);
       socketOpened();
       return socket;
@@ -86,12 +93,16 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
 }
 
 describe('the protocol client', () => {
-  test('attaches on open with its position, instance and size; attached makes it connected', () => {
+  test('attaches in the socket URL with its position, instance and size; attached makes it connected', () => {
     const { client, last, events } = setUp({ position: 42, instance: 'i-1' });
     client.connect();
     assert.equal(client.state, 'connecting');
     last().open();
-    assert.deepEqual(last().sent, [{ type: 'attach', position: 42, cols: 80, rows: 24, instance: 'i-1' }]);
+    assert.deepEqual(
+      last().sent,
+      [{ type: 'attach', position: 42, cols: 80, rows: 24, instance: 'i-1' }],
+      'the attach in the URL, and no attach frame after the open',
+    );
     last().control(attached(50));
     assert.equal(client.state, 'connected');
     assert.equal(client.position, 50);

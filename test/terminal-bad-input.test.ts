@@ -7,7 +7,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../common/src/paths.js';
-import { ClientType, encodeAttach, encodeInput, Limits, splitUtf8 } from '../terminal-server/src/protocol.js';
+import {
+  attachQueryValue,
+  ClientType,
+  encodeAttach,
+  encodeInput,
+  Limits,
+  splitUtf8,
+} from '../terminal-server/src/protocol.js';
 import { commandPaste, jobStarted, paste, promptBack } from './support/paste.js';
 import {
   eventually,
@@ -97,6 +104,22 @@ describe('bad input from a page', () => {
     const code = await new Promise<number>((resolve) => socket.once('close', resolve));
     assert.equal(code, 4003);
     assert.equal(terminal.server.sessions.get('badattach'), undefined);
+  });
+
+  test('an attach in the URL that is not one is refused before any session starts', async () => {
+    const good = attachQueryValue(encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }));
+    const resize = attachQueryValue(new Uint8Array([ClientType.Resize, 0, 80, 0, 24]));
+    for (const value of ['zz', good.slice(0, -1), `${good}0a`, resize, '', 'a'.repeat(5000)]) {
+      const socket = new WebSocket(`${terminal.socketUrl('badquery')}?attach=${value}`);
+      const code = await new Promise<number>((resolve) => socket.once('close', resolve));
+      assert.equal(code, 4003, `attach=${value.slice(0, 40)}`);
+    }
+    assert.equal(terminal.server.sessions.get('badquery'), undefined, 'no session was started');
+    // The page that attached by its URL may not attach again; the connection goes on.
+    const page = await TerminalClient.connect(terminal.socketUrl('query'));
+    await expectError(page, encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }), /already attached/);
+    await stillWorks(page);
+    await page.close();
   });
 
   test('a 5 MB paste arrives byte-exact', async () => {

@@ -36,6 +36,8 @@ export interface Peer {
   readonly label: string;
   /** ms from starting the peer to its being ready for connections. */
   readonly startMs: number;
+  /** Where its WebSocket for a session is (the others ignore the session). */
+  socketUrl(session: string): string;
   /** The processes that serve (not the shells they run): their CPU and memory count as the peer's. */
   serverPids(): number[];
   /** Every process the peer runs (idle: no shells), for the memory of the whole. */
@@ -148,6 +150,7 @@ export async function startOurs(): Promise<Peer> {
     name: 'ours',
     label: 'ours (auth proxy + terminal server, start.sh)',
     startMs,
+    socketUrl: (session) => `ws://127.0.0.1:${port}/terminal/socket/${session}`,
     serverPids,
     allPids: () => tree(child.pid as number),
     async open(session, onOutput) {
@@ -213,6 +216,7 @@ export async function startTtyd(binary: string): Promise<Peer> {
     name: 'ttyd',
     label: version,
     startMs,
+    socketUrl: () => `ws://127.0.0.1:${port}/ws`,
     serverPids: () => [child.pid as number],
     allPids: () => tree(child.pid as number),
     open: (_session, onOutput) =>
@@ -267,6 +271,7 @@ export async function startNaive(): Promise<Peer> {
     name: 'naive',
     label: 'naive node-pty + ws (20 lines)',
     startMs: performance.now() - started,
+    socketUrl: () => `ws://127.0.0.1:${port}/`,
     serverPids: () => [child.pid as number],
     allPids: () => tree(child.pid as number),
     open: (_session, onOutput) =>
@@ -289,6 +294,7 @@ export async function startWettyPeer(version: string): Promise<Peer> {
     name: 'wetty',
     label: `wetty ${version}`,
     startMs: wetty.startMs,
+    socketUrl: () => `${wetty.pageUrl.replace('http:', 'ws:')}/socket.io/?EIO=4&transport=websocket`,
     serverPids: () => [wetty.pid],
     allPids: () => tree(wetty.pid),
     async open(_session, onOutput) {

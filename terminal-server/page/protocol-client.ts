@@ -6,6 +6,8 @@
 // processed. No DOM and no Node here: the socket comes from a factory (the
 // browser's WebSocket, or the `ws` package's).
 import {
+  ATTACH_QUERY,
+  attachQueryValue,
   CloseCode,
   decodeControl,
   encodeAck,
@@ -42,8 +44,12 @@ export interface ProtocolSocket {
 const OPEN = 1;
 
 export interface ProtocolClientOptions {
-  /** Opens a new socket to the session; called for each connection attempt. */
-  openSocket: () => ProtocolSocket;
+  /**
+   * Opens a new socket to the session; called for each connection attempt, with
+   * the query to put in its URL (`attach=…`): the server attaches at once, so the
+   * page sends no attach message.
+   */
+  openSocket: (query: string) => ProtocolSocket;
   /** Position and instance to attach with the first time: null and '' for "whatever the session has". */
   position?: number | null;
   instance?: string;
@@ -103,14 +109,17 @@ export class ProtocolClient {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.setState('connecting');
-    const ws = this.options.openSocket();
+    const attach = encodeAttach({
+      position: this.received,
+      cols: this.size.cols,
+      rows: this.size.rows,
+      instance: this.instance,
+    });
+    const ws = this.options.openSocket(`${ATTACH_QUERY}=${attachQueryValue(attach)}`);
     this.socket = ws;
     let opened = false;
     ws.onopen = () => {
       opened = true;
-      ws.send(
-        encodeAttach({ position: this.received, cols: this.size.cols, rows: this.size.rows, instance: this.instance }),
-      );
     };
     ws.onmessage = (event) => {
       const data = event.data;

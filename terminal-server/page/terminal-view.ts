@@ -94,8 +94,8 @@ export class TerminalView {
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const socketUrl = url.href;
     this.client = new ProtocolClient({
-      openSocket: () => {
-        const socket = new WebSocket(socketUrl);
+      openSocket: (query) => {
+        const socket = new WebSocket(`${socketUrl}?${query}`);
         socket.binaryType = 'arraybuffer';
         return socket;
       },

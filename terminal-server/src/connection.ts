@@ -1,5 +1,5 @@
-// One WebSocket from one page: waits for its attach message, then turns frames
-// into session calls. Every frame is validated; a bad one gets an error message
+// One WebSocket from one page: attaches (with the attach from its URL at once,
+// or its first frame's), then turns frames into session calls. Every frame is validated; a bad one gets an error message
 // on this connection and changes nothing else.
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +8,7 @@ import type { Logger, RepeatLimit } from '../../common/src/log.js';
 import {
   type ClientMessage,
   CloseCode,
+  decodeAttachQuery,
   decodeClientMessage,
   encodeControl,
   Limits,
@@ -34,6 +35,8 @@ export function handleConnection(options: {
   logger: Logger;
   /** For lines a page can cause again and again; keyed by page. */
   repeats: RepeatLimit;
+  /** The value of the URL's attach parameter, when it had one. */
+  attachQuery?: string | undefined;
 }): void {
   const { socket, sessionName, sessions, logger, repeats } = options;
   const id = randomBytes(6).toString('base64url');
@@ -89,6 +92,34 @@ export function handleConnection(options: {
     alive = true;
   });
 
+  const attach = (message: ClientMessage & { type: 'attach' }) => {
+    clearTimeout(attachTimer);
+    const existing = sessions.get(sessionName);
+    if (message.instance && !existing) {
+      // The page shows a shell that is gone (it exited, or this server restarted
+      // since): say so, rather than start a new one nobody asked for.
+      logger.info('session.gone', { session: sessionName, page: id });
+      link.sendControl({ type: 'gone' });
+      socket.close(CloseCode.SessionEnded, 'session ended');
+      return;
+    }
+    try {
+      session = existing ?? sessions.open(sessionName, message);
+    } catch (error) {
+      if (error instanceof ServerStoppingError) {
+        // The page comes back by itself once the server has restarted.
+        socket.close(CloseCode.ServerStopping, 'server stopping');
+        return;
+      }
+      if (!(error instanceof TooManySessionsError)) throw error;
+      logger.warn('session.refused', { session: sessionName, page: id, reason: error.message });
+      link.sendControl({ type: 'error', message: error.message });
+      socket.close(CloseCode.TooManySessions, 'too many sessions');
+      return;
+    }
+    session.attach(link, message);
+  };
+
   socket.on('message', (data, isBinary) => {
     // Once closing, frames ws had already read (a whole burst of them) are still
     // delivered: they are not decoded, answered or logged.
@@ -117,31 +148,7 @@ export function handleConnection(options: {
         socket.close(CloseCode.AttachFailed, 'the first message must be attach');
         return;
       }
-      clearTimeout(attachTimer);
-      const existing = sessions.get(sessionName);
-      if (message.instance && !existing) {
-        // The page shows a shell that is gone (it exited, or this server restarted
-        // since): say so, rather than start a new one nobody asked for.
-        logger.info('session.gone', { session: sessionName, page: id });
-        link.sendControl({ type: 'gone' });
-        socket.close(CloseCode.SessionEnded, 'session ended');
-        return;
-      }
-      try {
-        session = existing ?? sessions.open(sessionName, message);
-      } catch (error) {
-        if (error instanceof ServerStoppingError) {
-          // The page comes back by itself once the server has restarted.
-          socket.close(CloseCode.ServerStopping, 'server stopping');
-          return;
-        }
-        if (!(error instanceof TooManySessionsError)) throw error;
-        logger.warn('session.refused', { session: sessionName, page: id, reason: error.message });
-        link.sendControl({ type: 'error', message: error.message });
-        socket.close(CloseCode.TooManySessions, 'too many sessions');
-        return;
-      }
-      session.attach(link, message);
+      attach(message);
       return;
     }
     switch (message.type) {
@@ -178,6 +185,16 @@ export function handleConnection(options: {
     // (and reports one error per socket today, but a page must not be able to fill the log).
     repeats.log('warn', `${id} socket`, 'page.socket_error', { session: sessionName, page: id, reason: error.message });
   });
+
+  // The attach in the URL: the page's first output goes out now, not after a round trip.
+  if (options.attachQuery !== undefined) {
+    try {
+      attach(decodeAttachQuery(options.attachQuery));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      socket.close(CloseCode.AttachFailed, error.message.slice(0, 120));
+    }
+  }
 }
 
 function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {

@@ -11,7 +11,7 @@ import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/
 import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
-import { CloseCode, Limits, SESSION_NAME } from './protocol.js';
+import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
 
 export type TerminalServerConfig = Pick<
@@ -183,7 +183,8 @@ export function createTerminalServer(options: {
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = url.pathname;
     const fail = (status: number, message: string) => {
       logger.warn('socket.refused', { path: pathname.slice(0, 200), status, reason: message });
       refuseUpgrade(socket, status);
@@ -198,7 +199,14 @@ export function createTerminalServer(options: {
     }
     if (!sameOrigin(req)) return fail(403, 'cross-origin WebSocket refused');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      handleConnection({ socket: ws, sessionName: name, sessions, logger: pageLogger, repeats: pageRepeats });
+      handleConnection({
+        socket: ws,
+        sessionName: name,
+        sessions,
+        logger: pageLogger,
+        repeats: pageRepeats,
+        attachQuery: url.searchParams.get(ATTACH_QUERY) ?? undefined,
+      });
     });
   });
 

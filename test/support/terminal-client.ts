@@ -33,25 +33,33 @@ export class TerminalClient {
   /** The protocol client, as the page runs it. */
   readonly client: ProtocolClient;
 
-  private constructor(
-    readonly socket: WebSocket,
-    options: ClientOptions,
-  ) {
+  /** The connection's socket (the protocol client opens it, with the attach in its URL). */
+  socket!: WebSocket;
+
+  private constructor(url: string, options: ClientOptions) {
+    let closed: (value: { code: number; reason: string }) => void = () => {};
     this.closed = new Promise((resolve) => {
-      socket.on('close', (code, reason) => {
-        resolve({ code, reason: reason.toString() });
-        this.wake();
-      });
+      closed = resolve;
     });
     let attached: (message: ServerControl & { type: 'attached' }) => void = () => {};
+    let failed: (error: Error) => void = () => {};
     this.attached = new Promise((resolve, reject) => {
       attached = resolve;
-      socket.on('error', reject);
-      socket.on('close', (code) => reject(new Error(`closed before attach: ${code}`)));
+      failed = reject;
     });
     this.attached.catch(() => {});
     this.client = new ProtocolClient({
-      openSocket: () => socket,
+      openSocket: (query) => {
+        const socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}${query}`, { headers: options.headers });
+        this.socket = socket;
+        socket.on('close', (code, reason) => {
+          closed({ code, reason: reason.toString() });
+          failed(new Error(`closed before attach: ${code}`));
+          this.wake();
+        });
+        socket.on('error', failed);
+        return socket;
+      },
       position: options.position ?? null,
       instance: options.instance ?? '',
       cols: options.cols ?? 80,
@@ -79,9 +87,9 @@ export class TerminalClient {
   }
 
   static async connect(url: string, options: ClientOptions = {}): Promise<TerminalClient> {
-    const socket = new WebSocket(url, { headers: options.headers });
-    const page = new TerminalClient(socket, options);
+    const page = new TerminalClient(url, options);
     page.client.connect();
+    const socket = page.socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
