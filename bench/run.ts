@@ -18,6 +18,7 @@ import { measureInterrupt } from './measure-interrupt.js';
 import { LOGIN_FLOOD_RSS_ALLOWANCE_MIB, LOGIN_FLOOD_SETTLE_MAX_MS, measureLoginFlood } from './measure-login-flood.js';
 import { measureMemory } from './measure-memory.js';
 import { measureRender } from './measure-render.js';
+import { room } from './measure-room.js';
 import { measureScale } from './measure-scale.js';
 import { measureStack } from './measure-stack.js';
 import {
@@ -825,6 +826,7 @@ async function main(): Promise<number> {
     ['memory', memory],
     ['whole stack', (r) => stack(r, warnings)],
     ['under attack', underAttack],
+    ['room', room],
   ];
   // `npm run bench -- <step> …` runs only those steps (names as above, spaces as dashes).
   const only = process.argv.slice(2);
