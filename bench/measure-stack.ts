@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
 import { freePort, isAlive, request } from '../test/support/servers.js';
-import { commandLine, descendants, type ProcessMemory, processMemory, processTable } from './processes.js';
+import { descendants, type ProcessMemory, processMemory, processName, processTable } from './processes.js';
 
 export interface StackProcess extends ProcessMemory {
   pid: number;
@@ -44,19 +44,6 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), ms);
   });
   return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-/** `node dist/auth-proxy/src/main.js`: the program and its first path argument, relative to the project. */
-function processName(pid: number, comm: string): string {
-  // pm2 sets the title of the processes it starts ("node <script>"), which overwrites their argv.
-  const argv = commandLine(pid)
-    .flatMap((arg) => arg.split(' '))
-    .filter(Boolean);
-  const program = path.basename(argv[0] ?? comm);
-  const script = argv.slice(1).find((arg) => arg.includes('/'));
-  if (!script) return program;
-  const relative = path.relative(projectRoot(), script);
-  return `${program} ${relative.startsWith('..') ? script : relative}`;
 }
 
 export async function measureStack(settleMs: number): Promise<StackResult> {

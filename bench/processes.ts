@@ -1,5 +1,7 @@
 // Processes as /proc shows them: the tree below a pid, command lines and memory.
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../common/src/paths.js';
 
 export interface ProcessEntry {
   pid: number;
@@ -50,6 +52,19 @@ export function commandLine(pid: number): string[] {
   }
 }
 
+/** `node dist/auth-proxy/src/main.js`: the program and its first path argument, relative to the project. */
+export function processName(pid: number, comm: string): string {
+  // pm2 sets the title of the processes it starts ("node <script>"), which overwrites their argv.
+  const argv = commandLine(pid)
+    .flatMap((arg) => arg.split(' '))
+    .filter(Boolean);
+  const program = path.basename(argv[0] ?? comm);
+  const script = argv.slice(1).find((arg) => arg.includes('/'));
+  if (!script) return program;
+  const relative = path.relative(projectRoot(), script);
+  return `${program} ${relative.startsWith('..') ? script : relative}`;
+}
+
 export interface ProcessMemory {
   /** Resident set size (VmRSS): every page the process maps that is in memory, shared ones in full. */
   rssKiB: number;
@@ -70,6 +85,29 @@ export function processMemory(pid: number): ProcessMemory | null {
       pssKiB: field(rollup, 'Pss'),
       privateKiB: field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty'),
     };
+  } catch {
+    return null;
+  }
+}
+
+// utime, stime, cutime and cstime in /proc/<pid>/stat count USER_HZ ticks, 100 a second on Linux.
+const TICKS_PER_SECOND = 100;
+
+export interface ProcessCpu {
+  /** User + system CPU time of the process itself, ms. */
+  ownMs: number;
+  /** The same of its children that have ended and that it has waited for, ms. */
+  reapedMs: number;
+}
+
+/** CPU time so far from /proc/<pid>/stat; null when the process is gone. */
+export function processCpu(pid: number): ProcessCpu | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": state is field 3; utime, stime, cutime, cstime are fields 14 to 17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (field: number) => (Number(fields[field - 3]) * 1000) / TICKS_PER_SECOND;
+    return { ownMs: ms(14) + ms(15), reapedMs: ms(16) + ms(17) };
   } catch {
     return null;
   }

@@ -99,6 +99,10 @@ export function markdownReport(results: Results, chartFile?: string): string {
     'the last line of the file.',
     'Interrupt, fairness and scale use the built server in its own process; interrupt goes through the auth proxy.',
     'Scale: CPU of the server process from /proc/<pid>/stat (utime + stime) over the typing window.',
+    'Room: the real JupyterHub 3 (Debian; DummyAuthenticator, SimpleLocalProcessSpawner running',
+    "supervisor/start-singleuser); each user logs in as a browser would (login form, the spawn-pending page's progress",
+    "events, the OAuth round trip) and attaches through the hub's proxy with the page's protocol client; memory from",
+    '/proc (VmRSS, smaps_rollup Pss) 3 s after the last user answered, with a terminal open in each stack.',
     'Raw figures are in the JSON file of the same name.',
   ];
   if (results.warnings.length > 0) lines.push('', '## Warnings', '', ...results.warnings.map((w) => `- ${w}`));

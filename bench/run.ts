@@ -19,6 +19,7 @@ import { measureInterrupt } from './measure-interrupt.js';
 import { LOGIN_FLOOD_RSS_ALLOWANCE_MIB, LOGIN_FLOOD_SETTLE_MAX_MS, measureLoginFlood } from './measure-login-flood.js';
 import { measureMemory } from './measure-memory.js';
 import { measureRender } from './measure-render.js';
+import { room } from './measure-room.js';
 import { measureScale } from './measure-scale.js';
 import { measureStack } from './measure-stack.js';
 import {
@@ -829,6 +830,7 @@ async function main(): Promise<number> {
     ['under attack', underAttack],
     ['versus', (r) => versus(work, r)],
     ['image', measureImage],
+    ['room', room],
   ];
   // `npm run bench -- <step> …` runs only those steps (names as above, spaces as dashes).
   const only = process.argv.slice(2);

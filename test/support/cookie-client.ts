@@ -111,9 +111,13 @@ export class CookieClient {
     return { ...confirmed, visited: [...result.visited, ...confirmed.visited] };
   }
 
-  /** Logs in at JupyterHub (DummyAuthenticator takes any password). */
-  async logInToHub(hub: { url: string }, user: string): Promise<void> {
+  /**
+   * Logs in at JupyterHub (DummyAuthenticator takes any password); gives back where
+   * the redirects led (for a user without a running server: the hub's spawn-pending page).
+   */
+  async logInToHub(hub: { url: string }, user: string): Promise<BrowseResult> {
     const res = await this.get(`${hub.url}/hub/login`, { method: 'POST', form: { username: user, password: 'any' } });
     if (res.status >= 400) throw new Error(`hub login as ${user}: ${res.status}`);
+    return res;
   }
 }

@@ -1,34 +1,53 @@
 // A real JupyterHub 3 (Debian's jupyterhub and configurable-http-proxy) on
 // 127.0.0.1 with free ports: DummyAuthenticator, SimpleLocalProcessSpawner
 // running our start command, and a service token with admin rights for tests.
-// Plus a small cookie-keeping HTTP client that follows redirects like a browser.
+// Plus what the hub's spawn-pending page does in a browser (awaitSpawn).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../common/src/paths.js';
+import type { BrowseResult, CookieClient } from './cookie-client.js';
 import { eventually, freePort } from './servers.js';
 
 export interface Hub {
   url: string;
   port: number;
   adminToken: string;
+  /** The jupyterhub process (configurable-http-proxy runs below it; the servers it spawns too, each in its own session). */
+  pid: number;
   output(): string;
   api<T = unknown>(method: string, apiPath: string): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
 
+export interface HubOptions {
+  /** More environment for every server, on top of (or instead of) the defaults below. */
+  spawnerEnvironment?: Record<string, string>;
+  /**
+   * Activity reports every second and login re-checks every 2 s, so tests see them
+   * quickly (the default); false leaves the terminal's own intervals, as a real hub runs it.
+   */
+  shortIntervals?: boolean;
+  /** c.Spawner.start_timeout: seconds for a server to start (60 unless given). */
+  startTimeoutSeconds?: number;
+  /** c.Spawner.http_timeout: seconds for a started server to answer on its URL (60 unless given). */
+  httpTimeoutSeconds?: number;
+  /** c.JupyterHub.concurrent_spawn_limit: spawns at once before the hub answers 429 (its own default, 100, unless given; 0: none). */
+  concurrentSpawnLimit?: number;
+}
+
 /** Starts a hub; dave's server lets hub admins in (ALLOW_HUB_ADMINS=true), everyone else's does not. */
-export async function startHub(options: { spawnerEnvironment?: Record<string, string> } = {}): Promise<Hub> {
+export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wt-hub-'));
   const port = await freePort();
   const hubPort = await freePort();
   const proxyApiPort = await freePort();
   const adminToken = randomBytes(16).toString('hex');
   const environment = {
-    ACTIVITY_REPORT_INTERVAL: '1',
-    AUTH_RECHECK_INTERVAL: '2',
+    ...(options.shortIntervals === false ? {} : { ACTIVITY_REPORT_INTERVAL: '1', AUTH_RECHECK_INTERVAL: '2' }),
     TERMINAL_COMMAND: 'bash --norc --noprofile -i',
     ...options.spawnerEnvironment,
   };
@@ -51,8 +70,11 @@ c.Spawner.env_keep = ['PATH', 'LANG', 'TMPDIR']
 # Nothing per user but what the hub gives every server: several stacks share this host.
 c.Spawner.environment = dict(${JSON.stringify(environment)},
     ALLOW_HUB_ADMINS=lambda spawner: 'true' if spawner.user.name == 'dave' else 'false')
-c.Spawner.start_timeout = 60
-c.Spawner.http_timeout = 60
+c.Spawner.start_timeout = ${options.startTimeoutSeconds ?? 60}
+c.Spawner.http_timeout = ${options.httpTimeoutSeconds ?? 60}
+c.JupyterHub.concurrent_spawn_limit = ${options.concurrentSpawnLimit ?? 100}
+# Each user's home (and the folder the server starts in) inside the hub's folder, gone with it.
+c.SimpleLocalProcessSpawner.home_dir_template = '${dir}/home/{username}'
 c.JupyterHub.last_activity_interval = 3600
 c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin': True}]
 `;
@@ -89,6 +111,7 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
     url,
     port,
     adminToken,
+    pid: child.pid as number,
     output: () => output,
     api,
     async stop() {
@@ -112,7 +135,7 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
 }
 
 /** Starts a user's server through the hub API and waits until it is ready. */
-export async function spawnServer(hub: Hub, user: string): Promise<void> {
+export async function spawnServer(hub: Hub, user: string, timeoutMs = 60_000): Promise<void> {
   await hub.api('POST', `/users/${user}`);
   const started = await hub.api('POST', `/users/${user}/server`);
   if (started.status !== 201 && started.status !== 202) throw new Error(`spawn ${user}: ${started.status}`);
@@ -121,7 +144,90 @@ export async function spawnServer(hub: Hub, user: string): Promise<void> {
       const info = await hub.api<{ servers: Record<string, { ready: boolean }> }>('GET', `/users/${user}`);
       return info.body.servers['']?.ready === true;
     },
-    60_000,
+    timeoutMs,
     `${user}'s server to be ready\n${hub.output().slice(-2000)}`,
   );
+}
+
+interface SpawnEvent {
+  progress?: number;
+  message?: string;
+  ready?: boolean;
+  failed?: boolean;
+}
+
+/** A spawn's progress events (text/event-stream) until one says ready or failed, or the stream ends. */
+function spawnEvents(url: string, headers: Record<string, string>, timeoutMs: number): Promise<SpawnEvent[]> {
+  return new Promise((resolve, reject) => {
+    const events: SpawnEvent[] = [];
+    const req = http.get(url, { headers }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        finish(new Error(`progress events: HTTP ${res.statusCode} from ${url}`));
+        return;
+      }
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = block
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trimStart())
+            .join('\n');
+          if (!data) continue;
+          const event = JSON.parse(data) as SpawnEvent;
+          events.push(event);
+          if (event.ready || event.failed) finish();
+        }
+      });
+      res.on('end', () => finish());
+    });
+    const timer = setTimeout(
+      () => finish(new Error(`no ready event within ${timeoutMs} ms: ${JSON.stringify(events.at(-1) ?? null)}`)),
+      timeoutMs,
+    );
+    req.on('error', (error) => finish(error));
+    let done = false;
+    function finish(error?: Error): void {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      if (error) reject(error);
+      else resolve(events);
+    }
+  });
+}
+
+/**
+ * What the hub's spawn-pending page does in a browser: it listens to the spawn's
+ * progress events (an EventSource, sent with the page as Referer, which the hub's
+ * API requires of a cookie login) until one says ready, then loads itself again,
+ * which the hub answers with a redirect to the server. `page` is where the client
+ * landed; any other page is given back as it is. `onReady`: called on the ready event.
+ */
+export async function awaitSpawn(
+  client: CookieClient,
+  page: BrowseResult,
+  timeoutMs: number,
+  onReady: () => void = () => {},
+): Promise<BrowseResult> {
+  if (page.status !== 200 || !new URL(page.url).pathname.includes('/hub/spawn-pending/')) return page;
+  const progress = /new EventSource\("([^"]+)"\)/.exec(page.body)?.[1];
+  if (!progress) throw new Error(`no progress events named on ${page.url}`);
+  const events = await spawnEvents(
+    new URL(progress, page.url).href,
+    { Accept: 'text/event-stream', Cookie: client.cookieHeader(), Referer: page.url },
+    timeoutMs,
+  );
+  if (!events.at(-1)?.ready) {
+    throw new Error(`the spawn did not get ready: ${events.map((e) => e.message ?? '').join(' / ')}`);
+  }
+  onReady();
+  const next = await client.open(page.url);
+  return { ...next, visited: [...page.visited, ...next.visited] };
 }
