@@ -235,6 +235,32 @@ describe('sessions started with the server (TERMINAL_PRESTART)', () => {
     }
   });
 
+  test('a page coming back to a shell that is gone is told so, not slipped the one started ahead of time', {
+    timeout: 30_000,
+  }, async () => {
+    const terminal = await startTerminalServer({ TERMINAL_PRESTART: '1' });
+    try {
+      const started = await eventually(() => terminal.server.sessions.get('1'));
+      assert.ok(started);
+      const outcome = await attachOutcome(terminal.socketUrl('1'), { instance: 'from-before-a-restart', position: 10 });
+      assert.equal(outcome.code, CloseCode.SessionEnded);
+      assert.deepEqual(outcome.controls, [{ type: 'gone' }]);
+      // Asking for a new shell (Enter on the page) gets the one that is ready.
+      const page = await TerminalClient.connect(terminal.socketUrl('1'));
+      assert.equal(page.pid, started.pid);
+      await page.close();
+      // Once a page has seen it, it is that page's shell: another page with a stale instance joins it.
+      const stale = await TerminalClient.connect(terminal.socketUrl('1'), {
+        instance: 'from-before-a-restart',
+        position: 10,
+      });
+      assert.equal(stale.pid, started.pid);
+      await stale.close();
+    } finally {
+      await terminal.close();
+    }
+  });
+
   test('by default session 1; empty for none; a name that is not a session name stops the start naming the variable', () => {
     assert.throws(() => loadConfig({ HOME: '/home/x', TERMINAL_PRESTART: '1,../x' }), /TERMINAL_PRESTART/);
     assert.deepEqual(loadConfig({ HOME: '/home/x' }).terminalPrestart, ['1'], 'by default session 1');

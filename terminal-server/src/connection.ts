@@ -95,9 +95,10 @@ export function handleConnection(options: {
   const attach = (message: ClientMessage & { type: 'attach' }) => {
     clearTimeout(attachTimer);
     const existing = sessions.get(sessionName);
-    if (message.instance && !existing) {
+    if (message.instance && (!existing || (existing.instance !== message.instance && !existing.seenByAPage))) {
       // The page shows a shell that is gone (it exited, or this server restarted
-      // since): say so, rather than start a new one nobody asked for.
+      // since): say so, rather than start a new one nobody asked for, or slip it
+      // one that was started ahead of time (TERMINAL_PRESTART) in its place.
       logger.info('session.gone', { session: sessionName, page: id });
       link.sendControl({ type: 'gone' });
       socket.close(CloseCode.SessionEnded, 'session ended');

@@ -69,6 +69,8 @@ export class Session {
   readonly instance = randomBytes(9).toString('base64url');
   readonly created = new Date();
   lastActivity = Date.now();
+  /** False until a page first attaches: a shell started ahead of time (TERMINAL_PRESTART) nobody has seen yet. */
+  private seen = false;
   private readonly history: History;
   private readonly pty: PtyProcess;
   private readonly pages = new Map<string, Attachment>();
@@ -112,6 +114,11 @@ export class Session {
     return this.pty.pid;
   }
 
+  /** True once any page has attached to this shell. */
+  get seenByAPage(): boolean {
+    return this.seen;
+  }
+
   get pageCount(): number {
     return this.pages.size;
   }
@@ -143,6 +150,7 @@ export class Session {
   attach(link: PageLink, request: { position: number | null; instance: string; cols: number; rows: number }): void {
     // Pages already attached get what is pending first: the replay covers it for this one.
     this.flush();
+    this.seen = true;
     const position = request.instance === this.instance ? request.position : null;
     const replay = this.history.replay(position);
     link.sendControl({
