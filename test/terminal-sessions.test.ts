@@ -42,7 +42,11 @@ describe('terminal sessions', () => {
 
   test('re-attach with the last position gets exactly the missed bytes', async () => {
     const first = await TerminalClient.connect(terminal.socketUrl('reattach'));
-    first.type(`stty -echo; PS1=""; for i in $(seq 1 3000); do echo "line $i"; sleep 0.0005; done; echo DO''NE\r`);
+    // Printing for a second or two (a pause every 20 lines: 150 sleeps rather than 3000, which
+    // a loaded machine forks too slowly), so the program goes on while no page is attached.
+    first.type(
+      `stty -echo; PS1=""; for i in $(seq 1 3000); do echo "line $i"; [ $((i % 20)) = 0 ] && sleep 0.01; done; echo DO''NE\r`,
+    );
     await first.waitFor('line 300\r\n');
     const { position, instance } = first;
     const seenBefore = first.text();
