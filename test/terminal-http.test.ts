@@ -52,6 +52,24 @@ describe('terminal server HTTP under a prefix', () => {
     assert.match(String(unversioned.headers['content-type']), /^text\/css/);
   });
 
+  test('source maps are served from disk: plain, gzipped, and 304 with their ETag', async () => {
+    const map = await request(`${terminal.base}/terminal/assets/terminal.js.map`);
+    assert.equal(map.status, 200);
+    assert.match(String(map.headers['content-type']), /^application\/json/);
+    assert.equal(map.headers['cache-control'], 'no-cache');
+    assert.equal((JSON.parse(map.body) as { version: number }).version, 3);
+    const etag = String(map.headers.etag);
+    const gzipped = await request(`${terminal.base}/terminal/assets/terminal.js.map`, {
+      headers: { 'Accept-Encoding': 'gzip' },
+    });
+    assert.equal(gzipped.headers['content-encoding'], 'gzip');
+    assert.equal(gzipped.headers.etag, etag);
+    const again = await request(`${terminal.base}/terminal/assets/terminal.js.map`, {
+      headers: { 'If-None-Match': etag },
+    });
+    assert.equal(again.status, 304);
+  });
+
   test('bad session names get 400 with a short message', async () => {
     for (const name of ['bad%20name', 'a.b', '..%2f', 'x'.repeat(65), '%E0%A4%A', 'semi;colon', '']) {
       const res = await request(`${terminal.base}/terminal/session/${name}`);
