@@ -17,7 +17,7 @@ if (!config.terminalSocket && config.terminalPort === 0) {
 const logger = createLogger('auth-proxy', config.logLevel);
 let proxy: ReturnType<typeof createAuthProxy>;
 try {
-  const mode = createAuthMode(config, logger);
+  const mode = await createAuthMode(config, logger);
   const fields = { mode: mode.name, reason: config.authMode.reason, description: mode.describe() };
   if (mode.name === 'none' && config.authMode.reason === 'no authentication is configured') {
     logger.warn('auth.mode', { ...fields, hint: 'set AUTH_USERNAME and AUTH_PASSWORD, or AUTH_USERNAME=* to silence' });

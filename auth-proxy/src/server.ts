@@ -2,11 +2,12 @@
 // upgrade under the prefix passes one check (the auth mode's) before anything
 // reaches the terminal server on 127.0.0.1.
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import httpProxy from 'http-proxy';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
@@ -222,8 +223,14 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     else socket.destroy();
   });
 
-  // Completes the WebSocket handshake only to close it with a code the page understands.
-  const closer = new WebSocketServer({ noServer: true });
+  // Completes the WebSocket handshake only to close it with a code the page
+  // understands. Needed only while the terminal server is down: loaded then, at
+  // once (http-proxy ends the socket as soon as its error callback returns).
+  let closer: WebSocketServer | undefined;
+  const tryAgainLater = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    closer ??= new (createRequire(import.meta.url)('ws') as typeof import('ws')).WebSocketServer({ noServer: true });
+    closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
+  };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -269,9 +276,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
         path: path.slice(0, 200),
       });
       const raw = socket as Duplex & { bytesWritten?: number };
-      if (raw.writable && !raw.bytesWritten) {
-        closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
-      }
+      if (raw.writable && !raw.bytesWritten) tryAgainLater(req, socket, head);
     });
   }
 
