@@ -1,39 +1,39 @@
 // The browser bundles (dist/page/<name>.js and .css, with their source maps),
 // served with a version for caching. The bundles every page loads are read and
-// compressed once at start; the source maps (over 5 MB, asked for only by a
-// browser's developer tools) are read from disk when asked for and not kept.
+// compressed once at start, and kept compressed only (every browser takes gzip;
+// anything else gets them uncompressed on the fly); the source maps (over 5 MB,
+// asked for only by a browser's developer tools) are read from disk when asked
+// for and not kept.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gzip as gzipCallback, gzipSync } from 'node:zlib';
+import { gunzip as gunzipCallback, gzip as gzipCallback, gzipSync } from 'node:zlib';
 import { HttpError } from './http-error.js';
 import { send } from './http-send.js';
 
 const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
 
-export interface PageAsset {
-  body: Buffer;
-  gzipped: Buffer;
+/** A file of the bundle. */
+export interface PageFile {
+  file: string;
   type: string;
-  /** A digest of the body: URLs carry it as ?v=, and it is the ETag. */
-  version: string;
+  /**
+   * A bundle every page loads, compressed at start, with its version (a digest
+   * of the file: URLs carry it as ?v=, and it is the ETag). Null for a source
+   * map, read when asked for.
+   */
+  kept: { gzipped: Buffer; version: string } | null;
 }
-
-/** A file of the bundle: in memory, or (a source map) the path to read it from. */
-export type PageFile = PageAsset | { file: string };
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
 };
-
-function typeOf(file: string): string {
-  return TYPES[path.extname(file)] ?? 'application/octet-stream';
-}
 
 function versionOf(body: Buffer): string {
   return createHash('sha256').update(body).digest('hex').slice(0, 12);
@@ -48,20 +48,36 @@ export function loadPageAssets(dir: string, name: string): Map<string, PageFile>
       if (file.endsWith('.map')) continue;
       throw new Error(`the page bundle ${full} is missing: run "npm run build" first`);
     }
+    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     if (file.endsWith('.map')) {
-      assets.set(file, { file: full });
+      assets.set(file, { file: full, type, kept: null });
       continue;
     }
     const body = readFileSync(full);
-    assets.set(file, { body, gzipped: gzipSync(body), type: typeOf(file), version: versionOf(body) });
+    assets.set(file, { file: full, type, kept: { gzipped: gzipSync(body), version: versionOf(body) } });
   }
   return assets;
 }
 
-/** The version of a file kept in memory, for the ?v= of a page's URLs. */
+/** The version of a bundle every page loads, for the ?v= of a page's URLs. */
 export function assetVersion(assets: Map<string, PageFile>, file: string): string {
-  const found = assets.get(file);
-  return found && 'version' in found ? found.version : '0';
+  return assets.get(file)?.kept?.version ?? '0';
+}
+
+/**
+ * A file as it is answered: its version, and its content compressed or not.
+ * Whatever needs work (reading and compressing a source map, uncompressing a
+ * bundle for a client without gzip) runs off the event loop: the terminals'
+ * output goes on meanwhile.
+ */
+async function contentOf(
+  found: PageFile,
+): Promise<{ version: string; gzipped(): Promise<Buffer>; plain(): Promise<Buffer> }> {
+  const { kept } = found;
+  if (kept) return { version: kept.version, gzipped: async () => kept.gzipped, plain: () => gunzip(kept.gzipped) };
+  const body = await readFile(found.file).catch(() => null);
+  if (!body) throw new HttpError(404, 'not found');
+  return { version: versionOf(body), gzipped: () => gzip(body), plain: async () => body };
 }
 
 /** Answers a GET or HEAD for one asset: 304 when the browser has it, gzip when accepted. */
@@ -72,28 +88,21 @@ export async function sendPageAsset(
   version: string | null,
 ): Promise<void> {
   if (!found || (req.method !== 'GET' && req.method !== 'HEAD')) throw new HttpError(404, 'not found');
-  const body = 'file' in found ? await readFile(found.file).catch(() => null) : found.body;
-  if (!body) throw new HttpError(404, 'not found');
-  const current = 'file' in found ? versionOf(body) : found.version;
-  const etag = `"${current}"`;
+  const content = await contentOf(found);
+  const etag = `"${content.version}"`;
   const headers: http.OutgoingHttpHeaders = {
-    'Content-Type': 'file' in found ? typeOf(found.file) : found.type,
+    'Content-Type': found.type,
     ETag: etag,
     Vary: 'Accept-Encoding',
     // Versioned URLs never change; unversioned ones are revalidated.
-    'Cache-Control': version === current ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'Cache-Control': version === content.version ? 'public, max-age=31536000, immutable' : 'no-cache',
   };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-    send(res, 200, body, headers, req.method === 'HEAD');
-    return;
-  }
-  headers['Content-Encoding'] = 'gzip';
-  // A source map is compressed off the event loop: the terminals' output goes on meanwhile.
-  const gzipped = 'file' in found ? await gzip(body) : found.gzipped;
-  send(res, 200, gzipped, headers, req.method === 'HEAD');
+  const gzipped = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  if (gzipped) headers['Content-Encoding'] = 'gzip';
+  send(res, 200, await (gzipped ? content.gzipped() : content.plain()), headers, req.method === 'HEAD');
 }
