@@ -30,6 +30,8 @@ export type TerminalServerConfig = Pick<
 
 export interface TerminalServer {
   readonly sessions: SessionManager;
+  /** Resolves once the workshop (when there is one) is loaded and rendered. */
+  readonly ready: Promise<void>;
   /** Starts listening on 127.0.0.1; resolves with the port. */
   listen(): Promise<number>;
   /** Ends every session and stops listening. */
@@ -205,6 +207,7 @@ export function createTerminalServer(options: {
 
   return {
     sessions,
+    ready: dashboard.ready,
     async listen() {
       const address = terminalAddress(config);
       if ('socketPath' in address) await removeStaleSocket(address.socketPath);
