@@ -3,7 +3,7 @@
 // pm2's working folder, and writes the ecosystem file: the auth proxy, the
 // terminal server, and the workshop's extra apps. Prints the file's path.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,12 +29,19 @@ const root = projectRoot();
 // pm2 also writes every line to files under PM2_HOME/logs, which nothing rotates:
 // logs go to pm2-runtime's stdout only (the container's log, or the terminal).
 const STDOUT_ONLY = { out_file: '/dev/null', error_file: '/dev/null' };
+// pm2 wraps every Node app in its monitoring agent for PM2.io (@pm2/io, loaded
+// whether used or not), which nothing here uses: about 2 MB a process.
+const NO_AGENT = { pmx: false };
 const ours: App[] = [
   { name: 'terminal-server', script: path.join(root, 'dist/terminal-server/src/main.js') },
   { name: 'auth-proxy', script: path.join(root, 'dist/auth-proxy/src/main.js') },
 ].map((app) => ({
   ...app,
   exec_mode: 'fork',
+  ...NO_AGENT,
+  // pm2 also turns on source-map support, so that Node reads and keeps the map of
+  // every module it loads: ours run as they do outside pm2, with stack traces of dist/.
+  disable_source_map_support: true,
   autorestart: true,
   // Back off from 0.2 s when a process keeps crashing; reset once it runs 30 s.
   exp_backoff_restart_delay: 200,
@@ -72,6 +79,23 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Turns off pm2's host metrics for PM2.io, which run `df` every 30 s in an idle
+ * container (in its module_conf.json, keeping what a given PM2_HOME holds).
+ */
+function quietPm2(home: string): void {
+  const file = path.join(home, 'module_conf.json');
+  let conf: Record<string, unknown> = {};
+  try {
+    const read: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (read && typeof read === 'object' && !Array.isArray(read)) conf = read as Record<string, unknown>;
+  } catch {
+    // none yet (pm2 would write {}), or not JSON (pm2 would ignore it)
+  }
+  const own = conf.pm2 && typeof conf.pm2 === 'object' ? conf.pm2 : {};
+  writeFileSync(file, JSON.stringify({ ...conf, pm2: { ...own, sysmonit: 'false' } }, null, 2));
+}
+
 /** Apps a workshop adds: each *.config.js exports { apps: [...] } (pm2's ecosystem format) or one app. */
 function extraApps(dir: string): App[] {
   let files: string[];
@@ -98,7 +122,7 @@ function extraApps(dir: string): App[] {
         fail(`${where} must export { apps: [{ name, script, ... }] }`);
       }
       if (ours.some((own) => own.name === app.name)) fail(`${where}: the app name ${app.name} is taken`);
-      apps.push({ cwd: dir, ...STDOUT_ONLY, ...app });
+      apps.push({ cwd: dir, ...NO_AGENT, ...STDOUT_ONLY, ...app });
     }
   }
   return apps;
@@ -108,6 +132,7 @@ await checkPorts();
 
 const home = config.pm2Home || mkdtempSync(path.join(os.tmpdir(), 'workshop-pm2-'));
 mkdirSync(home, { recursive: true });
+quietPm2(home);
 
 // pm2 adds dozens of variables of its own (pm_id, PM2_HOME, status, …) to the
 // environment of the processes it starts; shells start from this one instead.

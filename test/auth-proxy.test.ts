@@ -6,6 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { projectRoot } from '../common/src/paths.js';
 import { startChromium, waitForScreen } from './support/browser.js';
 import {
   eventually,
@@ -13,6 +14,7 @@ import {
   type RunningAuthProxy,
   type RunningTerminalServer,
   request,
+  runProcess,
   startAuthProxy,
   startTerminalServer,
   upgradeStatus,
@@ -446,5 +448,61 @@ describe('auth proxy with the terminal server down', () => {
     });
     assert.equal(code, 1013);
     assert.equal((await request(`${proxy.base}/healthz`)).status, 200);
+  });
+});
+
+// Builds the proxy (from dist/) in a process of its own, as main.js does, and
+// prints the packages it has loaded: ESM imports of CommonJS packages land in
+// require's cache too.
+const LOADED_PACKAGES = `
+import { createRequire } from 'node:module';
+const root = process.env.PROJECT_ROOT;
+const { loadConfig } = await import(root + '/dist/common/src/config.js');
+const { createLogger } = await import(root + '/dist/common/src/log.js');
+const { createAuthMode } = await import(root + '/dist/auth-proxy/src/modes/index.js');
+const { createAuthProxy } = await import(root + '/dist/auth-proxy/src/server.js');
+const config = loadConfig(process.env);
+const logger = createLogger('auth-proxy', 'error');
+createAuthProxy({ config, logger, mode: await createAuthMode(config, logger) });
+const files = Object.keys(createRequire(root + '/').cache);
+const names = files.flatMap((file) => /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(file)?.slice(1, 2) ?? []);
+process.stdout.write(JSON.stringify([...new Set(names)]));
+process.exit(0);
+`;
+
+describe('auth modes', () => {
+  async function loadedPackages(env: Record<string, string>): Promise<string[]> {
+    const run = runProcess(process.execPath, ['--input-type=module', '-e', LOADED_PACKAGES], {
+      PROJECT_ROOT: projectRoot(),
+      HOME: '/nonexistent',
+      ...env,
+    });
+    assert.equal(await run.exited, 0, run.output());
+    return JSON.parse(run.output()) as string[];
+  }
+  const OAUTH = ['express', 'passport', 'passport-oauth2', 'oauth'];
+
+  test('each loads only its own modules: none and basic no express, passport or ws', async () => {
+    const none = await loadedPackages({ AUTH_USERNAME: '*' });
+    for (const name of [...OAUTH, 'ws', 'basic-auth', 'cookie']) assert.ok(!none.includes(name), `none: ${name}`);
+    assert.ok(none.includes('http-proxy'));
+    const basic = await loadedPackages({ AUTH_USERNAME: 'grumpy', AUTH_PASSWORD: 'correct horse' });
+    for (const name of [...OAUTH, 'ws']) assert.ok(!basic.includes(name), `basic: ${name}`);
+    assert.ok(basic.includes('basic-auth'));
+    const hub = await loadedPackages({
+      JUPYTERHUB_API_TOKEN: 'token',
+      JUPYTERHUB_CLIENT_ID: 'jupyterhub-user-alice',
+      JUPYTERHUB_API_URL: 'http://127.0.0.1:8081/hub/api',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: '/user/alice/oauth_callback',
+      JUPYTERHUB_USER: 'alice',
+    });
+    assert.ok(hub.includes('express'));
+    for (const name of ['passport', 'passport-oauth2', 'ws']) assert.ok(!hub.includes(name), `jupyterhub: ${name}`);
+    const openshift = await loadedPackages({
+      OAUTH_SERVICE_ACCOUNT: 'terminal-user',
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      SERVICE_ACCOUNT_DIR: '/nonexistent',
+    });
+    for (const name of OAUTH) assert.ok(openshift.includes(name), `openshift: ${name}`);
   });
 });

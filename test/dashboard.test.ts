@@ -3,6 +3,7 @@
 // (so the browser enforces the real Content-Security-Policy), clicked in Chromium.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -75,6 +76,16 @@ describe('workshop pages, rendered on the server', () => {
     assert.match(html, /<span id="greeting">hello from the default<\/span>/);
     assert.match(html, /<span id="unknown">%not_a_variable%<\/span>/);
     assert.deepEqual(content?.workshop.tabs[0], { name: 'Docs', url: 'https://docs.example.com/from-env/' });
+  });
+
+  test('rendering lets go of the Markdown, highlighting, sanitising and YAML libraries', () => {
+    const cache = createRequire(import.meta.url).cache;
+    const library = /\/node_modules\/(highlight\.js|markdown-it|sanitize-html|htmlparser2|postcss|yaml)\//;
+    const before = new Set(Object.keys(cache));
+    const content = render(WORKSHOP);
+    assert.match(content?.pages.get('intro')?.html ?? '', /hljs-/, 'highlighted while rendering');
+    const kept = Object.keys(cache).filter((file) => !before.has(file) && library.test(file));
+    assert.deepEqual(kept, [], 'nothing loaded for rendering stays in require.cache');
   });
 
   test('every action becomes a block the page wires up; nothing else is clickable', () => {

@@ -2,8 +2,11 @@
 // bad names and paths, assets and caching, refused upgrades, configuration
 // errors, localhost only, and stopping on SIGTERM.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pageAssetsDir } from '../common/src/paths.js';
 import {
   eventually,
   freePort,
@@ -50,6 +53,27 @@ describe('terminal server HTTP under a prefix', () => {
     const unversioned = await request(`${terminal.base}/terminal/assets/terminal.css`);
     assert.equal(unversioned.headers['cache-control'], 'no-cache');
     assert.match(String(unversioned.headers['content-type']), /^text\/css/);
+    // Kept compressed only: a client without gzip gets the file as built.
+    assert.equal(unversioned.headers['content-encoding'], undefined);
+    assert.equal(unversioned.body, readFileSync(path.join(pageAssetsDir(), 'terminal.css'), 'utf8'));
+  });
+
+  test('source maps are served from disk: plain, gzipped, and 304 with their ETag', async () => {
+    const map = await request(`${terminal.base}/terminal/assets/terminal.js.map`);
+    assert.equal(map.status, 200);
+    assert.match(String(map.headers['content-type']), /^application\/json/);
+    assert.equal(map.headers['cache-control'], 'no-cache');
+    assert.equal((JSON.parse(map.body) as { version: number }).version, 3);
+    const etag = String(map.headers.etag);
+    const gzipped = await request(`${terminal.base}/terminal/assets/terminal.js.map`, {
+      headers: { 'Accept-Encoding': 'gzip' },
+    });
+    assert.equal(gzipped.headers['content-encoding'], 'gzip');
+    assert.equal(gzipped.headers.etag, etag);
+    const again = await request(`${terminal.base}/terminal/assets/terminal.js.map`, {
+      headers: { 'If-None-Match': etag },
+    });
+    assert.equal(again.status, 304);
   });
 
   test('bad session names get 400 with a short message', async () => {

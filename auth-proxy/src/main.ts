@@ -1,6 +1,6 @@
 // Entry point of the auth proxy: config, auth mode, server, signals. Nothing else.
 import { createLogger, describeError } from '../../common/src/log.js';
-import { configOrExit, stopOnSignals } from '../../common/src/process.js';
+import { configOrExit, settleMemory, stopOnSignals } from '../../common/src/process.js';
 import { terminalAddress, terminalRequest } from '../../common/src/terminal-link.js';
 import { startActivityReporter } from './hub-activity.js';
 import { createAuthMode } from './modes/index.js';
@@ -17,7 +17,7 @@ if (!config.terminalSocket && config.terminalPort === 0) {
 const logger = createLogger('auth-proxy', config.logLevel);
 let proxy: ReturnType<typeof createAuthProxy>;
 try {
-  const mode = createAuthMode(config, logger);
+  const mode = await createAuthMode(config, logger);
   const fields = { mode: mode.name, reason: config.authMode.reason, description: mode.describe() };
   if (mode.name === 'none' && config.authMode.reason === 'no authentication is configured') {
     logger.warn('auth.mode', { ...fields, hint: 'set AUTH_USERNAME and AUTH_PASSWORD, or AUTH_USERNAME=* to silence' });
@@ -51,3 +51,6 @@ try {
 
 // Open WebSockets do not hold up a stop.
 stopOnSignals(logger, () => proxy.close(), 1000);
+
+// What starting up used is given back now.
+settleMemory();

@@ -2,13 +2,14 @@
 // upgrade under the prefix passes one check (the auth mode's) before anything
 // reaches the terminal server on 127.0.0.1.
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import httpProxy from 'http-proxy';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
+import { send } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import {
   describeAddress,
@@ -105,114 +106,121 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     });
   });
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+  // Every request: the security headers; the checks that apply everywhere (dot
+  // segments, Host); then, under the prefix, health and readiness, the mode's own
+  // routes (logins), the mode's check, the redirect of the prefix itself, and the
+  // terminal server behind. Plain node:http: express is loaded only by the modes
+  // whose login routes use it.
+  const server = http.createServer((req, res) => {
+    const failed = (error: unknown) => fail(req, res, error);
+    try {
+      if (!ownRequest(req, res)) return;
+      const url = req.url ?? '/';
+      const next = (error?: unknown) => {
+        if (error) return failed(error);
+        req.url = url;
+        checkAndProxy(req, res).catch(failed);
+      };
+      if (mode.handle) mode.handle(req, res, next);
+      else next();
+    } catch (error) {
+      failed(error);
+    }
+  });
 
-  app.use((req, res, next) => {
+  /** What every request goes through first. False once it has been answered here. */
+  function ownRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     res.setHeader('Content-Security-Policy', contentSecurityPolicy);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
-    if (hasDotSegments(req.url)) throw new HttpError(400, 'the path has . or .. segments');
+    const url = req.url ?? '/';
+    if (hasDotSegments(url)) throw new HttpError(400, 'the path has . or .. segments');
     const client = clientInfo(req, trust);
     if (!hostAllowed(client.host)) {
       refusals.log('warn', `${client.address} host`, 'host.refused', {
         host: client.host.slice(0, 100),
         client: client.address,
       });
-      res
-        .status(403)
-        .type('html')
-        .set('Cache-Control', 'no-store')
-        .send(
-          messagePage({
-            title: 'Unknown host name',
-            message: `This terminal does not answer to the name ${hostName(client.host) || '(none)'}. If that is its name, add it to ALLOWED_HOSTS.`,
-          }),
+      sendHtml(
+        req,
+        res,
+        403,
+        messagePage({
+          title: 'Unknown host name',
+          message: `This terminal does not answer to the name ${hostName(client.host) || '(none)'}. If that is its name, add it to ALLOWED_HOSTS.`,
+        }),
+        { 'Cache-Control': 'no-store' },
+      );
+      return false;
+    }
+    const route = routeUnderPrefix(prefix, url);
+    if (route === null) throw new HttpError(404, 'Nothing is served here.');
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (route === '/healthz') {
+        sendText(req, res, 200, 'ok\n');
+        return false;
+      }
+      if (route === '/readyz') {
+        terminalServerReady().then((ready) =>
+          sendText(req, res, ready ? 200 : 503, ready ? 'ready\n' : 'the terminal server is not reachable\n'),
         );
-      return;
+        return false;
+      }
     }
-    next();
-  });
+    return true;
+  }
 
-  const router = express.Router();
-  router.get('/healthz', (_req, res) => {
-    res.type('text/plain').set('Cache-Control', 'no-store').send('ok\n');
-  });
-  router.get('/readyz', async (_req, res) => {
-    const ready = await terminalServerReady();
-    res
-      .status(ready ? 200 : 503)
-      .type('text/plain')
-      .set('Cache-Control', 'no-store')
-      .send(ready ? 'ready\n' : 'the terminal server is not reachable\n');
-  });
-  mode.mount?.(router);
-  router.use(async (req, res, next) => {
+  async function checkAndProxy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
     const client = clientInfo(req, trust);
-    const verdict = await mode.check(req, client);
-    if (verdict.allowed) {
-      next();
+    const verdict = await mode.check(req, client, res);
+    if (!verdict.allowed) {
+      logRefusal(verdict, client, url);
+      answerRefusal(req, res, verdict);
       return;
     }
-    logRefusal(verdict, client, req.originalUrl);
-    answerRefusal(res, verdict);
-  });
-  router.get('/', (req, res, next) => {
     // Only the prefix itself (with or without its slash) redirects.
-    if (req.originalUrl.split('?')[0] !== `${prefix}/` && req.originalUrl.split('?')[0] !== prefix) {
-      next();
+    const path = url.split('?')[0];
+    if ((req.method === 'GET' || req.method === 'HEAD') && (path === prefix || path === `${prefix}/`)) {
+      redirect(req, res, `${prefix}${config.defaultRoute}`, {});
       return;
     }
-    res.redirect(302, `${prefix}${config.defaultRoute}`);
-  });
-  router.use((req, res) => {
-    // Express strips the mount path; the terminal server serves under the same prefix.
-    req.url = req.originalUrl;
+    // The terminal server serves under the same prefix: the URL goes on as it came.
     proxy.web(req, res, {}, (error) => {
-      const client = clientInfo(req, trust);
       refusals.log('warn', `${client.address} backend`, 'proxy.backend_unreachable', {
         reason: describeError(error),
         client: client.address,
-        path: req.originalUrl.slice(0, 200),
+        path: url.slice(0, 200),
       });
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      res
-        .status(502)
-        .type('html')
-        .set('Cache-Control', 'no-store')
-        .send(
-          messagePage({
-            title: 'The terminal is starting',
-            message: 'The terminal server is not answering right now. This page tries again in a few seconds.',
-            retrySeconds: 3,
-          }),
-        );
+      sendHtml(
+        req,
+        res,
+        502,
+        messagePage({
+          title: 'The terminal is starting',
+          message: 'The terminal server is not answering right now. This page tries again in a few seconds.',
+          retrySeconds: 3,
+        }),
+        { 'Cache-Control': 'no-store' },
+      );
     });
-  });
-  app.use(prefix || '/', router);
-  app.use(() => {
-    throw new HttpError(404, 'Nothing is served here.');
-  });
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+  }
+
+  function fail(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): void {
     const status = error instanceof HttpError ? error.status : 500;
-    if (status >= 500)
-      logger.error('http.failed', { path: req.originalUrl.slice(0, 200), reason: describeError(error) });
+    if (status >= 500) logger.error('http.failed', { path: req.url?.slice(0, 200), reason: describeError(error) });
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const message = error instanceof HttpError ? error.message : 'Something went wrong on our side.';
-    res
-      .status(status)
-      .type('html')
-      .send(messagePage({ title: http.STATUS_CODES[status] ?? 'Error', message }));
-  });
+    sendHtml(req, res, status, messagePage({ title: http.STATUS_CODES[status] ?? 'Error', message }), {});
+  }
 
-  const server = http.createServer(app);
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   server.on('clientError', (error, socket) => {
@@ -222,8 +230,14 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     else socket.destroy();
   });
 
-  // Completes the WebSocket handshake only to close it with a code the page understands.
-  const closer = new WebSocketServer({ noServer: true });
+  // Completes the WebSocket handshake only to close it with a code the page
+  // understands. Needed only while the terminal server is down: loaded then, at
+  // once (http-proxy ends the socket as soon as its error callback returns).
+  let closer: WebSocketServer | undefined;
+  const tryAgainLater = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    closer ??= new (createRequire(import.meta.url)('ws') as typeof import('ws')).WebSocketServer({ noServer: true });
+    closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
+  };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -269,9 +283,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
         path: path.slice(0, 200),
       });
       const raw = socket as Duplex & { bytesWritten?: number };
-      if (raw.writable && !raw.bytesWritten) {
-        closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
-      }
+      if (raw.writable && !raw.bytesWritten) tryAgainLater(req, socket, head);
     });
   }
 
@@ -301,10 +313,14 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     else refusals.log('warn', key, 'auth.refused', fields);
   }
 
-  function answerRefusal(res: Response, verdict: Verdict & { allowed: false }): void {
-    res.set('Cache-Control', 'no-store');
+  function answerRefusal(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    verdict: Verdict & { allowed: false },
+  ): void {
+    const headers = { 'Cache-Control': 'no-store', ...('headers' in verdict ? (verdict.headers ?? {}) : {}) };
     if (verdict.status === 302) {
-      res.redirect(302, verdict.location);
+      redirect(req, res, verdict.location, headers);
       return;
     }
     const page =
@@ -319,11 +335,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
                 message: verdict.reason,
                 ...(verdict.logout ? { link: { href: verdict.logout, text: 'Log out' } } : {}),
               };
-    res
-      .status(verdict.status)
-      .set('headers' in verdict ? (verdict.headers ?? {}) : {})
-      .type('html')
-      .send(messagePage(page));
+    sendHtml(req, res, verdict.status, messagePage(page), headers);
   }
 
   function terminalServerReady(): Promise<boolean> {
@@ -380,4 +392,62 @@ function webOrigins(words: string): string[] {
 function hasDotSegments(url: string): boolean {
   const path = url.split('?')[0] ?? '';
   return /(^|\/)(\.|%2e){1,2}(\/|%2f|$)/i.test(path);
+}
+
+/**
+ * The path under the prefix as the routes here compare it: lower case, without
+ * its query or a final slash ('' for the prefix itself); null outside the prefix.
+ */
+export function routeUnderPrefix(prefix: string, url: string): string | null {
+  const path = (url.split('?')[0] ?? '').toLowerCase();
+  if (!path.startsWith(prefix.toLowerCase())) return null;
+  const rest = path.slice(prefix.length);
+  if (rest !== '' && !rest.startsWith('/')) return null;
+  return rest.replace(/\/$/, '');
+}
+
+function sendText(req: http.IncomingMessage, res: http.ServerResponse, status: number, text: string): void {
+  send(
+    res,
+    status,
+    text,
+    { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
+    req.method === 'HEAD',
+  );
+}
+
+function sendHtml(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  status: number,
+  html: string,
+  headers: http.OutgoingHttpHeaders,
+): void {
+  send(res, status, html, { 'Content-Type': 'text/html; charset=utf-8', ...headers }, req.method === 'HEAD');
+}
+
+function redirect(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  location: string,
+  headers: http.OutgoingHttpHeaders,
+): void {
+  const target = encodeLocation(location);
+  send(
+    res,
+    302,
+    `Found. Redirecting to ${target}`,
+    { 'Content-Type': 'text/plain; charset=utf-8', ...headers, Location: target },
+    req.method === 'HEAD',
+  );
+}
+
+/** A URL as a Location header may carry it: what is not allowed in a URL percent-encoded, escapes left as they are. */
+function encodeLocation(url: string): string {
+  return url
+    .replace(/(^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]|[\uD800-\uDBFF]([^\uDC00-\uDFFF]|$)/g, '$1\uFFFD$2')
+    .replace(
+      /(?:[^\x21\x23-\x3B\x3D\x3F-\x5F\x61-\x7A\x7C\x7E]|%(?:[^0-9A-Fa-f]|[0-9A-Fa-f][^0-9A-Fa-f]|$))+/g,
+      encodeURI,
+    );
 }

@@ -1,11 +1,13 @@
 // The workshop, read and rendered once at start: every page's HTML and the
 // checks each declares. Loaded only when there is a workshop folder, so a
-// terminal without one never loads the Markdown and highlighting libraries.
+// terminal without one never loads the Markdown and highlighting libraries;
+// one with a workshop lets them go once its pages are rendered (libraries.ts).
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/src/log.js';
 import { TERMINAL_SESSIONS } from './actions.js';
 import { escapeHtml } from './escape.js';
+import { withLibraries } from './libraries.js';
 import type { PageContent } from './page-data.js';
 import { createRenderer, type DeclaredCheck } from './render.js';
 import type { Variables } from './variables.js';
@@ -25,44 +27,49 @@ export function loadContent(options: {
   consoleUrl: string;
   logger: Logger;
 }): Content | null {
-  const workshop = loadWorkshop(options);
-  if (!workshop) return null;
-  const tabSessions = new Map(workshop.tabs.flatMap((tab) => ('session' in tab ? [[tab.session, tab.name]] : [])));
-  const render = createRenderer({
-    variables: workshop.variables,
-    pageNames: new Set(workshop.pages.map((page) => page.name)),
-    allSessions: TERMINAL_SESSIONS.slice(0, LAYOUT_TERMINALS[workshop.layout]),
-    tabSessions,
-    tabNames: ['Terminal', ...(options.consoleUrl ? ['Console'] : []), ...workshop.tabs.map((tab) => tab.name)],
-    examinerExists: (name) => isExecutable(path.join(workshop.examinerDir, name)),
-  });
-  const pages = new Map<string, PageContent>();
-  const checks = new Map<string, DeclaredCheck[]>();
-  for (const page of workshop.pages) {
-    let html: string;
-    if (page.file) {
-      try {
-        const rendered = render(page.name, readFileSync(page.file, 'utf8'));
-        html = rendered.html;
-        for (const check of rendered.checks) checks.set(check.name, [...(checks.get(check.name) ?? []), check]);
-      } catch (error) {
-        const problem = `page ${page.name} could not be rendered: ${(error as Error).message}`;
-        workshop.problems.push(problem);
-        html = problemHtml(problem);
+  return withLibraries((libraries) => {
+    const workshop = loadWorkshop({ ...options, parseYaml: libraries.parseYaml });
+    if (!workshop) return null;
+    const tabSessions = new Map(workshop.tabs.flatMap((tab) => ('session' in tab ? [[tab.session, tab.name]] : [])));
+    const render = createRenderer(
+      {
+        variables: workshop.variables,
+        pageNames: new Set(workshop.pages.map((page) => page.name)),
+        allSessions: TERMINAL_SESSIONS.slice(0, LAYOUT_TERMINALS[workshop.layout]),
+        tabSessions,
+        tabNames: ['Terminal', ...(options.consoleUrl ? ['Console'] : []), ...workshop.tabs.map((tab) => tab.name)],
+        examinerExists: (name) => isExecutable(path.join(workshop.examinerDir, name)),
+      },
+      libraries,
+    );
+    const pages = new Map<string, PageContent>();
+    const checks = new Map<string, DeclaredCheck[]>();
+    for (const page of workshop.pages) {
+      let html: string;
+      if (page.file) {
+        try {
+          const rendered = render(page.name, readFileSync(page.file, 'utf8'));
+          html = rendered.html;
+          for (const check of rendered.checks) checks.set(check.name, [...(checks.get(check.name) ?? []), check]);
+        } catch (error) {
+          const problem = `page ${page.name} could not be rendered: ${(error as Error).message}`;
+          workshop.problems.push(problem);
+          html = problemHtml(problem);
+        }
+      } else {
+        html = problemHtml(page.problem ?? 'this page cannot be shown');
       }
-    } else {
-      html = problemHtml(page.problem ?? 'this page cannot be shown');
+      pages.set(page.name, { name: page.name, title: page.title, exitSign: page.exitSign, html });
     }
-    pages.set(page.name, { name: page.name, title: page.title, exitSign: page.exitSign, html });
-  }
-  for (const problem of workshop.problems) options.logger.warn('workshop.problem', { problem, dir: workshop.dir });
-  options.logger.info('workshop.loaded', {
-    name: workshop.name,
-    pages: workshop.pages.length,
-    checks: [...checks.values()].reduce((n, list) => n + list.length, 0),
-    problems: workshop.problems.length,
+    for (const problem of workshop.problems) options.logger.warn('workshop.problem', { problem, dir: workshop.dir });
+    options.logger.info('workshop.loaded', {
+      name: workshop.name,
+      pages: workshop.pages.length,
+      checks: [...checks.values()].reduce((n, list) => n + list.length, 0),
+      problems: workshop.problems.length,
+    });
+    return { workshop, pages, checks };
   });
-  return { workshop, pages, checks };
 }
 
 function problemHtml(problem: string): string {

@@ -5,7 +5,6 @@
 // whose body is YAML. Anything else is a language for highlighting, unless it
 // looks like an action this dashboard does not know: that is shown as plain
 // code with a note for the author.
-import { parse as parseYaml } from 'yaml';
 import { type Action, TERMINAL_SESSIONS, validExaminerName } from './actions.js';
 
 export interface FenceContext {
@@ -17,6 +16,8 @@ export interface FenceContext {
   tabNames: readonly string[];
   /** Whether workshop/examiner/tests/<name> is an executable. */
   examinerExists(name: string): boolean;
+  /** The YAML parser (see libraries.ts). */
+  parseYaml(text: string): unknown;
 }
 
 export type Fence =
@@ -66,7 +67,7 @@ function parse(word: string, body: string, context: FenceContext): Fence {
 function namespaced(word: string, body: string, context: FenceContext): Fence {
   switch (word) {
     case 'terminal:execute': {
-      const fields = yamlFields(body);
+      const fields = yamlFields(body, context);
       const session = sessionField(fields, context);
       const command = requiredText(fields, 'command');
       const clear = booleanField(fields, 'clear', false);
@@ -78,7 +79,7 @@ function namespaced(word: string, body: string, context: FenceContext): Fence {
       );
     }
     case 'terminal:execute-all': {
-      const fields = yamlFields(body);
+      const fields = yamlFields(body, context);
       const command = requiredText(fields, 'command');
       const clear = booleanField(fields, 'clear', false);
       return action(
@@ -89,7 +90,7 @@ function namespaced(word: string, body: string, context: FenceContext): Fence {
       );
     }
     case 'terminal:interrupt': {
-      const session = sessionField(yamlFields(body), context);
+      const session = sessionField(yamlFields(body, context), context);
       return action(
         { type: 'interrupt', sessions: [session] },
         `Interrupt ${describeSession(session, context)} (Ctrl+C)`,
@@ -98,7 +99,7 @@ function namespaced(word: string, body: string, context: FenceContext): Fence {
       );
     }
     case 'terminal:interrupt-all':
-      yamlFields(body);
+      yamlFields(body, context);
       return action(
         { type: 'interrupt', sessions: [...context.allSessions] },
         'Interrupt every terminal (Ctrl+C)',
@@ -106,10 +107,10 @@ function namespaced(word: string, body: string, context: FenceContext): Fence {
         '',
       );
     case 'terminal:clear-all':
-      yamlFields(body);
+      yamlFields(body, context);
       return action({ type: 'clear', sessions: [...context.allSessions] }, 'Clear every terminal', '', '');
     case 'terminal:input': {
-      const fields = yamlFields(body);
+      const fields = yamlFields(body, context);
       const session = sessionField(fields, context);
       const text = requiredText(fields, 'text');
       const endl = booleanField(fields, 'endl', true);
@@ -122,20 +123,20 @@ function namespaced(word: string, body: string, context: FenceContext): Fence {
     }
     case 'workshop:copy':
     case 'workshop:copy-and-edit':
-      return copy(requiredText(yamlFields(body), 'text'), word === 'workshop:copy-and-edit', '');
+      return copy(requiredText(yamlFields(body, context), 'text'), word === 'workshop:copy-and-edit', '');
     case 'dashboard:open-url': {
-      const url = requiredText(yamlFields(body), 'url');
+      const url = requiredText(yamlFields(body, context), 'url');
       if (!/^https?:\/\/[^\s]+$/i.test(url)) throw new FenceProblem('url must be an http(s) URL');
       return action({ type: 'open-url', url }, 'Open in a new browser tab', url, '');
     }
     case 'dashboard:open-dashboard': {
-      const name = requiredText(yamlFields(body), 'name');
+      const name = requiredText(yamlFields(body, context), 'name');
       const tab = context.tabNames.find((known) => known.toLowerCase() === name.toLowerCase());
       if (!tab) throw new FenceProblem(`there is no tab named ${name} (there are: ${context.tabNames.join(', ')})`);
       return action({ type: 'open-dashboard', name: tab }, `Switch to the ${tab} tab`, tab, '');
     }
     case 'examiner:execute-test':
-      return check(yamlFields(body), context);
+      return check(yamlFields(body, context), context);
     default:
       throw new FenceProblem(
         'is not an action this dashboard knows, so this block is plain text. Known: execute, execute-1, execute-2, execute-3, execute-all, copy, copy-and-edit, terminal:execute, terminal:execute-all, terminal:interrupt, terminal:interrupt-all, terminal:input, terminal:clear-all, workshop:copy, workshop:copy-and-edit, dashboard:open-url, dashboard:open-dashboard, examiner:execute-test.',
@@ -186,10 +187,10 @@ function check(fields: Record<string, unknown>, context: FenceContext): Fence {
   };
 }
 
-function yamlFields(body: string): Record<string, unknown> {
+function yamlFields(body: string, context: FenceContext): Record<string, unknown> {
   let value: unknown;
   try {
-    value = parseYaml(body);
+    value = context.parseYaml(body);
   } catch (error) {
     throw new FenceProblem(`the block is not valid YAML (${(error as Error).message.split('\n')[0]})`);
   }

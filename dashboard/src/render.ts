@@ -4,13 +4,10 @@
 // turned into elements the page's script wires up, and the whole result
 // sanitised: authors are trusted, but a stray tag or an inline handler must
 // not break the dashboard around the page (its CSP allows no inline script).
-import hljs from 'highlight.js';
-import MarkdownIt from 'markdown-it';
-import anchor from 'markdown-it-anchor';
-import sanitizeHtml from 'sanitize-html';
 import type { Action } from './actions.js';
 import { escapeHtml } from './escape.js';
 import { type FenceContext, parseFence } from './fences.js';
+import type { Libraries } from './libraries.js';
 import { substitute, type Variables } from './variables.js';
 
 /** A check a page declares: what the server may run for it, whatever the page sends. */
@@ -25,7 +22,7 @@ export interface RenderedPage {
   checks: DeclaredCheck[];
 }
 
-export interface RenderOptions extends FenceContext {
+export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
   variables: Variables;
   /** Every page, to tell links between pages from links to files beside them. */
   pageNames: ReadonlySet<string>;
@@ -33,7 +30,13 @@ export interface RenderOptions extends FenceContext {
 
 type RenderEnv = { checks: DeclaredCheck[] };
 
-export function createRenderer(options: RenderOptions): (name: string, markdown: string) => RenderedPage {
+/** A renderer for the workshop's pages: it holds the libraries, which go once it is dropped. */
+export function createRenderer(
+  options: RenderOptions,
+  libraries: Libraries,
+): (name: string, markdown: string) => RenderedPage {
+  const { hljs, MarkdownIt, anchor, sanitizeHtml } = libraries;
+  const fenceContext: FenceContext = { ...options, parseYaml: libraries.parseYaml };
   const md = new MarkdownIt({ html: true, linkify: true, typographer: false });
   md.use(anchor, { slugify, tabIndex: false, permalink: anchor.permalink.ariaHidden({ placement: 'after' }) });
   md.renderer.rules.fence = (tokens, idx, _opts, env) => {
@@ -44,7 +47,7 @@ export function createRenderer(options: RenderOptions): (name: string, markdown:
   md.renderer.rules.code_block = (tokens, idx) => codeBlock(tokens[idx]?.content ?? '', '');
 
   function renderFence(info: string, body: string, env: RenderEnv): string {
-    const fence = parseFence(info, body, options);
+    const fence = parseFence(info, body, fenceContext);
     switch (fence.kind) {
       case 'code':
         return codeBlock(body, fence.lang);
@@ -64,10 +67,18 @@ export function createRenderer(options: RenderOptions): (name: string, markdown:
     }
   }
 
+  function codeBlock(text: string, lang: string): string {
+    const body = text.replace(/\n$/, '');
+    const language = lang && hljs.getLanguage(lang) ? lang : '';
+    const code = language ? hljs.highlight(body, { language, ignoreIllegals: true }).value : escapeHtml(body);
+    return `<pre><code class="hljs${language ? ` language-${escapeHtml(language)}` : ''}">${code}</code></pre>\n`;
+  }
+
+  const allowedTags = [...sanitizeHtml.defaults.allowedTags, ...MORE_TAGS];
   return (name, markdown) => {
     const env: RenderEnv = { checks: [] };
     const html = md.render(substitute(markdown, options.variables), env);
-    return { html: sanitize(html, name, options.pageNames), checks: env.checks };
+    return { html: sanitize(sanitizeHtml, allowedTags, html, name, options.pageNames), checks: env.checks };
   };
 }
 
@@ -76,13 +87,6 @@ function actionBlock(action: Action, label: string, inner: string): string {
   const kind = action.type === 'examiner' ? 'wt-action wt-check' : `wt-action wt-action-${action.type}`;
   const json = JSON.stringify(action, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value));
   return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(label)}</p>${inner}</div>\n`;
-}
-
-function codeBlock(text: string, lang: string): string {
-  const body = text.replace(/\n$/, '');
-  const language = lang && hljs.getLanguage(lang) ? lang : '';
-  const code = language ? hljs.highlight(body, { language, ignoreIllegals: true }).value : escapeHtml(body);
-  return `<pre><code class="hljs${language ? ` language-${escapeHtml(language)}` : ''}">${code}</code></pre>\n`;
 }
 
 /** GitHub-style heading ids: lower case, punctuation dropped, spaces to dashes. */
@@ -96,8 +100,8 @@ function slugify(text: string): string {
   );
 }
 
-const ALLOWED_TAGS = [
-  ...sanitizeHtml.defaults.allowedTags,
+/** Tags allowed besides sanitize-html's defaults. */
+const MORE_TAGS = [
   'img',
   'h1',
   'h2',
@@ -139,9 +143,15 @@ function resolveUrl(url: string, page: string, pageNames: ReadonlySet<string>): 
   return { file: `content/${resolved.pathname.slice('/content/'.length)}${resolved.search}${resolved.hash}` };
 }
 
-function sanitize(html: string, page: string, pageNames: ReadonlySet<string>): string {
+function sanitize(
+  sanitizeHtml: Libraries['sanitizeHtml'],
+  allowedTags: string[],
+  html: string,
+  page: string,
+  pageNames: ReadonlySet<string>,
+): string {
   return sanitizeHtml(html, {
-    allowedTags: ALLOWED_TAGS,
+    allowedTags,
     allowedAttributes: {
       '*': ['id', 'class', 'title', 'lang', 'dir', 'role', 'tabindex', 'aria-*', 'data-*'],
       a: ['href', 'name', 'target', 'rel'],

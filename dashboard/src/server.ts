@@ -6,7 +6,7 @@ import type { Config } from '../../common/src/config.js';
 import { HttpError } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
 import type { Logger } from '../../common/src/log.js';
-import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/page-assets.js';
+import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
 import type { Content } from './content.js';
 import { escapeHtml } from './escape.js';
@@ -155,9 +155,9 @@ export function createDashboard(options: {
     );
   }
 
-  function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string): void {
+  function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string): Promise<void> {
     const version = new URL(req.url ?? '/', 'http://localhost').searchParams.get('v');
-    sendPageAsset(req, res, assets.get(file), version);
+    return sendPageAsset(req, res, assets.get(file), version);
   }
 
   async function serveContent(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): Promise<void> {
@@ -299,8 +299,8 @@ function frameOrigins(data: DashboardData): string[] {
   return [...new Set(urls.map((url) => new URL(url).origin))];
 }
 
-function dashboardHtml(data: DashboardData, assets: Map<string, PageAsset>): string {
-  const version = (file: string) => assets.get(file)?.version ?? '0';
+function dashboardHtml(data: DashboardData, assets: Map<string, PageFile>): string {
+  const version = (file: string) => assetVersion(assets, file);
   // A JSON data block is not script: the CSP (script-src 'self') lets it be. "<" is escaped so no tag can end it.
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   const title = data.workshop ?? 'Terminal';

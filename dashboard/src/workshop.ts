@@ -5,7 +5,6 @@
 // with the file it is in, for the log and for the dashboard to show.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';
 import { declaredValue, substitute, type Variables } from './variables.js';
@@ -55,13 +54,15 @@ export function loadWorkshop(options: {
   variables: Variables;
   env: Readonly<Record<string, string>>;
   consoleUrl: string;
+  /** The YAML parser (see libraries.ts). */
+  parseYaml(text: string): unknown;
 }): Workshop | null {
   const dir = options.dir;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return null;
   const problems: string[] = [];
   const contentDir = path.join(dir, 'content');
-  const modulesFile = readYaml(path.join(dir, 'modules.yaml'), problems);
-  const workshopFile = readYaml(path.join(dir, 'workshop.yaml'), problems);
+  const modulesFile = readYaml(path.join(dir, 'modules.yaml'), options.parseYaml, problems);
+  const workshopFile = readYaml(path.join(dir, 'workshop.yaml'), options.parseYaml, problems);
 
   // modules.yaml: { modules: { <page>: { name, exit_sign } }, config: { vars: [{ name, value }] } }
   const modules = new Map<string, { title: string | null; exitSign: string | null }>();
@@ -225,7 +226,11 @@ function frameableUrl(url: string): boolean {
   }
 }
 
-function readYaml(file: string, problems: string[]): Record<string, unknown> | null {
+function readYaml(
+  file: string,
+  parseYaml: (text: string) => unknown,
+  problems: string[],
+): Record<string, unknown> | null {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,7 +1,7 @@
 // Entry point of the terminal server: config, server, signals. Nothing else.
 import { createLogger, describeError } from '../../common/src/log.js';
 import { pageAssetsDir } from '../../common/src/paths.js';
-import { configOrExit, stopOnSignals } from '../../common/src/process.js';
+import { configOrExit, settleMemory, stopOnSignals } from '../../common/src/process.js';
 import { createTerminalServer } from './server.js';
 
 const config = configOrExit('terminal-server');
@@ -18,3 +18,6 @@ try {
 
 // Shells get 3 s to end after their hang-up (then SIGKILL); pm2 waits a little longer.
 stopOnSignals(logger, () => server.close(), 4000);
+
+// What starting up used (and the workshop's rendering libraries) is given back now.
+server.ready.then(settleMemory);

@@ -7,7 +7,7 @@ import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
-import { loadPageAssets, type PageAsset, sendPageAsset } from '../../common/src/page-assets.js';
+import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
@@ -31,14 +31,16 @@ export type TerminalServerConfig = Pick<
 
 export interface TerminalServer {
   readonly sessions: SessionManager;
+  /** Resolves once the workshop (when there is one) is loaded and rendered. */
+  readonly ready: Promise<void>;
   /** Starts listening on 127.0.0.1; resolves with the port. */
   listen(): Promise<number>;
   /** Ends every session and stops listening. */
   close(): Promise<void>;
 }
 
-function pageHtml(name: string, assets: Map<string, PageAsset>): string {
-  const version = (file: string) => assets.get(file)?.version ?? '0';
+function pageHtml(name: string, assets: Map<string, PageFile>): string {
+  const version = (file: string) => assetVersion(assets, file);
   // Relative asset URLs work under any prefix. No inline script: a strict CSP applies.
   return `<!doctype html>
 <html lang="en">
@@ -109,7 +111,9 @@ export function createTerminalServer(options: {
       return;
     }
     if (section === 'assets' && parts.length === 1) {
-      sendPageAsset(req, res, assets.get(parts[0] as string), url.searchParams.get('v'));
+      sendPageAsset(req, res, assets.get(parts[0] as string), url.searchParams.get('v')).catch((error) =>
+        fail(req, res, error),
+      );
       return;
     }
     if (section === 'api') {
@@ -212,6 +216,7 @@ export function createTerminalServer(options: {
 
   return {
     sessions,
+    ready: dashboard.ready,
     async listen() {
       const address = terminalAddress(config);
       if ('socketPath' in address) await removeStaleSocket(address.socketPath);

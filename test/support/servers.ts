@@ -226,7 +226,7 @@ export async function startAuthProxy(env: Record<string, string>, terminalPort: 
     TERMINAL_PORT: String(terminalPort),
   });
   const logger = createLogger('auth-proxy', config.logLevel);
-  const proxy = createAuthProxy({ config, logger, mode: createAuthMode(config, logger) });
+  const proxy = createAuthProxy({ config, logger, mode: await createAuthMode(config, logger) });
   const port = await proxy.listen();
   return {
     port,

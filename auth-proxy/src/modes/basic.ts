@@ -94,8 +94,7 @@ export function basicAuthMode(options: { username: string; password: string; pre
   }
 
   /** On an HTTP response (not an upgrade), the cookie that spares this browser the counting. */
-  function setLoginCookie(req: http.IncomingMessage, client: ClientInfo): void {
-    const res = (req as http.IncomingMessage & { res?: http.ServerResponse }).res;
+  function setLoginCookie(res: http.ServerResponse | undefined, client: ClientInfo): void {
     if (!res || res.headersSent) return;
     const header = cookie.serialize(cookieName, loggedIn, {
       path: options.prefix || '/',
@@ -109,7 +108,7 @@ export function basicAuthMode(options: { username: string; password: string; pre
 
   return {
     name: 'basic',
-    async check(req, client): Promise<Verdict> {
+    async check(req, client, res): Promise<Verdict> {
       const credentials = basicAuth(req);
       if (!credentials) return { allowed: false, status: 401, reason: 'no credentials', headers: CHALLENGE };
       // Both comparisons always run, so timing does not tell which one failed.
@@ -132,7 +131,7 @@ export function basicAuthMode(options: { username: string; password: string; pre
       total.take(now);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (!right) return { allowed: false, status: 401, reason: 'wrong user name or password', headers: CHALLENGE };
-      setLoginCookie(req, client);
+      setLoginCookie(res, client);
       return { allowed: true, user: credentials.name };
     },
     describe: () => 'basic authentication (realm Terminal)',

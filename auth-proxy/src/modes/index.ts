@@ -1,24 +1,28 @@
-// The one place that picks the auth mode.
+// The one place that picks the auth mode. Each mode's modules (passport and the
+// cluster client for OpenShift, the cookie code of the login modes) are loaded
+// only when that mode is the one used: a proxy without logins does not hold them.
 import type { Config } from '../../../common/src/config.js';
 import { describeError, type Logger } from '../../../common/src/log.js';
 import { compileTrust } from '../client-info.js';
-import { connectCluster } from '../kubernetes-client.js';
-import { revokedLogins, sessionSecrets } from '../login-session.js';
-import { basicAuthMode } from './basic.js';
-import { jupyterHubMode } from './jupyterhub.js';
-import { noAuth } from './none.js';
-import { openShiftMode } from './openshift.js';
 import type { AuthMode } from './types.js';
 
 /** Picks and builds the auth mode. `logger` also hears about a session secret that will not survive a restart. */
-export function createAuthMode(config: Config, logger: Logger): AuthMode {
+export async function createAuthMode(config: Config, logger: Logger): Promise<AuthMode> {
   const mode = config.authMode.mode;
   switch (mode) {
-    case 'none':
+    case 'none': {
+      const { noAuth } = await import('./none.js');
       return noAuth();
-    case 'basic':
+    }
+    case 'basic': {
+      const { basicAuthMode } = await import('./basic.js');
       return basicAuthMode({ username: config.authUsername, password: config.authPassword, prefix: config.prefix });
+    }
     case 'jupyterhub': {
+      const [{ jupyterHubMode }, { sessionSecrets }] = await Promise.all([
+        import('./jupyterhub.js'),
+        import('../login-session.js'),
+      ]);
       // Without SESSION_SECRET the key is random: never derived from the hub's
       // token, which the shell could read. A login lost with a restart comes
       // back through the hub without asking the user anything.
@@ -40,6 +44,11 @@ export function createAuthMode(config: Config, logger: Logger): AuthMode {
       });
     }
     case 'openshift': {
+      const [{ openShiftMode }, { connectCluster }, { revokedLogins, sessionSecrets }] = await Promise.all([
+        import('./openshift.js'),
+        import('../kubernetes-client.js'),
+        import('../login-session.js'),
+      ]);
       const { secrets, random } = sessionSecrets(config.sessionSecret);
       if (random) {
         logger.warn('session.secret_random', { hint: 'set SESSION_SECRET so logins survive a restart of the proxy' });

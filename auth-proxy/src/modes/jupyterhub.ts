@@ -4,12 +4,12 @@
 // logging out of the hub logs out of the terminal too.
 import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import type { Router } from 'express';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
 import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, shapeOf, usedStates } from '../login-session.js';
 import { sendPage } from '../pages.js';
+import { modeRoutes } from './routes.js';
 import type { AuthMode, Verdict } from './types.js';
 
 export interface JupyterHubOptions {
@@ -136,7 +136,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     describe: () =>
       `JupyterHub login; owner ${options.owner}${options.allowAdmins ? ', and hub admins' : ' only'} (hub API ${options.apiUrl})`,
 
-    mount(router: Router) {
+    handle: modeRoutes(prefix, (router) => {
       router.get('/oauth_handshake', (req, res) => {
         const client = clientInfo(req, options.trust);
         const state = randomBytes(24).toString('base64url');
@@ -202,7 +202,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
         sessions.clear(res, clientInfo(req, options.trust));
         res.redirect(302, `${options.baseUrl}hub/logout`);
       });
-    },
+    }),
 
     async check(req: http.IncomingMessage, _client: ClientInfo): Promise<Verdict> {
       const session = sessions.read(req);

@@ -5,7 +5,7 @@
 // cluster-admin both count, and it is asked again every few minutes.
 import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import type { Request, Response, Router } from 'express';
+import type { Request, Response } from 'express';
 import passport from 'passport';
 import { Strategy as OAuth2Strategy, type VerifyCallback } from 'passport-oauth2';
 import type { Logger } from '../../../common/src/log.js';
@@ -23,6 +23,7 @@ import {
   usedStates,
 } from '../login-session.js';
 import { sendPage } from '../pages.js';
+import { modeRoutes } from './routes.js';
 import type { AuthMode, Verdict } from './types.js';
 
 export interface OpenShiftOptions {
@@ -246,7 +247,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     describe: () =>
       `OpenShift login; admins of the pod's project only (client system:serviceaccount:…:${options.serviceAccount})`,
 
-    mount(router: Router) {
+    handle: modeRoutes(prefix, (router) => {
       router.get('/oauth_handshake', async (req, res, next) => {
         const release = logins.enter();
         if (!release) return busyPage(res, clientInfo(req, options.trust));
@@ -387,7 +388,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           link: { href: `${prefix}/`, text: 'Log in again' },
         });
       });
-    },
+    }),
 
     async check(req: http.IncomingMessage, _client: ClientInfo): Promise<Verdict> {
       const session = sessions.read(req);

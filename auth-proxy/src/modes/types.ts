@@ -1,6 +1,5 @@
 // What every auth mode provides. The proxy core knows modes only through this.
 import type http from 'node:http';
-import type { Router } from 'express';
 import type { ClientInfo } from '../client-info.js';
 
 export type Verdict =
@@ -12,12 +11,22 @@ export type Verdict =
   /** Not logged in yet, and the mode logs people in through the browser: send them here. */
   | { allowed: false; status: 302; reason: string; location: string };
 
+/** Answers a request, or calls next() (next(error) on a failure) to let the proxy go on with it. */
+export type RequestHandler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
 export interface AuthMode {
   readonly name: string;
-  /** Routes of the mode's own (login callbacks, logout), mounted under the prefix before the check. */
-  mount?(router: Router): void;
-  /** Decides about one request: an HTTP request or a WebSocket upgrade alike. */
-  check(req: http.IncomingMessage, client: ClientInfo): Promise<Verdict>;
+  /** Routes of the mode's own (login callbacks, logout) under the prefix, before the check. */
+  handle?: RequestHandler;
+  /**
+   * Decides about one request: an HTTP request (with its response, where the
+   * mode may set a cookie) or a WebSocket upgrade (without) alike.
+   */
+  check(req: http.IncomingMessage, client: ClientInfo, res?: http.ServerResponse): Promise<Verdict>;
   /** One line for the start-up log. */
   describe(): string;
 }

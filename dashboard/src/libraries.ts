@@ -1,0 +1,39 @@
+// The libraries that turn the workshop folder into pages: YAML, Markdown,
+// highlighting (every language highlight.js knows) and sanitising. The workshop
+// is read and rendered once, at start, and they are needed only then: they
+// are loaded for that, with require, and dropped from require's cache when it
+// is done, so that their code and data (over 20 MB of the terminal server's
+// memory) are collected rather than kept for the life of the process.
+import { createRequire } from 'node:module';
+import type hljs from 'highlight.js';
+import type MarkdownIt from 'markdown-it';
+import type anchor from 'markdown-it-anchor';
+import type sanitizeHtml from 'sanitize-html';
+import type * as yaml from 'yaml';
+
+export interface Libraries {
+  parseYaml: typeof yaml.parse;
+  hljs: typeof hljs;
+  MarkdownIt: typeof MarkdownIt;
+  anchor: typeof anchor;
+  sanitizeHtml: typeof sanitizeHtml;
+}
+
+/** Runs `use` with the libraries; once it has returned (or thrown), nothing holds them any more. */
+export function withLibraries<T>(use: (libraries: Libraries) => T): T {
+  // A require of its own: the module it belongs to lists what it loaded, and goes with it.
+  const require = createRequire(import.meta.url);
+  const before = new Set(Object.keys(require.cache));
+  try {
+    return use({
+      parseYaml: (require('yaml') as typeof yaml).parse,
+      hljs: require('highlight.js') as typeof hljs,
+      MarkdownIt: require('markdown-it') as typeof MarkdownIt,
+      anchor: require('markdown-it-anchor') as typeof anchor,
+      sanitizeHtml: require('sanitize-html') as typeof sanitizeHtml,
+    });
+  } finally {
+    // Only what was loaded here: a module something else had loaded before stays.
+    for (const key of Object.keys(require.cache)) if (!before.has(key)) delete require.cache[key];
+  }
+}
