@@ -1,15 +1,14 @@
 // Jump scrolling for xterm.js. xterm.js draws the screen in every animation
 // frame in which output changed it. While output floods in (a `cat` of a big
-// file, a verbose build) that is a frame for every few dozen kilobytes, and a
-// frame can cost far more than parsing them: with WebGL drawn in software (no
-// GPU) each one kept the main thread waiting ~80 ms for the rasterizer, and most
-// of a flood's time went into frames nobody can read. So while output floods in
-// and frames are expensive (longer than a display refresh), the pacer holds the
-// drawing back with synchronized output (DEC private mode 2026, which xterm.js
-// honours: rows changed meanwhile are drawn when it ends) and lets a frame
-// through every so often: drawing then takes about a quarter of the time. When
-// the output stops, the screen is drawn at once. Where frames are cheap (a GPU)
-// nothing is held.
+// file, a verbose build) that is a frame for every few dozen kilobytes, and
+// frames can cost far more than parsing them: with WebGL drawn in software (no
+// GPU) each one kept the main thread waiting ~80 ms for the rasterizer, and with
+// the DOM renderer every frame rebuilt every row. So while output floods in, the
+// pacer holds the drawing back with synchronized output (DEC private mode 2026,
+// which xterm.js honours: rows changed meanwhile are drawn when it ends) and lets
+// a frame through every 50 ms, or every three frames' cost where frames cost more
+// (at most 250 ms): a few frames a second of text nobody can read at that speed.
+// When the output stops, the screen is drawn at once.
 //
 // The mode's sequences go between two pieces of output only where the program's
 // own escape sequences cannot be cut in two (VtTracker), and not at all while the
@@ -23,11 +22,11 @@ const END_SYNC = '\x1b[?2026l';
 /** Output counts as a flood from this many bytes within FLOOD_WINDOW_MS (far beyond typing, prompts and screen redraws). */
 const FLOOD_BYTES = 64 << 10;
 const FLOOD_WINDOW_MS = 100;
-/** Frames are held back only when one costs at least this much (a display refresh at 60 Hz). */
-const EXPENSIVE_FRAME_MS = 16;
 /** A hold lasts this many times what a frame costs... */
 const HOLD_PER_FRAME_COST = 3;
-/** ...up to this: well below xterm.js's own limit for synchronized output (1 s), after which it draws anyway. */
+/** ...and at least this (20 frames a second; shorter holds saved little with the DOM renderer)... */
+const MIN_HOLD_MS = 50;
+/** ...and at most this: well below xterm.js's own limit for synchronized output (1 s), after which it draws anyway. */
 const MAX_HOLD_MS = 250;
 /** A frame's cost is the least of the last few measured (a measurement can only come out too long). */
 const FRAME_SAMPLES = 5;
@@ -55,8 +54,10 @@ export class OutputPacer {
   private measuring = false;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly selection: { drawn(): void; dispose(): void };
 
   constructor(private readonly term: Terminal) {
+    this.selection = deferSelectionRedraws(term);
     this.renders = term.onRender(() => this.drawn());
   }
 
@@ -83,19 +84,19 @@ export class OutputPacer {
     this.windowBytes += bytes.length;
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    const frameCost = this.frameCosts.length > 0 ? Math.min(...this.frameCosts) : 0;
     if (
       !this.holding &&
       !this.awaitingFrame &&
       atGround &&
       this.windowBytes >= FLOOD_BYTES &&
-      frameCost >= EXPENSIVE_FRAME_MS &&
       now - this.programSyncAt > PROGRAM_SYNC_QUIET_MS &&
       !this.term.modes.synchronizedOutputMode
     ) {
       this.term.write(BEGIN_SYNC);
       this.holding = true;
-      this.holdTimer = setTimeout(() => this.endHold(), Math.min(MAX_HOLD_MS, HOLD_PER_FRAME_COST * frameCost));
+      const frameCost = this.frameCosts.length > 0 ? Math.min(...this.frameCosts) : 0;
+      const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, HOLD_PER_FRAME_COST * frameCost));
+      this.holdTimer = setTimeout(() => this.endHold(), hold);
     }
     this.unparsed++;
     this.term.write(bytes, () => {
@@ -119,6 +120,7 @@ export class OutputPacer {
   dispose(): void {
     this.clearTimers();
     this.renders.dispose();
+    this.selection.dispose();
   }
 
   private endHold(): void {
@@ -137,6 +139,7 @@ export class OutputPacer {
 
   private drawn(): void {
     this.awaitingFrame = false;
+    this.selection.drawn();
     if (this.measuring) return;
     this.measuring = true;
     // xterm.js renders in an animation frame callback; the browser finishes the frame
@@ -157,6 +160,52 @@ export class OutputPacer {
     this.holdTimer = undefined;
     this.idleTimer = undefined;
   }
+}
+
+/**
+ * xterm.js (6.0) redraws the selection after every line the output scrolls, in the
+ * next animation frame, even during synchronized output: with the DOM renderer
+ * that rebuilds every row in every frame, and holding frames back saved nothing.
+ * While the mode is on, such redraws are put off; the returned function (called
+ * after each frame xterm.js draws, which it does only with the mode off) makes up
+ * for them. The selection service is internal to xterm.js: where it is not found,
+ * nothing changes.
+ */
+function deferSelectionRedraws(term: Terminal): { drawn(): void; dispose(): void } {
+  type SelectionService = { refresh?: (isLinuxMouseSelection?: boolean) => void };
+  const service = (term as unknown as { _core?: { _selectionService?: SelectionService } })._core?._selectionService;
+  const refresh = service?.refresh;
+  if (!service || typeof refresh !== 'function') return { drawn() {}, dispose() {} };
+  // The mode as parsed, followed through the parser's hooks: term.modes builds an
+  // object on every call, and the selection is refreshed for every scrolled line.
+  let synchronized = term.modes.synchronizedOutputMode;
+  const follow = (on: boolean) => (params: (number | number[])[]) => {
+    if (params.includes(2026)) synchronized = on;
+    return false; // xterm.js's own handler sets the mode
+  };
+  const hooks = [
+    term.parser.registerCsiHandler({ prefix: '?', final: 'h' }, follow(true)),
+    term.parser.registerCsiHandler({ prefix: '?', final: 'l' }, follow(false)),
+  ];
+  let deferred = false;
+  service.refresh = (isLinuxMouseSelection?: boolean) => {
+    // A mouse selection on Linux also sets the primary selection: never put off.
+    if (synchronized && !isLinuxMouseSelection) deferred = true;
+    else refresh.call(service, isLinuxMouseSelection);
+  };
+  return {
+    drawn() {
+      // Also where the mode ended without a sequence (xterm.js's time limit, a reset).
+      synchronized = term.modes.synchronizedOutputMode;
+      if (!deferred || synchronized) return;
+      deferred = false;
+      refresh.call(service);
+    },
+    dispose() {
+      for (const hook of hooks) hook.dispose();
+      service.refresh = refresh;
+    },
+  };
 }
 
 // States of a VT parser, as far as a sequence put in between is concerned (the
