@@ -120,7 +120,7 @@ export function summaryChart(title: string, figures: readonly Figure[]): string 
       ],
     },
     {
-      title: 'Headless Chromium: navigation → last line of a 50 MB cat in the terminal (s, lower is better)',
+      title: "Headless Chromium: navigation → last line of a 50 MB cat on the terminal's screen (s, lower is better)",
       bars: [
         bar('ours (WebGL, software)', seconds(renderOurs), 's', 'ours'),
         bar('wetty (WebGL, software)', seconds(renderWetty), 's', 'peer'),

@@ -361,7 +361,7 @@ async function render(work: string, raw: Record<string, unknown>): Promise<Figur
   const domOurs = median(result.withoutWebgl.ours.map((r) => r.ms));
   const domWetty = median(result.withoutWebgl.wetty.map((r) => r.ms));
   const renderers = (runs: typeof result.ours) => [...new Set(runs.map((r) => r.renderer))].join('/');
-  const label = `Headless Chromium: navigation → last line of a ${RENDER_FILE_BYTES / MB} MB cat in the terminal's buffer`;
+  const label = `Headless Chromium: navigation → last line of a ${RENDER_FILE_BYTES / MB} MB cat drawn on the terminal's screen`;
   return [
     {
       id: 'render.ours',

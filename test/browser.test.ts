@@ -1,12 +1,14 @@
 // The real page in a real browser: type a command, see its output, reload and
 // still see it; reconnect by itself after the connection drops; paste, and
-// interrupt a big paste the program does not read; two views on one page.
+// interrupt a big paste the program does not read; two views on one page; a
+// flood drawn in jump scrolls.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
+import { launchBrowser, screenText, startChromium, waitForScreen } from './support/browser.js';
 import { foregroundGroup } from './support/paste.js';
 import { eventually, type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
+import { requireTool } from './support/tools.js';
 
 /** What the tests use of a terminal view on the page (window.terminalView, and one they mount). */
 interface View {
@@ -214,6 +216,79 @@ describe('terminal page in Chromium', () => {
     await waitForScreen(page, /^still-6$/m);
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  test('a flood is drawn in jump scrolls, and its end reaches the screen (DOM renderer)', async (t) => {
+    if (!requireTool(t, 'chromium')) return;
+    const domBrowser = await startChromium(['--disable-webgl']);
+    try {
+      const page = await domBrowser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${terminal.base}/terminal/session/flood`);
+      await waitForScreen(page, /\$ $/m);
+      assert.equal(await page.locator('.xterm-screen canvas').count(), 0, 'the DOM renderer');
+      await page.keyboard.type('seq 1 400000');
+      await page.keyboard.press('Enter');
+      // Held back (synchronized output) while it floods in...
+      await page.waitForFunction(
+        () => (window as unknown as Views).terminalView.terminal.modes.synchronizedOutputMode,
+        undefined,
+        {
+          polling: 1,
+          timeout: 20_000,
+        },
+      );
+      // ...and drawn once it stops: the last line in the rows on the screen, not only in the buffer.
+      await page.waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('.xterm-rows > div')).some(
+            (row) => row.textContent?.trim() === '400000',
+          ),
+        undefined,
+        { timeout: 30_000 },
+      );
+      await page.waitForFunction(
+        () => !(window as unknown as Views).terminalView.terminal.modes.synchronizedOutputMode,
+      );
+      // Typing is echoed as before.
+      await page.keyboard.type('echo after-$((5*5))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^after-25$/m);
+      assert.deepEqual(errors, []);
+    } finally {
+      await domBrowser.close();
+    }
+  });
+
+  test('a selection made during synchronized output is drawn once it ends (DOM renderer)', async (t) => {
+    // The page puts off xterm.js's selection redraws while frames are held back (they
+    // rebuilt every row with the DOM renderer): they must be made up for afterwards.
+    if (!requireTool(t, 'chromium')) return;
+    const domBrowser = await startChromium(['--disable-webgl']);
+    try {
+      const page = await domBrowser.newPage();
+      await page.goto(`${terminal.base}/terminal/session/sync`);
+      await waitForScreen(page, /\$ $/m);
+      // A program's own synchronized output, with scrolling in it and none after it.
+      await page.keyboard.type("printf '\\e[?2026h'; seq 1 100; sleep 2; printf '\\e[?2026l'");
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => {
+        const term = (window as unknown as Views).terminalView.terminal;
+        const buffer = term.buffer.active;
+        const above = buffer.getLine(buffer.baseY + buffer.cursorY - 1)?.translateToString(true);
+        return term.modes.synchronizedOutputMode && above === '100';
+      });
+      await page.evaluate(() => (window as unknown as Views).terminalView.terminal.selectAll());
+      await page.waitForFunction(
+        () => !(window as unknown as Views).terminalView.terminal.modes.synchronizedOutputMode,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await eventually(async () => (await page.locator('.xterm-selection > div').count()) > 0, 5000, 'the selection');
+    } finally {
+      await domBrowser.close();
+    }
   });
 
   test('through the auth proxy with basic auth: the page, its WebSocket, and no CSP violation', async (t) => {

@@ -7,6 +7,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { ServerControl } from '../src/protocol.js';
+import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
 
 export type { TerminalState } from './protocol-client.js';
@@ -36,6 +37,7 @@ export class TerminalView {
   readonly session: string;
   private readonly client: ProtocolClient;
   private readonly fitAddon = new FitAddon();
+  private readonly pacer: OutputPacer;
   private readonly statusBox: HTMLElement;
   private readonly ownStatusBox: boolean;
   private readonly resizeObserver: ResizeObserver;
@@ -78,6 +80,7 @@ export class TerminalView {
       // No WebGL here: the DOM renderer is used.
     }
     this.fitAddon.fit();
+    this.pacer = new OutputPacer(term);
 
     this.ownStatusBox = !options.statusBox;
     if (options.statusBox) {
@@ -102,7 +105,7 @@ export class TerminalView {
       cols: term.cols,
       rows: term.rows,
       onOutput: (bytes, processed) => {
-        if (!this.disposed) term.write(bytes, processed);
+        if (!this.disposed) this.pacer.write(bytes, processed);
       },
       onControl: (message) => this.onControl(message),
       onStateChange: (state, retryInMs) => {
@@ -191,6 +194,7 @@ export class TerminalView {
     window.clearTimeout(this.connectingTimer);
     if (this.ownStatusBox) this.statusBox.remove();
     else this.statusBox.hidden = true;
+    this.pacer.dispose();
     this.terminal.dispose();
   }
 
@@ -203,14 +207,19 @@ export class TerminalView {
   };
 
   private startNewShell(): void {
-    this.terminal.reset();
+    this.resetTerminal();
     this.client.startNewShell();
+  }
+
+  private resetTerminal(): void {
+    this.pacer.reset();
+    this.terminal.reset();
   }
 
   private onControl(message: ServerControl): void {
     switch (message.type) {
       case 'attached':
-        if (message.reset) this.terminal.reset();
+        if (message.reset) this.resetTerminal();
         // How the last attach went, for whoever looks at the page (tests do): an exact continuation or a replay.
         this.container.dataset.replay = message.reset ? 'reset' : 'exact';
         return;
