@@ -3,25 +3,22 @@
 // so a noisy moment of the shared machine hits all of them alike. The report
 // gives the median of the per-round ratios.
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../common/src/paths.js';
 import { ECHO_PROGRAM, KEYS } from '../measure-echo.js';
 import type { TextFile } from '../measure-throughput.js';
-import { processMemory } from '../processes.js';
+import { processCpu, processMemory } from '../processes.js';
 import { median, percentile } from '../stats.js';
 import type { Peer, PeerLink } from './peers.js';
 
 /** Output of a connection as it arrives: bytes counted, the last few kept to find markers in. */
 export class Stream {
   bytes = 0;
-  firstAt = 0;
   private tail = '';
   private waiters: { test: () => boolean; resolve: (at: number) => void }[] = [];
 
   feed = (chunk: Uint8Array | string): void => {
     const now = performance.now();
-    if (this.firstAt === 0) this.firstAt = now;
     this.bytes += chunk.length;
     const text =
       typeof chunk === 'string'
@@ -76,21 +73,9 @@ export class Stream {
   }
 }
 
-const CLOCK_TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds (user + system) the processes have used so far. */
+/** CPU seconds (user + system) the processes have used so far, not counting their children. */
 export function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone.
-    }
-  }
-  return ticks / CLOCK_TICK;
+  return pids.reduce((total, pid) => total + (processCpu(pid)?.ownMs ?? 0), 0) / 1000;
 }
 
 interface Connected {

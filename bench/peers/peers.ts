@@ -12,7 +12,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../../common/src/paths.js';
-import { freePort, isAlive, request } from '../../test/support/servers.js';
+import { eventually, freePort, isAlive, request } from '../../test/support/servers.js';
 import { TerminalClient } from '../../test/support/terminal-client.js';
 import { commandLine, descendants } from '../processes.js';
 import { startWetty, WettyClient } from '../wetty.js';
@@ -51,14 +51,6 @@ export interface Peer {
 const tree = (pid: number) => [pid, ...descendants(pid).map((p) => p.pid)];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 /** Stops a process and everything below it: SIGTERM to it (and its group when it leads one), then SIGKILL. */
 async function stopTree(child: ChildProcess, group: boolean): Promise<void> {
@@ -136,7 +128,11 @@ export async function startOurs(): Promise<Peer> {
     rmSync(home, { recursive: true, force: true });
   };
   try {
-    await waitUntil(async () => (await request(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the stack ready');
+    await eventually(
+      async () => (await request(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      30_000,
+      'the stack ready',
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -171,15 +167,6 @@ export async function startOurs(): Promise<Peer> {
   };
 }
 
-/** Pids of the stack's terminal server and auth proxy, for tools that want them by name. */
-export function ourProcessNames(peer: Peer): Map<number, string> {
-  return new Map(
-    peer
-      .serverPids()
-      .map((pid) => [pid, commandLine(pid).join(' ').includes('auth-proxy') ? 'auth proxy' : 'terminal server']),
-  );
-}
-
 /**
  * ttyd, from the binary TTYD names: `-W` (input allowed), one shell per connection.
  * Its protocol: subprotocol `tty`; the client first sends a JSON text with its
@@ -200,7 +187,11 @@ export async function startTtyd(binary: string): Promise<Peer> {
     rmSync(home, { recursive: true, force: true });
   };
   try {
-    await waitUntil(async () => (await request(`http://127.0.0.1:${port}/token`)).status === 200, 'ttyd ready');
+    await eventually(
+      async () => (await request(`http://127.0.0.1:${port}/token`)).status === 200,
+      30_000,
+      'ttyd ready',
+    );
   } catch (error) {
     await stop();
     throw error;
