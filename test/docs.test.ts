@@ -50,6 +50,7 @@ describe('docs/protocol.md', () => {
       CloseCode.TooManySessions,
       CloseCode.AttachFailed,
       CloseCode.ServerStopping,
+      CloseCode.NotStarted,
       CloseCode.PolicyViolation,
       CloseCode.TryAgainLater,
     ].sort();

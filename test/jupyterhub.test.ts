@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { encodeInput } from '../terminal-server/src/protocol.js';
 import { launchBrowser, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
 import { type Hub, spawnServer, startHub } from './support/jupyterhub.js';
@@ -167,10 +168,29 @@ describe('JupyterHub', { skip }, () => {
       await upgradeStatus(`ws://127.0.0.1:${hub.port}/user/alice/terminal/socket/1`, { Cookie: admin.cookieHeader() }),
       403,
     );
-    // dave's server runs with ALLOW_HUB_ADMINS=true (see startHub).
+    // dave's server runs with ALLOW_HUB_ADMINS=true (see startHub): the admin may watch, read-only.
     const allowed = await admin.open(`${hub.url}/user/dave/terminal/session/1`);
     assert.equal(allowed.status, 200);
     assert.match(allowed.body, /terminal\.js\?v=/);
+    const dave = new CookieClient();
+    await dave.logInToHub(hub, 'dave');
+    await dave.open(`${hub.url}/user/dave/terminal/session/1`);
+    const socket = (user: CookieClient) =>
+      TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/dave/terminal/socket/watched`, {
+        headers: { Cookie: user.cookieHeader() },
+      });
+    const owner = await socket(dave);
+    const watcher = await socket(admin);
+    const attached = await watcher.attached;
+    assert.deepEqual([attached.access, attached.canType, attached.owner], ['viewer', false, 'dave']);
+    assert.equal((await owner.attached).access, 'owner');
+    watcher.socket.send(encodeInput(Buffer.from('echo admin-$((6*7))\r')));
+    await watcher.waitFor(() => watcher.errors().some((e) => /input refused/.test(e)));
+    owner.type('echo dave-$((6*6))\r');
+    await owner.waitFor('dave-36');
+    assert.doesNotMatch(owner.text(), /admin-42/);
+    await watcher.close();
+    await owner.close();
   });
 
   test('a forged state or a replayed callback gets 400; next to another site is ignored', async () => {

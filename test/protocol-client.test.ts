@@ -60,7 +60,20 @@ class FakeSocket implements ProtocolSocket {
 }
 
 function attached(position: number, reset = false): ServerControl {
-  return { type: 'attached', session: 's', instance: 'i-1', position, reset, pid: 1 };
+  return {
+    type: 'attached',
+    session: 's',
+    instance: 'i-1',
+    position,
+    reset,
+    pid: 1,
+    page: 'p',
+    access: 'owner',
+    canType: true,
+    owner: '',
+    cols: 80,
+    rows: 24,
+  };
 }
 
 /** A client whose output is processed only when the test says so, as xterm.js's write callback does. */

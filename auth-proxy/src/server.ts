@@ -14,9 +14,11 @@ import { describeError, type Logger, repeatLimit } from '../../common/src/log.js
 import {
   describeAddress,
   FRAME_SOURCES_HEADER,
+  requesterHeaders,
   terminalAddress,
   terminalRequest,
 } from '../../common/src/terminal-link.js';
+import type { Access } from '../../terminal-server/src/protocol.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
 import { messagePage } from './pages.js';
@@ -179,6 +181,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       answerRefusal(req, res, verdict);
       return;
     }
+    Object.assign(req.headers, requesterHeaders({ user: verdict.user, access: verdict.access, owner: mode.owner }));
     // Only the prefix itself (with or without its slash) redirects.
     const path = url.split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && (path === prefix || path === `${prefix}/`)) {
@@ -273,7 +276,9 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     // The Origin was checked here against the public host; the terminal server
     // behind sees the internal one, so it is not passed on.
     delete req.headers.origin;
-    const admitted = { req, socket, client };
+    // Who this is replaces whatever the client said it was.
+    Object.assign(req.headers, requesterHeaders({ user: verdict.user, access: verdict.access, owner: mode.owner }));
+    const admitted = { req, socket, client, access: verdict.access };
     openSockets.add(admitted);
     socket.once('close', () => openSockets.delete(admitted));
     proxy.ws(req, socket, head, {}, (error) => {
@@ -288,13 +293,16 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   }
 
   // A login that ends (logged out, lost its rights) ends the WebSockets it opened too.
-  const openSockets = new Set<{ req: http.IncomingMessage; socket: Duplex; client: ClientInfo }>();
+  // One whose access changed (an owner who is now only a viewer) is ended too: the page comes back as what it now is.
+  const openSockets = new Set<{ req: http.IncomingMessage; socket: Duplex; client: ClientInfo; access: Access }>();
   const recheckTimer = setInterval(
     async () => {
       for (const open of [...openSockets]) {
         const verdict = await mode.check(open.req, open.client).catch(() => null);
-        if (verdict && !verdict.allowed && verdict.status !== 503) {
-          logger.warn('upgrade.revoked', { reason: verdict.reason, client: open.client.address });
+        if (!verdict || (!verdict.allowed && verdict.status === 503)) continue;
+        if (!verdict.allowed || verdict.access !== open.access) {
+          const reason = verdict.allowed ? `now ${verdict.access}` : verdict.reason;
+          logger.warn('upgrade.revoked', { reason, client: open.client.address });
           openSockets.delete(open);
           open.socket.destroy();
         }

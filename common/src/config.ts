@@ -450,9 +450,15 @@ const SETTINGS = {
   },
   allowHubAdmins: {
     name: 'ALLOW_HUB_ADMINS',
-    help: "true or false: let the hub's admins into this terminal, whatever JUPYTERHUB_ADMIN_ACCESS says.",
+    help: "true or false: let the hub's admins watch this terminal (read-only until its owner hands them the keyboard), whatever JUPYTERHUB_ADMIN_ACCESS says.",
     parse: (raw: string): boolean | null => boolean(raw),
     fallback: () => null as boolean | null,
+  },
+  terminalViewers: {
+    name: 'TERMINAL_VIEWERS',
+    help: 'User names (commas) let in to watch the terminal, read-only until its owner hands them the keyboard; JupyterHub and OpenShift logins only.',
+    parse: list,
+    fallback: () => Object.freeze([]) as readonly string[],
   },
   activityIntervalSeconds: {
     name: 'ACTIVITY_REPORT_INTERVAL',
@@ -606,6 +612,15 @@ function crossCheck(config: Config): string[] {
   if (config.authMode.mode === 'openshift') {
     if (!config.oauthServiceAccount) problems.push('OAUTH_SERVICE_ACCOUNT must be set for OpenShift authentication');
     if (!config.kubernetesHost) problems.push('KUBERNETES_SERVICE_HOST must be set for OpenShift authentication');
+  }
+  if (
+    config.terminalViewers.length > 0 &&
+    config.authMode.mode !== 'jupyterhub' &&
+    config.authMode.mode !== 'openshift'
+  ) {
+    problems.push(
+      `TERMINAL_VIEWERS needs a login that knows who people are (JupyterHub or OpenShift); with ${config.authMode.mode === 'basic' ? 'basic authentication there is one user' : 'no authentication nobody is known'}`,
+    );
   }
   if (!config.terminalSocket && config.port === (config.terminalPort ?? DEFAULT_TERMINAL_PORT) && config.port !== 0) {
     problems.push(`PORT and TERMINAL_PORT must differ (both are ${config.port})`);

@@ -3,6 +3,7 @@
 // every request, so that only the auth proxy gets anything from it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import type { Access } from '../../terminal-server/src/protocol.js';
 
 /** The header the auth proxy sends the token in. */
 export const TERMINAL_TOKEN_HEADER = 'x-terminal-server-token';
@@ -51,4 +52,58 @@ export function describeAddress(address: TerminalAddress): string {
 /** Options for an http request to the terminal server (add `path`): where it is, and the token. */
 export function terminalRequest(address: TerminalAddress, token: string): http.RequestOptions {
   return { ...address, headers: token ? { [TERMINAL_TOKEN_HEADER]: token } : {} };
+}
+
+/**
+ * Who made a request, as the auth proxy decided: it sets these headers on every
+ * request and upgrade it passes on (replacing any a client sent), and the
+ * terminal server acts on them. Values are percent-encoded.
+ */
+export const REQUESTER_HEADERS = {
+  user: 'x-terminal-user',
+  access: 'x-terminal-access',
+  owner: 'x-terminal-owner',
+} as const;
+
+export interface Requester {
+  /** '' when the proxy knows nobody (no login). */
+  user: string;
+  access: Access;
+  /** Whose terminal this is, to show viewers ('' when not known). */
+  owner: string;
+}
+
+export function requesterHeaders(requester: Requester): Record<string, string> {
+  return {
+    [REQUESTER_HEADERS.user]: encodeURIComponent(requester.user),
+    [REQUESTER_HEADERS.access]: requester.access,
+    [REQUESTER_HEADERS.owner]: encodeURIComponent(requester.owner),
+  };
+}
+
+/**
+ * The requester the proxy named. Without the headers (the terminal server used
+ * on its own, its port reachable only as the proxy's is): the owner. Anything
+ * but exactly "owner" is a viewer: a mistake never gives more.
+ */
+export function readRequester(req: http.IncomingMessage): Requester {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const access = header(REQUESTER_HEADERS.access);
+  if (access === undefined) return { user: '', access: 'owner', owner: '' };
+  return {
+    user: decodeHeader(header(REQUESTER_HEADERS.user)),
+    access: access === 'owner' ? 'owner' : 'viewer',
+    owner: decodeHeader(header(REQUESTER_HEADERS.owner)),
+  };
+}
+
+function decodeHeader(value: string | undefined): string {
+  try {
+    return decodeURIComponent(value ?? '').slice(0, 256);
+  } catch {
+    return '';
+  }
 }

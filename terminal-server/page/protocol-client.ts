@@ -13,6 +13,7 @@ import {
   encodeAck,
   encodeAttach,
   encodeInput,
+  encodeKeyboard,
   encodeResize,
   FlowControl,
   Reconnect,
@@ -82,6 +83,8 @@ export class ProtocolClient {
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Whether the server takes this page's input and size (a viewer's it does not, until the owner hands over the keyboard). */
+  private typing = true;
 
   constructor(private readonly options: ProtocolClientOptions) {
     this.received = options.position ?? null;
@@ -101,6 +104,11 @@ export class ProtocolClient {
   /** The session instance attached to ('' before the first attach, or for a new shell). */
   get instance(): string {
     return this.currentInstance;
+  }
+
+  /** Whether input and size are sent: false for a viewer without the keyboard (the server would refuse them). */
+  get canType(): boolean {
+    return this.typing;
   }
 
   /** Connects (again) now, attaching where the output left off. */
@@ -132,7 +140,8 @@ export class ProtocolClient {
       if (this.socket !== ws) return;
       this.socket = undefined;
       if (this.currentState === 'exited' || event.code === CloseCode.SessionEnded) this.setState('exited');
-      else if (event.code === CloseCode.TooManySessions) this.setState('refused');
+      else if (event.code === CloseCode.TooManySessions || event.code === CloseCode.NotStarted)
+        this.setState('refused');
       else this.scheduleReconnect();
       this.options.onClose?.({ code: event.code, reason: event.reason, opened });
     };
@@ -148,7 +157,7 @@ export class ProtocolClient {
   /** Sends input (typed or pasted) when connected, in frames the server takes; otherwise drops it. */
   input(bytes: Uint8Array): void {
     const socket = this.socket;
-    if (!socket || socket.readyState !== OPEN || this.currentState !== 'connected') return;
+    if (!socket || socket.readyState !== OPEN || this.currentState !== 'connected' || !this.typing) return;
     for (const piece of splitUtf8(bytes)) socket.send(encodeInput(piece));
   }
 
@@ -156,8 +165,15 @@ export class ProtocolClient {
   resize(cols: number, rows: number): void {
     this.size = { cols, rows };
     const socket = this.socket;
-    if (socket && socket.readyState === OPEN && this.currentState === 'connected')
+    if (socket && socket.readyState === OPEN && this.currentState === 'connected' && this.typing)
       socket.send(encodeResize(cols, rows));
+  }
+
+  /** The owner gives a viewer the keyboard, or takes it back. */
+  setKeyboard(user: string, allow: boolean): void {
+    const socket = this.socket;
+    if (socket && socket.readyState === OPEN && this.currentState === 'connected')
+      socket.send(encodeKeyboard(allow, user));
   }
 
   /** Acknowledges output up to `position` (with autoAck off, the only way acks are sent). */
@@ -206,6 +222,9 @@ export class ProtocolClient {
       this.processed = message.position;
       this.acked = message.position;
       this.retries = 0;
+      this.typing = message.canType;
+    } else if (message.type === 'access') {
+      this.typing = message.canType;
     }
     this.options.onControl?.(message);
     if (message.type === 'attached') this.setState('connected');

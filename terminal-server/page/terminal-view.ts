@@ -6,9 +6,10 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
-import type { ServerControl } from '../src/protocol.js';
+import type { Access, ServerControl } from '../src/protocol.js';
 import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
+import { WatchBox } from './watch-box.js';
 
 export type { TerminalState } from './protocol-client.js';
 
@@ -48,6 +49,12 @@ export class TerminalView {
   private disposed = false;
   /** Input given through input() before the terminal was connected. */
   private early = '';
+  private readonly watchBox: WatchBox;
+  /** How this page holds the session (from the server): the owner's until it says otherwise. */
+  private access: Access = 'owner';
+  /** The terminal's size as the server has it: a page that cannot type shows it at that size. */
+  private sessionSize: { cols: number; rows: number } | undefined;
+  private owner = '';
 
   constructor(
     private readonly container: HTMLElement,
@@ -123,7 +130,10 @@ export class TerminalView {
       },
     });
 
+    this.watchBox = new WatchBox(container, (user, allow) => this.client.setKeyboard(user, allow));
+
     term.onData((data) => {
+      if (!this.client.canType) return;
       if (this.client.state === 'exited') {
         if (data === '\r') this.startNewShell();
         return;
@@ -149,6 +159,11 @@ export class TerminalView {
   /** 'connecting' | 'connected' | 'lost' | 'exited' | 'refused' */
   get state(): TerminalState {
     return this.client.state;
+  }
+
+  /** Whether this page's input reaches the shell: false while viewing someone else's terminal without the keyboard. */
+  get canType(): boolean {
+    return this.client.canType;
   }
 
   /** Types text into the session (as if pasted/typed; `\r` is Enter). */
@@ -178,9 +193,16 @@ export class TerminalView {
     this.terminal.focus();
   }
 
-  /** Fits the terminal to its container (call after the container changes size). */
+  /**
+   * Fits the terminal to its container (call after the container changes size).
+   * A page that cannot type shows the terminal at the size its owner gave it instead.
+   */
   fit(): void {
-    if (!this.disposed) this.fitAddon.fit();
+    if (this.disposed) return;
+    const size = this.sessionSize;
+    if (this.client.canType || !size) this.fitAddon.fit();
+    else if (size.cols !== this.terminal.cols || size.rows !== this.terminal.rows)
+      this.terminal.resize(size.cols, size.rows);
   }
 
   dispose(): void {
@@ -192,6 +214,7 @@ export class TerminalView {
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
     window.clearInterval(this.countdown);
     window.clearTimeout(this.connectingTimer);
+    this.watchBox.element.remove();
     if (this.ownStatusBox) this.statusBox.remove();
     else this.statusBox.hidden = true;
     this.pacer.dispose();
@@ -222,6 +245,21 @@ export class TerminalView {
         if (message.reset) this.resetTerminal();
         // How the last attach went, for whoever looks at the page (tests do): an exact continuation or a replay.
         this.container.dataset.replay = message.reset ? 'reset' : 'exact';
+        this.access = message.access ?? 'owner';
+        this.owner = message.owner ?? '';
+        if (message.cols && message.rows) this.sessionSize = { cols: message.cols, rows: message.rows };
+        this.showAccess();
+        return;
+      case 'size':
+        this.sessionSize = { cols: message.cols, rows: message.rows };
+        this.fit();
+        return;
+      case 'access':
+        this.sessionSize = { cols: message.cols, rows: message.rows };
+        this.showAccess();
+        return;
+      case 'pages':
+        if (this.access === 'owner') this.watchBox.showOwner(message.pages, message.keyboard);
         return;
       case 'exit':
         this.exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;
@@ -235,6 +273,16 @@ export class TerminalView {
         this.lastError = message.message;
         return;
     }
+  }
+
+  /** After the server said what this page may do: read-only or not, the box, the size. */
+  private showAccess(): void {
+    const canType = this.client.canType;
+    this.container.dataset.access = WatchBox.label(this.access, canType);
+    this.terminal.options.disableStdin = !canType;
+    if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType);
+    else if (this.watchBox.element.dataset.for === 'viewer') this.watchBox.hide();
+    this.fit();
   }
 
   // ---- Status --------------------------------------------------------------

@@ -5,6 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger, RepeatLimit } from '../../common/src/log.js';
+import type { Requester } from '../../common/src/terminal-link.js';
 import {
   type ClientMessage,
   CloseCode,
@@ -15,7 +16,13 @@ import {
   ProtocolError,
   type ServerControl,
 } from './protocol.js';
-import { type PageLink, ServerStoppingError, type SessionManager, TooManySessionsError } from './sessions.js';
+import {
+  type PageLink,
+  RefusedError,
+  ServerStoppingError,
+  type SessionManager,
+  TooManySessionsError,
+} from './sessions.js';
 
 /** How long a page has to send its attach message. */
 export const ATTACH_TIMEOUT_MS = 10_000;
@@ -37,8 +44,10 @@ export function handleConnection(options: {
   repeats: RepeatLimit;
   /** The value of the URL's attach parameter, when it had one. */
   attachQuery?: string | undefined;
+  /** Who opened the page, as the auth proxy said (the owner when it said nothing). */
+  requester: Requester;
 }): void {
-  const { socket, sessionName, sessions, logger, repeats } = options;
+  const { socket, sessionName, sessions, logger, repeats, requester } = options;
   const id = randomBytes(6).toString('base64url');
   let session: ReturnType<SessionManager['open']> | undefined;
   let errors = 0;
@@ -104,6 +113,16 @@ export function handleConnection(options: {
       socket.close(CloseCode.SessionEnded, 'session ended');
       return;
     }
+    if (!existing && requester.access === 'viewer') {
+      // Starting a shell is the owner's to do: a viewer only ever watches one.
+      logger.info('session.not_started', { session: sessionName, page: id, user: requester.user });
+      link.sendControl({
+        type: 'error',
+        message: `There is no terminal session named ${sessionName} open right now, and only its owner can start one`,
+      });
+      socket.close(CloseCode.NotStarted, 'not started');
+      return;
+    }
     try {
       session = existing ?? sessions.open(sessionName, message);
     } catch (error) {
@@ -118,7 +137,7 @@ export function handleConnection(options: {
       socket.close(CloseCode.TooManySessions, 'too many sessions');
       return;
     }
-    session.attach(link, message);
+    session.attach(link, message, requester);
   };
 
   socket.on('message', (data, isBinary) => {
@@ -152,24 +171,36 @@ export function handleConnection(options: {
       attach(message);
       return;
     }
-    switch (message.type) {
-      case 'input':
-        // Input goes to the program as bytes; it must be text the page typed or pasted.
-        if (!isUtf8(message.data)) {
-          refuse('input was not valid UTF-8 and was ignored');
+    try {
+      switch (message.type) {
+        case 'input':
+          // Input goes to the program as bytes; it must be text the page typed or pasted.
+          if (!isUtf8(message.data)) {
+            refuse('input was not valid UTF-8 and was ignored');
+            return;
+          }
+          session.input(link, message.data);
           return;
-        }
-        session.input(link, message.data);
+        case 'resize':
+          session.resize(link, message.cols, message.rows);
+          return;
+        case 'ack':
+          session.ack(link, message.position);
+          return;
+        case 'keyboard':
+          session.setKeyboard(link, message.user, message.allow);
+          return;
+        case 'attach':
+          refuse('already attached');
+          return;
+      }
+    } catch (error) {
+      // Whatever the page sends, a viewer's input never reaches the program.
+      if (error instanceof RefusedError) {
+        refuse(error.message);
         return;
-      case 'resize':
-        session.resize(link, message.cols, message.rows);
-        return;
-      case 'ack':
-        session.ack(link, message.position);
-        return;
-      case 'attach':
-        refuse('already attached');
-        return;
+      }
+      throw error;
     }
   });
 

@@ -15,7 +15,26 @@ export const ClientType = {
   Ack: 0x03,
   /** First message: f64 last position (-1: none), u16 cols, u16 rows, then the session instance id (ASCII). */
   Attach: 0x04,
+  /** The owner gives (u8 1) or takes back (u8 0) the keyboard of the viewer named next (UTF-8). */
+  Keyboard: 0x05,
 } as const;
+
+/**
+ * How a page holds a session: its owner's, or a viewer's (someone let in to
+ * watch: read-only unless the owner gives them the keyboard).
+ */
+export type Access = 'owner' | 'viewer';
+
+/** One page attached to a session, as its owner's pages and the session API see it. */
+export interface AttachedPage {
+  page: string;
+  /** Who opened it, as the auth proxy knows them ('' when it knows nobody: no login). */
+  user: string;
+  access: Access;
+  /** Whether its input and size are taken: always for the owner, for a viewer while they have the keyboard. */
+  canType: boolean;
+  since: string;
+}
 
 /** Server → page. */
 export const ServerType = {
@@ -26,8 +45,31 @@ export const ServerType = {
 } as const;
 
 export type ServerControl =
-  /** Attached; output that follows starts at `position`. `reset`: clear the screen first (not a continuation). */
-  | { type: 'attached'; session: string; instance: string; position: number; reset: boolean; pid: number }
+  /**
+   * Attached; output that follows starts at `position`. `reset`: clear the screen first (not a continuation).
+   * `page`: this page's id; `access` and `canType`: what it may do; `owner`: whose terminal it is
+   * ('' when the proxy knows nobody); `cols` and `rows`: the terminal's size now.
+   */
+  | {
+      type: 'attached';
+      session: string;
+      instance: string;
+      position: number;
+      reset: boolean;
+      pid: number;
+      page: string;
+      access: Access;
+      canType: boolean;
+      owner: string;
+      cols: number;
+      rows: number;
+    }
+  /** The terminal's size changed (a page that cannot type shows it at this size). */
+  | { type: 'size'; cols: number; rows: number }
+  /** This page was given (true) or lost (false) the keyboard; the terminal's size now. */
+  | { type: 'access'; canType: boolean; cols: number; rows: number }
+  /** To the owner's pages, whenever it changes: every page attached, and the viewers who have the keyboard (attached or not). */
+  | { type: 'pages'; pages: AttachedPage[]; keyboard: string[] }
   /** The program in the session ended; nothing follows. */
   | { type: 'exit'; code: number; signal: number }
   /** The page attached to an instance that no longer exists (its shell exited, or the server restarted since); nothing follows. */
@@ -52,6 +94,8 @@ export const CloseCode = {
   AttachFailed: 4003,
   /** The server is shutting down. */
   ServerStopping: 4004,
+  /** A viewer asked for a session its owner has not started: a viewer never starts one. */
+  NotStarted: 4005,
 } as const;
 
 /** Session names: letters, digits, `_` and `-`, 1 to 64 of them. */
@@ -73,6 +117,8 @@ export const Limits = {
   minRows: 1,
   maxRows: 1000,
   maxInstanceIdLength: 64,
+  /** Longest user name in a keyboard message, in bytes. */
+  maxUserBytes: 256,
   /** A connection sending this many bad frames is closed (1008); nothing it sends after is read. */
   maxBadMessages: 100,
 } as const;
@@ -107,7 +153,8 @@ export type ClientMessage =
   | { type: 'input'; data: Uint8Array }
   | { type: 'resize'; cols: number; rows: number }
   | { type: 'ack'; position: number }
-  | { type: 'attach'; position: number | null; cols: number; rows: number; instance: string };
+  | { type: 'attach'; position: number | null; cols: number; rows: number; instance: string }
+  | { type: 'keyboard'; allow: boolean; user: string };
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -155,6 +202,15 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
       }
       return { type: 'attach', position: raw === -1 ? null : raw, cols, rows, instance };
     }
+    case ClientType.Keyboard: {
+      if (frame.length < 3 || frame.length > 2 + Limits.maxUserBytes) {
+        throw new ProtocolError('keyboard has the wrong length');
+      }
+      if (frame[1] !== 0 && frame[1] !== 1) throw new ProtocolError('keyboard must give (1) or take back (0)');
+      const name = frame.subarray(2);
+      if (!isUtf8Text(name)) throw new ProtocolError('keyboard user name is not UTF-8 text');
+      return { type: 'keyboard', allow: frame[1] === 1, user: decoder.decode(name) };
+    }
     default:
       throw new ProtocolError(`unknown message type ${frame[0]}`);
   }
@@ -173,6 +229,15 @@ export function encodeResize(cols: number, rows: number): Uint8Array {
   frame[0] = ClientType.Resize;
   view.setUint16(1, cols);
   view.setUint16(3, rows);
+  return frame;
+}
+
+export function encodeKeyboard(allow: boolean, user: string): Uint8Array {
+  const name = encoder.encode(user);
+  const frame = new Uint8Array(2 + name.length);
+  frame[0] = ClientType.Keyboard;
+  frame[1] = allow ? 1 : 0;
+  frame.set(name, 2);
   return frame;
 }
 
@@ -228,6 +293,16 @@ export function encodeAttach(options: {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Valid UTF-8 without control characters (a name, not terminal input). */
+function isUtf8Text(bytes: Uint8Array): boolean {
+  try {
+    return !/[\u0000-\u001f\u007f-\u009f]/.test(strictDecoder.decode(bytes));
+  } catch {
+    return false;
+  }
+}
 
 export function encodeControl(message: ServerControl): Uint8Array {
   const body = encoder.encode(JSON.stringify(message));

@@ -8,7 +8,7 @@ import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
-import { describeAddress, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
+import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from './protocol.js';
@@ -152,6 +152,19 @@ export function createTerminalServer(options: {
     throw new HttpError(404, 'not found');
   }
 
+  /**
+   * A viewer (let in to watch someone else's terminal) reads pages; anything
+   * that changes something (ending a session, running a check, a file) is the
+   * owner's. Their terminals are read-only on the socket (connection.ts).
+   */
+  function viewOnlyCheck(req: http.IncomingMessage): void {
+    if (readRequester(req).access === 'owner') return;
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || path.startsWith(`${prefix}/files/`)) {
+      throw new HttpError(403, 'you are viewing this terminal: only its owner can do that');
+    }
+  }
+
   // Other local users can reach 127.0.0.1 too: with a token set, only the auth
   // proxy (which adds it to every request) gets anything from this port.
   const fromProxy = tokenCheck(config.terminalToken);
@@ -167,6 +180,7 @@ export function createTerminalServer(options: {
   const server = http.createServer((req, res) => {
     try {
       if (!fromProxy(req)) throw new HttpError(403, 'this port serves the auth proxy only');
+      viewOnlyCheck(req);
       if (dashboard.owns(req)) {
         dashboard.handle(req, res).catch((error) => fail(req, res, error));
         return;
@@ -210,6 +224,7 @@ export function createTerminalServer(options: {
         logger: pageLogger,
         repeats: pageRepeats,
         attachQuery: url.searchParams.get(ATTACH_QUERY) ?? undefined,
+        requester: readRequester(req),
       });
     });
   });

@@ -4,8 +4,9 @@
 // about WebSockets.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/src/log.js';
+import type { Requester } from '../../common/src/terminal-link.js';
 import { History } from './history.js';
-import { FlowControl, Limits, type ServerControl, ServerType } from './protocol.js';
+import { type AttachedPage, FlowControl, Limits, type ServerControl, ServerType } from './protocol.js';
 import { type ExitStatus, isInterrupt, type PtyOptions, PtyProcess } from './pty.js';
 
 /** One attached page, as the session sees it. */
@@ -23,6 +24,11 @@ export interface PageLink {
   close(code: number, reason: string): void;
 }
 
+/** What a page asked of a session is not for it to do (a viewer typing, say): the page is told, nothing changes. */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+}
+
 export interface SessionInfo {
   name: string;
   instance: string;
@@ -30,6 +36,10 @@ export interface SessionInfo {
   created: string;
   lastActivity: string;
   pages: number;
+  /** Who is attached, and how. */
+  attached: AttachedPage[];
+  /** Viewers the owner has given the keyboard to (attached now or not). */
+  keyboard: string[];
   cols: number;
   rows: number;
   outputBytes: number;
@@ -47,6 +57,8 @@ export interface SessionOptions {
 
 interface Attachment {
   link: PageLink;
+  who: Requester;
+  since: Date;
   cols: number;
   rows: number;
   /** Output position sent to this page. */
@@ -74,6 +86,8 @@ export class Session {
   private readonly history: History;
   private readonly pty: PtyProcess;
   private readonly pages = new Map<string, Attachment>();
+  /** Viewers whose input is taken, until the owner takes the keyboard back. */
+  private readonly keyboard = new Set<string>();
   private cols: number;
   private rows: number;
   private ended = false;
@@ -136,6 +150,8 @@ export class Session {
       created: this.created.toISOString(),
       lastActivity: new Date(this.lastActivity).toISOString(),
       pages: this.pages.size,
+      attached: this.attachedPages(),
+      keyboard: [...this.keyboard],
       cols: this.cols,
       rows: this.rows,
       outputBytes: this.history.end,
@@ -147,23 +163,20 @@ export class Session {
    * Attaches a page. `position` is where the page's screen left off in this
    * session instance (null for a new page or another instance).
    */
-  attach(link: PageLink, request: { position: number | null; instance: string; cols: number; rows: number }): void {
+  attach(
+    link: PageLink,
+    request: { position: number | null; instance: string; cols: number; rows: number },
+    who: Requester = OWNER,
+  ): void {
     // Pages already attached get what is pending first: the replay covers it for this one.
     this.flush();
     this.seen = true;
     const position = request.instance === this.instance ? request.position : null;
     const replay = this.history.replay(position);
-    link.sendControl({
-      type: 'attached',
-      session: this.name,
-      instance: this.instance,
-      position: replay.position,
-      reset: replay.reset,
-      pid: this.pid,
-    });
-    for (const frame of outputFrames(replay.chunks)) link.sendFrame(frame);
     const page: Attachment = {
       link,
+      who,
+      since: new Date(),
       cols: request.cols,
       rows: request.rows,
       sent: this.history.end,
@@ -173,10 +186,14 @@ export class Session {
       lastUsed: ++useCounter,
       droppedInput: 0,
     };
+    link.sendControl(this.attachedMessage(page, replay));
+    for (const frame of outputFrames(replay.chunks)) link.sendFrame(frame);
     this.pages.set(link.id, page);
     this.options.logger.info('session.attach', {
       session: this.name,
       page: link.id,
+      ...(who.user ? { user: who.user } : {}),
+      access: who.access,
       pages: this.pages.size,
       replay: replay.reset ? 'reset' : 'exact',
       replayBytes: this.history.end - replay.position,
@@ -186,6 +203,7 @@ export class Session {
     // full-screen program's display; a size change makes the program redraw.
     if (replay.reset && replay.position > 0 && !resized) this.nudgeRedraw();
     this.updateFlowAll();
+    this.tellOwners();
   }
 
   detach(link: PageLink, reason: string): void {
@@ -193,11 +211,40 @@ export class Session {
     this.options.logger.info('session.detach', { session: this.name, page: link.id, pages: this.pages.size, reason });
     this.applySize();
     this.updateFlowAll();
+    this.tellOwners();
+  }
+
+  /**
+   * The owner gives a viewer the keyboard (their input and size are taken, on
+   * every page they have open) or takes it back. Throws RefusedError when the
+   * page is not the owner's, or there is no such viewer to give it to.
+   */
+  setKeyboard(link: PageLink, user: string, allow: boolean): void {
+    const from = this.pages.get(link.id);
+    if (!from) return;
+    if (from.who.access !== 'owner') throw new RefusedError("only the terminal's owner can hand over the keyboard");
+    if (allow === this.keyboard.has(user)) return;
+    if (allow) {
+      const watching = [...this.pages.values()].some((page) => page.who.access === 'viewer' && page.who.user === user);
+      if (!watching) throw new RefusedError(`${user} is not watching this terminal`);
+      this.keyboard.add(user);
+    } else {
+      this.keyboard.delete(user);
+    }
+    this.options.logger.info('session.keyboard', { session: this.name, viewer: user, given: allow, by: from.who.user });
+    this.applySize();
+    for (const page of this.pages.values()) {
+      if (page.who.access === 'viewer' && page.who.user === user) {
+        page.link.sendControl({ type: 'access', canType: allow, cols: this.cols, rows: this.rows });
+      }
+    }
+    this.tellOwners();
   }
 
   input(link: PageLink, data: Uint8Array): void {
     const page = this.pages.get(link.id);
     if (!page || this.ended) return;
+    if (!this.canType(page)) throw new RefusedError(viewOnlyMessage(page, 'input'));
     this.lastActivity = Date.now();
     if (page.lastUsed !== useCounter) {
       page.lastUsed = ++useCounter;
@@ -235,6 +282,7 @@ export class Session {
   resize(link: PageLink, cols: number, rows: number): void {
     const page = this.pages.get(link.id);
     if (!page) return;
+    if (!this.canType(page)) throw new RefusedError(viewOnlyMessage(page, 'resize'));
     page.cols = cols;
     page.rows = rows;
     page.lastUsed = ++useCounter;
@@ -371,28 +419,71 @@ export class Session {
     } else {
       // Too far behind: start the page over from a clean point.
       const replay = this.history.replay(null);
-      page.link.sendControl({
-        type: 'attached',
-        session: this.name,
-        instance: this.instance,
-        position: replay.position,
-        reset: true,
-        pid: this.pid,
-      });
+      page.link.sendControl(this.attachedMessage(page, { position: replay.position, reset: true }));
       for (const frame of outputFrames(replay.chunks)) page.link.sendFrame(frame);
       page.acked = replay.position;
     }
     page.sent = this.history.end;
   }
 
-  /** Size of the page used most recently; returns true when the pty was resized. */
+  private canType(page: Attachment): boolean {
+    return page.who.access === 'owner' || this.keyboard.has(page.who.user);
+  }
+
+  private attachedMessage(page: Attachment, replay: { position: number; reset: boolean }): ServerControl {
+    return {
+      type: 'attached',
+      session: this.name,
+      instance: this.instance,
+      position: replay.position,
+      reset: replay.reset,
+      pid: this.pid,
+      page: page.link.id,
+      access: page.who.access,
+      canType: this.canType(page),
+      owner: page.who.owner,
+      cols: this.cols,
+      rows: this.rows,
+    };
+  }
+
+  private attachedPages(): AttachedPage[] {
+    return [...this.pages.values()].map((page) => ({
+      page: page.link.id,
+      user: page.who.user,
+      access: page.who.access,
+      canType: this.canType(page),
+      since: page.since.toISOString(),
+    }));
+  }
+
+  /** The owner's pages always know who else is attached. */
+  private tellOwners(): void {
+    let message: ServerControl | undefined;
+    for (const page of this.pages.values()) {
+      if (page.who.access !== 'owner') continue;
+      message ??= { type: 'pages', pages: this.attachedPages(), keyboard: [...this.keyboard] };
+      page.link.sendControl(message);
+    }
+  }
+
+  /**
+   * Size of the page used most recently among those that can type (a viewer's
+   * window never changes the terminal); returns true when the pty was resized.
+   * Pages that cannot type are told the new size, to show the terminal at it.
+   */
   private applySize(): boolean {
     let latest: Attachment | undefined;
-    for (const page of this.pages.values()) if (!latest || page.lastUsed > latest.lastUsed) latest = page;
+    for (const page of this.pages.values()) {
+      if (this.canType(page) && (!latest || page.lastUsed > latest.lastUsed)) latest = page;
+    }
     if (!latest || (latest.cols === this.cols && latest.rows === this.rows)) return false;
     this.cols = latest.cols;
     this.rows = latest.rows;
     this.pty.resize(this.cols, this.rows);
+    for (const page of this.pages.values()) {
+      if (!this.canType(page)) page.link.sendControl({ type: 'size', cols: this.cols, rows: this.rows });
+    }
     return true;
   }
 
@@ -436,6 +527,14 @@ export class Session {
  */
 function backlog(page: Attachment): number {
   return Math.max(page.sent - page.acked, page.link.bufferedBytes);
+}
+
+/** Pages opened without a word from the proxy (no login): the owner's. */
+const OWNER: Requester = { user: '', access: 'owner', owner: '' };
+
+function viewOnlyMessage(page: Attachment, what: 'input' | 'resize'): string {
+  const whose = page.who.owner ? `${page.who.owner}'s terminal` : 'this terminal';
+  return `${what} refused: you are viewing ${whose}, and its owner has not given you the keyboard`;
 }
 
 /** What a frame of input waiting for the program costs besides its bytes (the objects holding it), for the cap. */

@@ -108,12 +108,13 @@ export function basicAuthMode(options: { username: string; password: string; pre
 
   return {
     name: 'basic',
+    owner: options.username,
     async check(req, client, res): Promise<Verdict> {
       const credentials = basicAuth(req);
       if (!credentials) return { allowed: false, status: 401, reason: 'no credentials', headers: CHALLENGE };
       // Both comparisons always run, so timing does not tell which one failed.
       const right = sameSecret(credentials.name, username) && sameSecret(credentials.pass, password);
-      if (right && hasLoginCookie(req)) return { allowed: true, user: credentials.name };
+      if (right && hasLoginCookie(req)) return { allowed: true, user: credentials.name, access: 'owner' };
 
       // Everything else is an attempt: it takes its turn before its outcome is known.
       const now = Date.now();
@@ -132,7 +133,7 @@ export function basicAuthMode(options: { username: string; password: string; pre
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (!right) return { allowed: false, status: 401, reason: 'wrong user name or password', headers: CHALLENGE };
       setLoginCookie(res, client);
-      return { allowed: true, user: credentials.name };
+      return { allowed: true, user: credentials.name, access: 'owner' };
     },
     describe: () => 'basic authentication (realm Terminal)',
   };

@@ -37,6 +37,7 @@ export async function createAuthMode(config: Config, logger: Logger): Promise<Au
         baseUrl: config.hubBaseUrl,
         callbackPath: config.hubCallbackPath,
         allowAdmins: config.allowHubAdmins ?? config.hubAdminAccess,
+        viewers: config.terminalViewers,
         recheckMs: config.authRecheckSeconds * 1000,
         secrets,
         trust: compileTrust(config.trustProxy),
@@ -71,6 +72,7 @@ export async function createAuthMode(config: Config, logger: Logger): Promise<Au
         }),
         publicUrl: config.publicUrl,
         recheckMs: config.authRecheckSeconds * 1000,
+        viewers: config.terminalViewers,
         secrets,
         // Kept on disk only when logins survive a restart: else they all end with the process.
         revoked: revokedLogins({

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
+import type { Access } from '../../../terminal-server/src/protocol.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
 import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, shapeOf, usedStates } from '../login-session.js';
 import { sendPage } from '../pages.js';
@@ -24,6 +25,8 @@ export interface JupyterHubOptions {
   /** Path-only redirect URI registered at the hub: it must be sent exactly like this. */
   callbackPath: string;
   allowAdmins: boolean;
+  /** Hub users let in to watch (the hub must let them log in to this server too). */
+  viewers: readonly string[];
   recheckMs: number;
   secrets: readonly string[];
   trust: TrustFunction;
@@ -110,8 +113,11 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     }
   }
 
-  function allowed(user: HubUser): boolean {
-    return user.name === options.owner || (options.allowAdmins && user.admin);
+  /** How the user may hold this terminal: the owner's, watching (admins where allowed, and named viewers), or not at all. */
+  function access(user: HubUser): Access | null {
+    if (user.name === options.owner) return 'owner';
+    if ((options.allowAdmins && user.admin) || options.viewers.includes(user.name)) return 'viewer';
+    return null;
   }
 
   function loginRedirect(req: http.IncomingMessage, reason: string): Verdict {
@@ -133,8 +139,9 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
 
   return {
     name: 'jupyterhub',
+    owner: options.owner,
     describe: () =>
-      `JupyterHub login; owner ${options.owner}${options.allowAdmins ? ', and hub admins' : ' only'} (hub API ${options.apiUrl})`,
+      `JupyterHub login; owner ${options.owner}${options.allowAdmins ? '; hub admins watch' : ''}${options.viewers.length ? `; ${options.viewers.join(', ')} watch` : ''} (hub API ${options.apiUrl})`,
 
     handle: modeRoutes(prefix, (router) => {
       router.get('/oauth_handshake', (req, res) => {
@@ -185,7 +192,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
           }
           checked.set(tokenKey(token), { user, at: Date.now() });
           sessions.write(res, { user: user.name, token }, client);
-          logger.info('login', { user: user.name, allowed: allowed(user) });
+          logger.info('login', { user: user.name, access: access(user) ?? 'none' });
           res.redirect(302, saved.next);
         } catch (error) {
           logger.warn('hub.unreachable', { during: 'login', reason: (error as Error).message });
@@ -214,7 +221,8 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
         return { allowed: false, status: 503, reason: 'the hub is not answering; try again in a moment' };
       }
       if (!user) return loginRedirect(req, 'the hub login has ended');
-      if (!allowed(user)) {
+      const given = access(user);
+      if (!given) {
         return {
           allowed: false,
           status: 403,
@@ -222,7 +230,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
           logout: `${prefix}/logout`,
         };
       }
-      return { allowed: true, user: user.name };
+      return { allowed: true, user: user.name, access: given };
     },
   };
 

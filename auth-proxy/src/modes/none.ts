@@ -5,7 +5,8 @@ import type { AuthMode } from './types.js';
 export function noAuth(): AuthMode {
   return {
     name: 'none',
-    check: async () => ({ allowed: true, user: '' }),
+    owner: '',
+    check: async () => ({ allowed: true, user: '', access: 'owner' }),
     describe: () => 'no authentication: anyone who can reach the port gets a shell',
   };
 }

@@ -33,6 +33,8 @@ export interface OpenShiftOptions {
   /** The terminal's public URL, or '' to take it from each request. */
   publicUrl: string;
   recheckMs: number;
+  /** Users let in to watch who are not admins of the project. */
+  viewers: readonly string[];
   secrets: readonly string[];
   /** Logins ended by a logout: refused whatever cookie copy brings them. */
   revoked: RevokedLogins;
@@ -244,8 +246,15 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
 
   return {
     name: 'openshift',
+    get owner() {
+      try {
+        return `the ${namespace()} project`;
+      } catch {
+        return '';
+      }
+    },
     describe: () =>
-      `OpenShift login; admins of the pod's project only (client system:serviceaccount:…:${options.serviceAccount})`,
+      `OpenShift login; admins of the pod's project${options.viewers.length ? `, and ${options.viewers.join(', ')} watch` : ' only'} (client system:serviceaccount:…:${options.serviceAccount})`,
 
     handle: modeRoutes(prefix, (router) => {
       router.get('/oauth_handshake', async (req, res, next) => {
@@ -413,6 +422,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
         }
       }
       if (!decision.allowed) {
+        if (options.viewers.includes(session.user)) return { allowed: true, user: session.user, access: 'viewer' };
         let project = '';
         try {
           project = namespace();
@@ -426,7 +436,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           logout: `${prefix}/logout`,
         };
       }
-      return { allowed: true, user: session.user };
+      return { allowed: true, user: session.user, access: 'owner' };
     },
   };
 }

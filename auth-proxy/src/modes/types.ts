@@ -1,9 +1,11 @@
 // What every auth mode provides. The proxy core knows modes only through this.
 import type http from 'node:http';
+import type { Access } from '../../../terminal-server/src/protocol.js';
 import type { ClientInfo } from '../client-info.js';
 
 export type Verdict =
-  | { allowed: true; user: string }
+  /** Let in: as the terminal's owner, or as a viewer (read-only unless the owner hands over the keyboard). */
+  | { allowed: true; user: string; access: Access }
   /** Refused: the status (401, 403, or 429 for too many attempts), headers such as WWW-Authenticate, and a short reason for the log and page. */
   | { allowed: false; status: 401 | 403 | 429; reason: string; headers?: Record<string, string>; logout?: string }
   /** Cannot decide now: what the mode asks (an OAuth or API server) is not answering. */
@@ -20,6 +22,8 @@ export type RequestHandler = (
 
 export interface AuthMode {
   readonly name: string;
+  /** Whose terminal this is, as viewers are shown it ('' when the mode does not know). */
+  readonly owner: string;
   /** Routes of the mode's own (login callbacks, logout) under the prefix, before the check. */
   handle?: RequestHandler;
   /**

@@ -1,0 +1,328 @@
+// Watching someone else's terminal: a viewer gets the output and nothing else
+// (the terminal server refuses their input and resize, whatever their page does),
+// until the owner hands them the keyboard; the owner sees who watches. First on
+// the terminal server as the auth proxy talks to it, then the whole stack with
+// OpenShift logins in two Chromium windows.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { REQUESTER_HEADERS, type Requester, requesterHeaders } from '../common/src/terminal-link.js';
+import {
+  type AttachedPage,
+  attachQueryValue,
+  CloseCode,
+  encodeAttach,
+  encodeInput,
+  encodeKeyboard,
+  encodeResize,
+} from '../terminal-server/src/protocol.js';
+import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
+import { CookieClient } from './support/cookie-client.js';
+import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js';
+import {
+  eventually,
+  type RunningAuthProxy,
+  type RunningTerminalServer,
+  request,
+  startAuthProxy,
+  startTerminalServer,
+} from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
+
+const alice: Requester = { user: 'alice', access: 'owner', owner: 'alice' };
+const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice' };
+/** A new page's attach, as the URL carries it. */
+const ATTACH = attachQueryValue(encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }));
+
+/** The last `pages` message an owner's page got. */
+function lastPages(page: TerminalClient): { pages: AttachedPage[]; keyboard: string[] } | undefined {
+  const found = page.controls.filter((m) => m.type === 'pages').at(-1);
+  return found?.type === 'pages' ? found : undefined;
+}
+
+/** Waits for the page's next error message after the `seen` it had. */
+async function nextError(page: TerminalClient, seen: number): Promise<string> {
+  await page.waitFor(() => page.errors().length > seen);
+  return page.errors()[seen] as string;
+}
+
+describe('watching, on the terminal server', () => {
+  let terminal: RunningTerminalServer;
+  before(async () => {
+    terminal = await startTerminalServer();
+  });
+  after(async () => {
+    await terminal.close();
+  });
+
+  test("a viewer's input and resize never reach the shell, until the owner hands over the keyboard", async () => {
+    const owner = await TerminalClient.connect(terminal.socketUrl('w'), { headers: requesterHeaders(alice) });
+    await owner.waitFor(/\$ $/);
+    const viewer = await TerminalClient.connect(terminal.socketUrl('w'), {
+      headers: requesterHeaders(bob),
+      cols: 50,
+      rows: 10,
+    });
+    const attached = await viewer.attached;
+    assert.equal(attached.access, 'viewer');
+    assert.equal(attached.canType, false);
+    assert.equal(attached.owner, 'alice');
+    assert.deepEqual([attached.cols, attached.rows], [80, 24], "the owner's size, not the viewer's");
+
+    // The owner's page is told who watches.
+    await owner.waitFor(() => lastPages(owner)?.pages.some((p) => p.user === 'bob') === true);
+    const watching = lastPages(owner)?.pages.find((p) => p.user === 'bob');
+    assert.deepEqual([watching?.access, watching?.canType], ['viewer', false]);
+
+    // The protocol client does not even send a viewer's input...
+    viewer.type('echo by-the-page-$((1+1))\r');
+    // ...and frames made by hand are refused by the server.
+    viewer.socket.send(encodeInput(Buffer.from('echo by-hand-$((2+2))\r')));
+    assert.match(await nextError(viewer, 0), /input refused: you are viewing alice's terminal/);
+    viewer.socket.send(encodeResize(40, 8));
+    assert.match(await nextError(viewer, 1), /resize refused/);
+    viewer.socket.send(encodeKeyboard(true, 'bob'));
+    assert.match(await nextError(viewer, 2), /only the terminal's owner can hand over the keyboard/);
+    // The refusals came back, so the server is past those frames: the owner's marker follows them.
+    owner.type('echo owner-$((3+3))\r');
+    await owner.waitFor('owner-6');
+    assert.doesNotMatch(owner.text(), /by-the-page-2|by-hand-4/);
+    const info = JSON.parse((await request(`${terminal.base}/terminal/api/sessions/w`)).body) as {
+      cols: number;
+      rows: number;
+      attached: AttachedPage[];
+    };
+    assert.deepEqual([info.cols, info.rows], [80, 24]);
+    assert.deepEqual(
+      info.attached.map((p) => [p.user, p.access, p.canType]),
+      [
+        ['alice', 'owner', true],
+        ['bob', 'viewer', false],
+      ],
+    );
+
+    // The keyboard can go only to someone watching.
+    owner.client.setKeyboard('mallory', true);
+    assert.match(await nextError(owner, 0), /mallory is not watching this terminal/);
+
+    // Handed over: bob's input and size are taken...
+    owner.client.setKeyboard('bob', true);
+    await viewer.waitFor(() => viewer.client.canType);
+    await owner.waitFor(() => lastPages(owner)?.keyboard.includes('bob') === true);
+    viewer.type('echo bob-$((4+4))\r');
+    await owner.waitFor('bob-8');
+    viewer.resize(60, 12);
+    await eventually(async () => {
+      const now = JSON.parse((await request(`${terminal.base}/terminal/api/sessions/w`)).body) as { cols: number };
+      return now.cols === 60;
+    });
+    // ...until the owner takes it back: refused again, and the owner's size is back.
+    owner.client.setKeyboard('bob', false);
+    await viewer.waitFor(() => !viewer.client.canType);
+    const before = viewer.errors().length;
+    viewer.socket.send(encodeInput(Buffer.from('echo after-$((5+5))\r')));
+    assert.match(await nextError(viewer, before), /input refused/);
+    owner.type('echo owner-$((6+6))\r');
+    await owner.waitFor('owner-12');
+    assert.doesNotMatch(owner.text(), /after-10/);
+    await owner.close();
+    await viewer.close();
+  });
+
+  test('a viewer never starts a session, and changes nothing over HTTP', async () => {
+    const viewer = await TerminalClient.connect(terminal.socketUrl('nobody-started-this'), {
+      headers: requesterHeaders(bob),
+    }).catch((error: Error) => error);
+    assert.ok(viewer instanceof Error);
+    assert.equal(
+      (await request(`${terminal.base}/terminal/api/sessions/nobody-started-this`)).status,
+      404,
+      'no shell was started',
+    );
+    // The close code says why, so the page stops trying.
+    const refused = await new Promise<number>((resolve) => {
+      import('ws').then(({ WebSocket }) => {
+        const socket = new WebSocket(`${terminal.socketUrl('nobody-started-this')}?attach=${ATTACH}`, {
+          headers: requesterHeaders(bob),
+        });
+        socket.on('close', (code) => resolve(code));
+      });
+    });
+    assert.equal(refused, CloseCode.NotStarted);
+
+    const owner = await TerminalClient.connect(terminal.socketUrl('kept'), { headers: requesterHeaders(alice) });
+    const viewerHeaders = requesterHeaders(bob);
+    const removal = await request(`${terminal.base}/terminal/api/sessions/kept`, {
+      method: 'DELETE',
+      headers: viewerHeaders,
+    });
+    assert.equal(removal.status, 403);
+    assert.match(removal.body, /only its owner can do that/);
+    const files = await request(`${terminal.base}/files/download?path=.bashrc`, { headers: viewerHeaders });
+    assert.equal(files.status, 403);
+    const list = await request(`${terminal.base}/terminal/api/sessions`, { headers: viewerHeaders });
+    assert.equal(list.status, 200, 'reading is allowed');
+    // A value that is not exactly "owner" is a viewer's.
+    const odd = await request(`${terminal.base}/terminal/api/sessions/kept`, {
+      method: 'DELETE',
+      headers: { ...requesterHeaders(alice), [REQUESTER_HEADERS.access]: 'Owner' },
+    });
+    assert.equal(odd.status, 403);
+    assert.ok(terminal.server.sessions.get('kept'), 'the session is still there');
+    await owner.close();
+  });
+});
+
+describe('watching, through the whole stack with OpenShift logins', () => {
+  let openshift: SimulatedOpenShift;
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+
+  before(async () => {
+    openshift = await startOpenShift({ serviceAccount: 'terminal-user' });
+    openshift.rbac.admins.add('alice');
+    terminal = await startTerminalServer();
+    proxy = await startAuthProxy(
+      {
+        OAUTH_SERVICE_ACCOUNT: 'terminal-user',
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: String(openshift.port),
+        SERVICE_ACCOUNT_DIR: openshift.serviceAccountDir,
+        SESSION_SECRET: 'a-secret-for-tests',
+        TERMINAL_VIEWERS: 'bob',
+      },
+      terminal.port,
+    );
+    openshift.setRoute(`http://127.0.0.1:${proxy.port}`);
+  });
+  after(async () => {
+    await proxy?.close();
+    await terminal?.close();
+    await openshift?.close();
+  });
+
+  async function loggedIn(user: string): Promise<CookieClient> {
+    const person = new CookieClient({ ca: openshift.caPem });
+    await person.get(`${openshift.url}/login`, { method: 'POST', form: { username: user, return_to: '/' } });
+    await person.get(`${proxy.base}/terminal/session/1`);
+    return person;
+  }
+
+  test('the proxy decides who is a viewer, whatever the client claims; others are refused', async () => {
+    const owner = await TerminalClient.connect(proxy.socketUrl('claims'), {
+      headers: { Cookie: (await loggedIn('alice')).cookieHeader() },
+    });
+    assert.equal((await owner.attached).access, 'owner');
+    const bobCookie = (await loggedIn('bob')).cookieHeader();
+    const claiming = await TerminalClient.connect(proxy.socketUrl('claims'), {
+      headers: { Cookie: bobCookie, ...requesterHeaders({ user: 'alice', access: 'owner', owner: '' }) },
+    });
+    assert.equal((await claiming.attached).access, 'viewer');
+    assert.equal((await claiming.attached).owner, 'the workshop project');
+    const removal = await request(`${proxy.base}/terminal/api/sessions/claims`, {
+      method: 'DELETE',
+      headers: { Cookie: bobCookie, [REQUESTER_HEADERS.access]: 'owner' },
+    });
+    assert.equal(removal.status, 403);
+    const carol = await loggedIn('carol');
+    assert.equal((await carol.get(`${proxy.base}/terminal/session/1`)).status, 403, 'not named: not let in');
+    await claiming.close();
+    await owner.close();
+  });
+
+  test('in Chromium: bob watches, cannot type, is given the keyboard and has it taken back', {
+    timeout: 120_000,
+  }, async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    const contexts: BrowserContext[] = [];
+    const logIn = async (user: string): Promise<Page> => {
+      const context = await browser.newContext({ viewport: { width: 900, height: 420 }, ignoreHTTPSErrors: true });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(`${proxy.base}/terminal/session/watched`);
+      await page.fill('input[name=username]', user);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/terminal\/session\/watched$/);
+      return page;
+    };
+    try {
+      const owner = await logIn('alice');
+      await waitForScreen(owner, /\$ $/m);
+      const viewer = await logIn('bob');
+      await viewer.waitForSelector('#terminal[data-access="viewer"]');
+      await viewer.waitForSelector('.terminal-watch:has-text("Viewing the workshop project\'s terminal: read-only")');
+      // The owner sees bob.
+      await owner.waitForSelector('.terminal-watch [data-user="bob"]:has-text("bob is watching")');
+
+      // bob's keys go nowhere.
+      await viewer.click('#terminal');
+      await viewer.keyboard.type('echo bob-keys-$((7*6))');
+      await viewer.keyboard.press('Enter');
+      // A frame made by hand on a socket of bob's own (his cookies) is refused by the server.
+      const refusal = await viewer.evaluate(
+        ({ frame, attach }) =>
+          new Promise<string>((resolve) => {
+            const url = new URL(`../socket/watched?attach=${attach}`, location.href);
+            url.protocol = 'ws:';
+            const socket = new WebSocket(url);
+            socket.binaryType = 'arraybuffer';
+            let output = '';
+            socket.onmessage = (event) => {
+              const bytes = new Uint8Array(event.data as ArrayBuffer);
+              if (bytes[0] === 0x81) output += new TextDecoder().decode(bytes.subarray(1));
+              if (output.includes('bob-frame-49')) resolve('it reached the shell');
+              if (bytes[0] !== 0x82) return;
+              const message = JSON.parse(new TextDecoder().decode(bytes.subarray(1)));
+              if (message.type === 'attached') socket.send(new Uint8Array(frame));
+              if (message.type === 'error') {
+                socket.close();
+                resolve(message.message);
+              }
+            };
+          }),
+        { frame: [...encodeInput(Buffer.from('echo bob-frame-$((7*7))\r'))], attach: ATTACH },
+      );
+      assert.match(refusal, /input refused/);
+      await owner.keyboard.type('echo alice-$((8*8))');
+      await owner.keyboard.press('Enter');
+      await waitForScreen(owner, /^alice-64$/m);
+      await waitForScreen(viewer, /^alice-64$/m);
+      assert.doesNotMatch(await screenText(owner), /bob-keys-42|bob-frame-49/);
+      if (process.env.SCREENSHOTS) await screenshots(owner, viewer);
+
+      // Handed over: bob types.
+      await owner.click('.terminal-watch [data-user="bob"] button');
+      await viewer.waitForSelector('#terminal[data-access="keyboard"]');
+      await owner.waitForSelector('.terminal-watch [data-user="bob"]:has-text("bob has the keyboard")');
+      await viewer.click('#terminal');
+      await viewer.keyboard.type('echo bob-typed-$((9*9))');
+      await viewer.keyboard.press('Enter');
+      await waitForScreen(owner, /^bob-typed-81$/m);
+
+      // Taken back: bob's keys go nowhere again.
+      await owner.click('.terminal-watch [data-user="bob"] button');
+      await viewer.waitForSelector('#terminal[data-access="viewer"]');
+      await viewer.keyboard.type('echo bob-again-$((5*5))');
+      await viewer.keyboard.press('Enter');
+      await owner.click('#terminal');
+      await owner.keyboard.type('echo alice-$((9*8))');
+      await owner.keyboard.press('Enter');
+      await waitForScreen(viewer, /^alice-72$/m);
+      assert.doesNotMatch(await screenText(owner), /bob-again-25/);
+    } finally {
+      for (const context of contexts) await context.close();
+      await browser.close();
+    }
+  });
+});
+
+/** The README's pictures of a viewer's page and of the owner's (SCREENSHOTS=1). */
+async function screenshots(owner: Page, viewer: Page): Promise<void> {
+  const dir = path.join(import.meta.dirname, '..', 'docs', 'images');
+  mkdirSync(dir, { recursive: true });
+  await viewer.screenshot({ path: path.join(dir, 'viewer.png') });
+  await owner.screenshot({ path: path.join(dir, 'owner-watched.png') });
+}
