@@ -347,6 +347,56 @@ describe('every device, in Chromium', () => {
     }
   });
 
+  test('on a phone, each terminal of the dashboard has its own key bar, typing into its own session', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const workshop = await startTerminalServer({
+      WORKSHOP_DIR: path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop'),
+    });
+    const context = await browser.newContext(PHONE);
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${workshop.base}/dashboard/`);
+      // Narrow: the instructions first, the terminals behind the Terminal tab.
+      await page.locator('.wt-tab', { hasText: /^Terminal$/ }).tap();
+      const slot = (session: string) => page.locator(`.wt-terminal-slot[data-session="${session}"]`);
+      await page.waitForFunction(() =>
+        ['1', '2'].every(
+          (session) =>
+            document.querySelector<HTMLElement>(`.wt-terminal-slot[data-session="${session}"]`)?.dataset.state ===
+            'connected',
+        ),
+      );
+      for (const session of ['1', '2']) {
+        const bar = slot(session).locator('.terminal-key-bar');
+        assert.equal(await bar.isVisible(), true, `terminal ${session} has a key bar`);
+        const box = await bar.boundingBox();
+        assert.ok(box && box.y + box.height <= 844, `terminal ${session}'s key bar is on the screen`);
+      }
+      const screen = (session: string) =>
+        page.evaluate((name) => {
+          const buffer = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> })
+            .terminals[name]?.buffer.active;
+          const rows: string[] = [];
+          for (let i = 0; buffer && i < buffer.length; i++) rows.push(buffer.getLine(i)?.translateToString(true) ?? '');
+          return rows.join('\n');
+        }, session);
+      await eventually(async () => /\$ $/m.test(await screen('2')), 10_000, 'the prompt of terminal 2');
+      await slot('2').locator('.xterm-screen').tap();
+      await page.keyboard.type('cat -v');
+      await page.keyboard.press('Enter');
+      await slot('2').locator('.terminal-key-bar button[data-key="Esc"]').tap();
+      await page.keyboard.type('two');
+      await page.keyboard.press('Enter');
+      await eventually(async () => /^\^\[two$/m.test(await screen('2')), 10_000, 'Esc in terminal 2');
+      assert.doesNotMatch(await screen('1'), /two/, 'nothing in terminal 1');
+    } finally {
+      await context.close();
+      await workshop.close();
+    }
+  });
+
   /** docs/images/phone.png: the phone layout with some output (the DOM renderer: headless WebGL draws nothing in screenshots). */
   async function screenshotPhone(): Promise<void> {
     const domBrowser = await startChromium(['--disable-webgl']);
