@@ -7,8 +7,11 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { Access, ServerControl } from '../src/protocol.js';
+import { KeyBar } from './key-bar.js';
 import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
+import { handleFontSizeKey, SettingsMenu, terminalOptions, terminalSettings } from './settings.js';
+import { followVisualViewport } from './visual-viewport.js';
 import { WatchBox } from './watch-box.js';
 
 export type { TerminalState } from './protocol-client.js';
@@ -42,6 +45,9 @@ export class TerminalView {
   private readonly statusBox: HTMLElement;
   private readonly ownStatusBox: boolean;
   private readonly resizeObserver: ResizeObserver;
+  /** Esc, Tab, Ctrl, arrows… on touch devices (key-bar.ts). */
+  private readonly keyBar: KeyBar;
+  private readonly settingsMenu: SettingsMenu;
   private exitText = '';
   private lastError = '';
   private countdown: number | undefined;
@@ -67,7 +73,7 @@ export class TerminalView {
       // output that more than doubled the frames drawn (measured in bench/).
       cursorBlink: false,
       fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace',
-      fontSize: 14,
+      ...terminalOptions(terminalSettings().current), // font size and theme, kept per browser
       scrollback: 10000,
       macOptionIsMeta: true,
       rightClickSelectsWord: false,
@@ -86,6 +92,9 @@ export class TerminalView {
     } catch {
       // No WebGL here: the DOM renderer is used.
     }
+    this.settingsMenu = new SettingsMenu(container, term, () => this.fit());
+    this.keyBar = new KeyBar(container, term);
+    followVisualViewport();
     this.fitAddon.fit();
     this.pacer = new OutputPacer(term);
 
@@ -132,8 +141,9 @@ export class TerminalView {
 
     this.watchBox = new WatchBox(container, (user, allow) => this.client.setKeyboard(user, allow));
 
-    term.onData((data) => {
+    term.onData((typed) => {
       if (!this.client.canType) return;
+      const data = this.keyBar.modify(typed);
       if (this.client.state === 'exited') {
         if (data === '\r') this.startNewShell();
         return;
@@ -193,6 +203,11 @@ export class TerminalView {
     this.terminal.focus();
   }
 
+  /** False hides the touch devices' key bar (a page that cannot type); true shows it again on touch devices. */
+  allowKeyBar(allowed: boolean): void {
+    this.keyBar.setAllowed(allowed);
+  }
+
   /**
    * Fits the terminal to its container (call after the container changes size).
    * A page that cannot type shows the terminal at the size its owner gave it instead.
@@ -210,6 +225,8 @@ export class TerminalView {
     this.disposed = true;
     this.client.close();
     this.resizeObserver.disconnect();
+    this.keyBar.dispose();
+    this.settingsMenu.dispose();
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
     window.clearInterval(this.countdown);
@@ -368,6 +385,7 @@ export class TerminalView {
 
     term.attachCustomKeyEventHandler((event) => {
       if (event.type !== 'keydown') return true;
+      if (handleFontSizeKey(event)) return false;
       const key = event.key.toLowerCase();
       const ctrlShift = event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey;
       if (ctrlShift && key === 'c') {
