@@ -7,6 +7,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { ServerControl } from '../src/protocol.js';
+import { FileTransfers } from './file-transfer.js';
 import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
 
@@ -23,6 +24,8 @@ export interface TerminalViewOptions {
   statusBox?: HTMLElement;
   /** Called on each change of `state` (after the container's data-state and data-replay are set). */
   onStateChange?: (state: TerminalState) => void;
+  /** Uploads (drop, button) and the shell's `download` command; default true. See setFileTransfers. */
+  fileTransfers?: boolean;
 }
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
@@ -41,6 +44,7 @@ export class TerminalView {
   private readonly statusBox: HTMLElement;
   private readonly ownStatusBox: boolean;
   private readonly resizeObserver: ResizeObserver;
+  private readonly transfers: FileTransfers;
   private exitText = '';
   private lastError = '';
   private countdown: number | undefined;
@@ -140,6 +144,8 @@ export class TerminalView {
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(container);
     this.wireClipboard();
+    this.transfers = new FileTransfers(container, term, { prefix: options.prefix, session: options.session });
+    this.transfers.setEnabled(options.fileTransfers ?? true);
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
 
@@ -183,9 +189,15 @@ export class TerminalView {
     if (!this.disposed) this.fitAddon.fit();
   }
 
+  /** Turns uploads and `download` on or off (off for a read-only viewer's page). */
+  setFileTransfers(enabled: boolean): void {
+    this.transfers.setEnabled(enabled);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.transfers.dispose();
     this.client.close();
     this.resizeObserver.disconnect();
     window.removeEventListener('online', this.onOnline);
