@@ -140,7 +140,7 @@ describe('workshop pages, rendered on the server', () => {
     assert.match(intro, /<img id="handler" src="content\/images\/logo.png" \/>/);
     assert.match(content?.pages.get('checks')?.html ?? '', /<a href="\?page=intro#welcome" data-page="intro">/);
     assert.match(intro, /<p class="wt-author-note">Note for the workshop author: execute-7 is not an action/);
-    assert.match(intro, /files:download-file is not an action/);
+    assert.match(intro, /files:upload-file is not an action/);
   });
 
   test('a broken workshop folder is described, not fatal', () => {

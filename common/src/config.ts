@@ -49,6 +49,10 @@ const BYTE_UNITS: Record<string, number> = {
   mb: 1 << 20,
   mi: 1 << 20,
   mib: 1 << 20,
+  g: 1 << 30,
+  gb: 1 << 30,
+  gi: 1 << 30,
+  gib: 1 << 30,
 };
 
 function byteSize(min: number, max: number) {
@@ -257,6 +261,12 @@ const SETTINGS = {
     parse: sessionNames,
     // Set and empty means none (an unset variable means the default).
     fallback: (env: Env) => Object.freeze(env.TERMINAL_PRESTART === undefined ? ['1'] : []) as readonly string[],
+  },
+  uploadMaxBytes: {
+    name: 'UPLOAD_MAX_BYTES',
+    help: "Largest file a page may upload into a shell's folder (1 byte to 64GiB); default 100MiB.",
+    parse: byteSize(1, 64 * 2 ** 30),
+    fallback: () => 100 << 20,
   },
   maxSessions: {
     name: 'TERMINAL_MAX_SESSIONS',

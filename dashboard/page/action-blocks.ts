@@ -1,6 +1,7 @@
 // What the clickable blocks of a page do. Nothing happens until the attendee
 // clicks a block (or presses Enter on it), except checks marked autostart.
 // A block is marked once done; a check shows how it went.
+import { startDownload } from '../../terminal-server/page/file-transfer.js';
 import { type Action, parseAction } from '../src/actions.js';
 import type { Tabs } from './tabs.js';
 
@@ -13,7 +14,7 @@ export interface ActionBlocks {
   reset(): void;
 }
 
-export function wireActionBlocks(container: HTMLElement, tabs: Tabs): ActionBlocks {
+export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { prefix: string }): ActionBlocks {
   /** Bumped when the page changes, so late answers and retries of an old page are dropped. */
   let generation = 0;
 
@@ -47,6 +48,8 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs): ActionBloc
       () => markDone(block),
       (error: unknown) => {
         block.dataset.result = 'failed';
+        // Why, for whoever points at it (a download refused by the server says which file and why).
+        block.title = error instanceof Error ? error.message : String(error);
         console.warn('the action failed', error);
       },
     );
@@ -82,6 +85,10 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs): ActionBloc
         return;
       case 'open-dashboard':
         tabs.activate(action.name);
+        return;
+      case 'download':
+        // The same URL as the shell's `download`; a refusal marks the block failed, with the reason.
+        await startDownload({ prefix: options.prefix, path: action.path, name: action.name || undefined });
         return;
     }
   }

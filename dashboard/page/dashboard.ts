@@ -21,7 +21,7 @@ if (data.workshop === null) {
   const instructions = element('section', 'wt-instructions');
   instructions.id = 'wt-instructions';
   instructions.setAttribute('aria-label', 'Instructions');
-  const blocks = wireActionBlocks(instructions, tabs);
+  const blocks = wireActionBlocks(instructions, tabs, { prefix: data.prefix });
   const navigation = createNavigation(data, {
     onLeaving: () => blocks.reset(),
     onShown: (article) => blocks.autostart(article),

@@ -10,6 +10,8 @@ export type Action =
   | { type: 'copy'; text: string; edit: boolean }
   | { type: 'open-url'; url: string }
   | { type: 'open-dashboard'; name: string }
+  /** A file under the home folder (relative to it), saved by the browser as `name` (its own name when empty). */
+  | { type: 'download'; path: string; name: string }
   | {
       type: 'examiner';
       name: string;
@@ -59,6 +61,8 @@ export function parseAction(json: string): Action | null {
       return isString(a.url) && /^https?:\/\//i.test(a.url) ? (a as Action) : null;
     case 'open-dashboard':
       return isString(a.name) ? (a as Action) : null;
+    case 'download':
+      return isString(a.path) && a.path !== '' && isString(a.name) ? (a as Action) : null;
     case 'examiner': {
       // JSON has no Infinity: "retries until it passes" travels as null.
       if (a.retries === null) a.retries = Number.POSITIVE_INFINITY;

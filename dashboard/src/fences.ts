@@ -1,7 +1,8 @@
 // Fenced code blocks that are actions, by their info string: the classic
 // forms (execute, execute-1/2/3, execute-all, copy, copy-and-edit, a block
 // that is only <ctrl+c>) whose body is the text, and the namespaced forms
-// (terminal:execute, workshop:copy, dashboard:open-url, examiner:execute-test…)
+// (terminal:execute, workshop:copy, dashboard:open-url, examiner:execute-test,
+// files:download-file…)
 // whose body is YAML. Anything else is a language for highlighting, unless it
 // looks like an action this dashboard does not know: that is shown as plain
 // code with a note for the author.
@@ -137,9 +138,19 @@ function namespaced(word: string, body: string, context: FenceContext): Fence {
     }
     case 'examiner:execute-test':
       return check(yamlFields(body, context), context);
+    case 'files:download-file': {
+      // Educates' fields: path (relative to the home folder), download (the name to save as), title.
+      const fields = yamlFields(body, context);
+      const path = requiredText(fields, 'path');
+      if (path.includes('\0')) throw new FenceProblem('path must be a file path');
+      const name = optionalText(fields, 'download') ?? '';
+      if (name.includes('/')) throw new FenceProblem('download must be a file name, without /');
+      const label = optionalText(fields, 'title') ?? `Download ${name || path.split('/').pop() || path}`;
+      return action({ type: 'download', path, name }, label, path, '');
+    }
     default:
       throw new FenceProblem(
-        'is not an action this dashboard knows, so this block is plain text. Known: execute, execute-1, execute-2, execute-3, execute-all, copy, copy-and-edit, terminal:execute, terminal:execute-all, terminal:interrupt, terminal:interrupt-all, terminal:input, terminal:clear-all, workshop:copy, workshop:copy-and-edit, dashboard:open-url, dashboard:open-dashboard, examiner:execute-test.',
+        'is not an action this dashboard knows, so this block is plain text. Known: execute, execute-1, execute-2, execute-3, execute-all, copy, copy-and-edit, terminal:execute, terminal:execute-all, terminal:interrupt, terminal:interrupt-all, terminal:input, terminal:clear-all, workshop:copy, workshop:copy-and-edit, dashboard:open-url, dashboard:open-dashboard, examiner:execute-test, files:download-file.',
         ' ',
       );
   }

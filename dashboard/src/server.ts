@@ -7,6 +7,7 @@ import { HttpError } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
 import type { Logger } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
+import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
 import type { Content } from './content.js';
 import { escapeHtml } from './escape.js';
@@ -230,27 +231,6 @@ export function createDashboard(options: {
   }
 
   return { owns, handle, ready: loaded };
-}
-
-/** Why a state-changing request is refused as cross-site, or null when it comes from a page of this dashboard. */
-function crossSiteRefusal(req: http.IncomingMessage): string | null {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') return `a request from another site (${site})`;
-  const origin = req.headers.origin;
-  // Browsers send Origin with every POST; a request without one is not from our page.
-  if (!origin) return 'no Origin header';
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return 'a malformed Origin';
-  }
-  // The Host the browser used, which the auth proxy passes on (and names in X-Forwarded-Host).
-  const forwarded = String(req.headers['x-forwarded-host'] ?? '')
-    .split(',')[0]
-    ?.trim();
-  if (host !== req.headers.host && host !== forwarded) return 'a request from another origin';
-  return null;
 }
 
 function rawPath(req: http.IncomingMessage): string {

@@ -7,6 +7,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { Access, ServerControl } from '../src/protocol.js';
+import { FileTransfers } from './file-transfer.js';
 import { KeyBar } from './key-bar.js';
 import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
@@ -27,6 +28,8 @@ export interface TerminalViewOptions {
   statusBox?: HTMLElement;
   /** Called on each change of `state` (after the container's data-state and data-replay are set). */
   onStateChange?: (state: TerminalState) => void;
+  /** Uploads (drop, button) and the shell's `download` command; default true. See setFileTransfers. */
+  fileTransfers?: boolean;
 }
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
@@ -48,6 +51,7 @@ export class TerminalView {
   /** Esc, Tab, Ctrl, arrows… on touch devices (key-bar.ts). */
   private readonly keyBar: KeyBar;
   private readonly settingsMenu: SettingsMenu;
+  private readonly transfers: FileTransfers;
   private exitText = '';
   private lastError = '';
   private countdown: number | undefined;
@@ -160,6 +164,8 @@ export class TerminalView {
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(container);
     this.wireClipboard();
+    this.transfers = new FileTransfers(container, term, { prefix: options.prefix, session: options.session });
+    this.transfers.setEnabled(options.fileTransfers ?? true);
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
 
@@ -220,9 +226,15 @@ export class TerminalView {
       this.terminal.resize(size.cols, size.rows);
   }
 
+  /** Turns uploads and `download` on or off (off for a read-only viewer's page). */
+  setFileTransfers(enabled: boolean): void {
+    this.transfers.setEnabled(enabled);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.transfers.dispose();
     this.client.close();
     this.resizeObserver.disconnect();
     this.keyBar.dispose();
@@ -297,6 +309,9 @@ export class TerminalView {
     const canType = this.client.canType;
     this.container.dataset.access = WatchBox.label(this.access, canType);
     this.terminal.options.disableStdin = !canType;
+    this.keyBar.setAllowed(canType);
+    // Files are the owner's: the server refuses a viewer's, keyboard or not.
+    this.transfers.setEnabled(this.access === 'owner' && (this.options.fileTransfers ?? true));
     if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType);
     else if (this.watchBox.element.dataset.for === 'viewer') this.watchBox.hide();
     this.fit();

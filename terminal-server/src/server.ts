@@ -11,6 +11,7 @@ import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../.
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
+import { createFiles } from './files.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
 
@@ -26,6 +27,7 @@ export type TerminalServerConfig = Pick<
   | 'terminalPrestart'
   | 'user'
   | 'terminalToken'
+  | 'uploadMaxBytes'
 > &
   DashboardConfig;
 
@@ -87,6 +89,8 @@ export function createTerminalServer(options: {
     assetsDir: options.assetsDir,
     env: shellEnv,
   });
+  // Files in and out of the shells: under <prefix>/files.
+  const files = createFiles({ config, sessions, logger: logger.child('files') });
   const base = `${prefix}/terminal`;
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -171,7 +175,7 @@ export function createTerminalServer(options: {
 
   const fail = (req: http.IncomingMessage, res: http.ServerResponse, error: unknown) => {
     if (error instanceof HttpError) {
-      sendError(req, res, error.status, error.message);
+      sendError(req, res, error.status, error.message, error.headers);
       return;
     }
     logger.error('http.failed', { path: req.url?.slice(0, 200), reason: describeError(error) });
@@ -183,6 +187,10 @@ export function createTerminalServer(options: {
       viewOnlyCheck(req);
       if (dashboard.owns(req)) {
         dashboard.handle(req, res).catch((error) => fail(req, res, error));
+        return;
+      }
+      if (files.owns(req)) {
+        files.handle(req, res).catch((error) => fail(req, res, error));
         return;
       }
       route(req, res);
@@ -263,6 +271,7 @@ export function createTerminalServer(options: {
     async close() {
       for (const client of wss.clients) client.close(CloseCode.ServerStopping, 'server stopping');
       await sessions.stopAll();
+      await files.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -314,11 +323,18 @@ function sameOrigin(req: http.IncomingMessage): boolean {
   }
 }
 
-function sendError(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string): void {
+function sendError(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   if (String(req.headers.accept ?? '').includes('application/json') || req.url?.includes('/terminal/api/')) {
     sendJson(res, status, { error: message });
     return;

@@ -1,0 +1,412 @@
+// Files in and out of a terminal view: files dropped on it (or picked with its
+// upload button) go up in pieces into the folder of the shell's foreground
+// program, each with a progress bar; the shell's `download FILE` (shell/bin/download)
+// prints a private OSC sequence naming a file, and the browser downloads it.
+// The server side is terminal-server/src/files.ts.
+import type { IDisposable, Terminal } from '@xterm/xterm';
+
+/** The private OSC of `download FILE`: `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`. */
+export const DOWNLOAD_OSC = 7717;
+/** A `download` older than this (by the server's clock) is output replayed to a page, not a new request. */
+const DOWNLOAD_FRESH_SECONDS = 60;
+/** The header every upload request carries (terminal-server/src/files.ts UPLOAD_HEADER). */
+const UPLOAD_HEADER = 'X-Terminal-Upload';
+const RECEIVED_HEADER = 'X-Upload-Received';
+/** Pieces are sized to take about this long on the network seen so far, well within the servers' 60 s. */
+const PIECE_TARGET_MS = 8000;
+const MIN_PIECE_BYTES = 256 << 10;
+const MAX_PIECE_BYTES = 8 << 20;
+/** Failed pieces in a row (network down, server restarting) before an upload gives up. */
+const MAX_ATTEMPTS = 5;
+/** Downloads remembered per browser, so a reload that replays the output does not download again. */
+const REMEMBERED_DOWNLOADS = 50;
+
+export type UploadState = 'started' | 'progress' | 'done' | 'failed' | 'cancelled';
+
+/** What a view's container hears about each upload, as a `terminal-upload` CustomEvent (bubbling). */
+export interface UploadEventDetail {
+  /** The file's name in the browser. */
+  file: string;
+  state: UploadState;
+  loaded: number;
+  total: number;
+  /** The name it got, and where (once the server said). */
+  savedAs?: string;
+  directory?: string;
+  error?: string;
+}
+
+/** The download URL of a file under the home folder (relative paths are relative to it). */
+export function downloadUrl(prefix: string, filePath: string, name?: string): string {
+  const query = new URLSearchParams({ path: filePath });
+  if (name) query.set('name', name);
+  return new URL(`${prefix}/files/download?${query}`, location.href).href;
+}
+
+/**
+ * Makes the browser download a file under the home folder. Asks first (HEAD), so
+ * a refusal is an Error with the server's reason instead of a download of an error
+ * page. With `issuedAt` (unix seconds, the server's clock), a request older than a
+ * minute is left alone and false returned.
+ */
+export async function startDownload(options: {
+  prefix: string;
+  path: string;
+  name?: string;
+  issuedAt?: number;
+}): Promise<boolean> {
+  const url = downloadUrl(options.prefix, options.path, options.name);
+  const head = await fetch(url, { method: 'HEAD', credentials: 'same-origin', cache: 'no-store' });
+  if (options.issuedAt !== undefined) {
+    const now = Date.parse(head.headers.get('Date') ?? '') / 1000;
+    if (!(now - options.issuedAt <= DOWNLOAD_FRESH_SECONDS)) return false;
+  }
+  if (!head.ok) throw new Error(await errorOf(url, head.status));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = options.name ?? '';
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  return true;
+}
+
+/** The server's reason for refusing a download (a HEAD answer has no body to say it). */
+async function errorOf(url: string, status: number): Promise<string> {
+  try {
+    const response = await fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    const body = (await response.json()) as { error?: unknown };
+    if (typeof body.error === 'string') return body.error;
+  } catch {
+    // no reason given
+  }
+  return `the server answered ${status}`;
+}
+
+/** The path a `download` sequence names, or null when the sequence is not one (or not fresh in this browser). */
+export function parseDownloadSequence(data: string): { path: string; nonce: string; issuedAt: number } | null {
+  const match = /^download;([0-9a-f]{16});(\d{1,12});([A-Za-z0-9+/]{1,16384}={0,2})$/.exec(data);
+  if (!match) return null;
+  let text: string;
+  try {
+    const bytes = Uint8Array.from(atob(match[3] as string), (c) => c.charCodeAt(0));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+  if (!text.startsWith('/') || /[\u0000-\u001f\u007f]/.test(text)) return null;
+  return { path: text, nonce: match[1] as string, issuedAt: Number(match[2]) };
+}
+
+/** True the first time this browser sees a download's nonce (any tab, any view): then it is remembered. */
+function firstSighting(prefix: string, nonce: string): boolean {
+  const key = `terminal-downloads:${prefix}`;
+  let seen: string[] = [];
+  try {
+    const stored = JSON.parse(localStorage.getItem(key) ?? '[]') as unknown;
+    if (Array.isArray(stored)) seen = stored.filter((item): item is string => typeof item === 'string');
+  } catch {
+    // a bad entry is replaced
+  }
+  if (seen.includes(nonce)) return false;
+  try {
+    localStorage.setItem(key, JSON.stringify([...seen, nonce].slice(-REMEMBERED_DOWNLOADS)));
+  } catch {
+    // storage refused: the freshness check still applies
+  }
+  return true;
+}
+
+interface Item {
+  row: HTMLElement;
+  bar: HTMLProgressElement;
+  text: HTMLElement;
+  button: HTMLButtonElement;
+}
+
+/** Uploads by drop and button, downloads by the shell's `download`, for one terminal view. */
+export class FileTransfers {
+  private enabled = true;
+  private readonly panel: HTMLElement;
+  private readonly uploadButton: HTMLButtonElement;
+  private readonly picker: HTMLInputElement;
+  private readonly osc: IDisposable;
+  private queue: Promise<void> = Promise.resolve();
+  private disposed = false;
+  private readonly cancels = new Set<() => void>();
+
+  constructor(
+    private readonly container: HTMLElement,
+    terminal: Terminal,
+    private readonly options: { prefix: string; session: string },
+  ) {
+    this.panel = document.createElement('div');
+    this.panel.className = 'terminal-transfers';
+    this.panel.setAttribute('role', 'status');
+    this.panel.setAttribute('aria-live', 'polite');
+    this.picker = document.createElement('input');
+    this.picker.type = 'file';
+    this.picker.multiple = true;
+    this.picker.hidden = true;
+    this.picker.addEventListener('change', () => {
+      if (this.picker.files) this.upload([...this.picker.files]);
+      this.picker.value = '';
+    });
+    this.uploadButton = document.createElement('button');
+    this.uploadButton.type = 'button';
+    this.uploadButton.className = 'terminal-upload-button';
+    this.uploadButton.title = 'Upload files into the shell’s current folder (or drop them on the terminal)';
+    this.uploadButton.setAttribute('aria-label', 'Upload files');
+    this.uploadButton.textContent = '⇪';
+    this.uploadButton.addEventListener('click', () => this.picker.click());
+    container.append(this.panel, this.picker, this.uploadButton);
+    container.addEventListener('dragover', this.onDragOver);
+    container.addEventListener('dragleave', this.onDragLeave);
+    container.addEventListener('drop', this.onDrop);
+    this.osc = terminal.parser.registerOscHandler(DOWNLOAD_OSC, (data) => {
+      this.onDownloadSequence(data);
+      return true; // ours: never shown, whatever it holds
+    });
+  }
+
+  /** Off: no upload button, drops ignored, `download` sequences ignored (a read-only viewer's page). */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    this.uploadButton.hidden = !enabled;
+    if (!enabled) this.container.classList.remove('terminal-drop-target');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const cancel of this.cancels) cancel();
+    this.osc.dispose();
+    this.container.removeEventListener('dragover', this.onDragOver);
+    this.container.removeEventListener('dragleave', this.onDragLeave);
+    this.container.removeEventListener('drop', this.onDrop);
+    this.panel.remove();
+    this.picker.remove();
+    this.uploadButton.remove();
+  }
+
+  /** Uploads files one after the other into the shell's current folder. */
+  upload(files: readonly File[]): void {
+    if (!this.enabled) return;
+    for (const file of files) {
+      const item = this.addItem(file.name, file.size);
+      this.queue = this.queue.then(() => this.uploadOne(file, item));
+    }
+  }
+
+  private readonly onDragOver = (event: DragEvent) => {
+    if (!this.enabled || !event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    this.container.classList.add('terminal-drop-target');
+  };
+
+  private readonly onDragLeave = (event: DragEvent) => {
+    if (event.relatedTarget instanceof Node && this.container.contains(event.relatedTarget)) return;
+    this.container.classList.remove('terminal-drop-target');
+  };
+
+  private readonly onDrop = (event: DragEvent) => {
+    this.container.classList.remove('terminal-drop-target');
+    if (!this.enabled || !event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    this.upload([...event.dataTransfer.files]);
+  };
+
+  private onDownloadSequence(data: string): void {
+    if (!this.enabled || this.disposed) return;
+    const request = parseDownloadSequence(data);
+    if (!request) {
+      console.warn('terminal: a download sequence that is not one was ignored');
+      return;
+    }
+    if (!firstSighting(this.options.prefix, request.nonce)) return;
+    startDownload({ prefix: this.options.prefix, path: request.path, issuedAt: request.issuedAt }).catch(
+      (error: unknown) => this.notice(`Download of ${request.path} refused: ${(error as Error).message}`),
+    );
+  }
+
+  // ---- Uploads -------------------------------------------------------------
+
+  private emit(detail: UploadEventDetail): void {
+    this.container.dispatchEvent(new CustomEvent<UploadEventDetail>('terminal-upload', { detail, bubbles: true }));
+  }
+
+  private addItem(name: string, size: number): Item {
+    const row = document.createElement('div');
+    row.className = 'terminal-transfer';
+    row.dataset.state = 'waiting';
+    const text = document.createElement('span');
+    text.className = 'terminal-transfer-text';
+    text.textContent = `${name}: waiting`;
+    const bar = document.createElement('progress');
+    bar.max = Math.max(size, 1);
+    bar.value = 0;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Cancel';
+    row.append(text, bar, button);
+    this.panel.append(row);
+    return { row, bar, text, button };
+  }
+
+  /** A message in the panel until clicked away. */
+  private notice(message: string): void {
+    const row = document.createElement('div');
+    row.className = 'terminal-transfer';
+    row.dataset.state = 'failed';
+    const text = document.createElement('span');
+    text.className = 'terminal-transfer-text';
+    text.textContent = message;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'OK';
+    button.addEventListener('click', () => row.remove());
+    row.append(text, button);
+    this.panel.append(row);
+  }
+
+  private async uploadOne(file: File, item: Item): Promise<void> {
+    const total = file.size;
+    let cancelled = false;
+    let current: XMLHttpRequest | null = null;
+    let id = '';
+    const cancel = () => {
+      cancelled = true;
+      current?.abort();
+    };
+    this.cancels.add(cancel);
+    item.button.onclick = cancel;
+    const base = `${this.options.prefix}/files/uploads`;
+    const finish = (state: UploadState, message: string, extra: Partial<UploadEventDetail> = {}) => {
+      this.cancels.delete(cancel);
+      item.row.dataset.state = state;
+      item.text.textContent = message;
+      item.button.textContent = 'OK';
+      item.button.onclick = () => item.row.remove();
+      // A finished upload steps aside by itself; a failure stays until read.
+      if (state === 'done') window.setTimeout(() => item.row.remove(), 5000);
+      this.emit({ file: file.name, state, loaded: state === 'done' ? total : Number(item.bar.value), total, ...extra });
+    };
+    try {
+      if (this.disposed || !this.enabled) throw new Cancelled();
+      item.row.dataset.state = 'uploading';
+      item.text.textContent = `${file.name}: starting`;
+      const query = new URLSearchParams({ session: this.options.session, name: file.name, size: String(total) });
+      const started = JSON.parse(
+        (await send({ method: 'POST', url: `${base}?${query}`, onRequest: (xhr) => (current = xhr) })).body,
+      ) as { id: string; name: string; directory: string; done: boolean };
+      id = started.id;
+      const where = { savedAs: started.name, directory: started.directory };
+      this.emit({ file: file.name, state: 'started', loaded: 0, total, ...where });
+      let offset = 0;
+      let piece = MIN_PIECE_BYTES * 4;
+      let failures = 0;
+      const show = (loaded: number) => {
+        item.bar.value = loaded;
+        item.text.textContent = `${started.name}: ${Math.floor((loaded / Math.max(total, 1)) * 100)} %`;
+        this.emit({ file: file.name, state: 'progress', loaded, total, ...where });
+      };
+      while (!started.done && offset < total) {
+        if (cancelled) throw new Cancelled();
+        const end = Math.min(total, offset + piece);
+        const sent = end - offset;
+        const startedAt = performance.now();
+        try {
+          const answer = await send({
+            method: 'PUT',
+            url: `${base}/${encodeURIComponent(id)}?offset=${offset}`,
+            body: file.slice(offset, end),
+            onProgress: (loaded) => show(offset + Math.min(loaded, end - offset)),
+            onRequest: (xhr) => (current = xhr),
+          });
+          const done = (JSON.parse(answer.body) as { done: boolean }).done;
+          offset = end;
+          failures = 0;
+          show(offset);
+          if (done) break;
+          // Bytes per millisecond of this piece: the next takes about PIECE_TARGET_MS at that rate.
+          const rate = sent / Math.max(1, performance.now() - startedAt);
+          piece = Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, Math.floor(rate * PIECE_TARGET_MS)));
+        } catch (error) {
+          if (cancelled || !(error instanceof SendError)) throw cancelled ? new Cancelled() : error;
+          // The server says where it is (a piece it has after all, or one it dropped): go on from there.
+          const received = error.received;
+          const retryable = error.status === 0 || error.status === 502 || error.status === 503 || received !== null;
+          if (!retryable || ++failures >= MAX_ATTEMPTS) throw error;
+          if (received !== null) offset = received;
+          piece = MIN_PIECE_BYTES;
+          await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** failures));
+        }
+      }
+      finish('done', `${started.name} uploaded to ${started.directory}`, { ...where, loaded: total });
+    } catch (error) {
+      if (error instanceof Cancelled || cancelled) {
+        if (id) void send({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` }).catch(() => {});
+        finish('cancelled', `${file.name}: cancelled`);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      // What is left of a failed upload is removed (the server also does so after a pause).
+      if (id) void send({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` }).catch(() => {});
+      finish('failed', `${file.name} not uploaded: ${message}`, { error: message });
+    }
+  }
+}
+
+class Cancelled extends Error {}
+
+class SendError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** Bytes the server has of the upload, when it said (409). */
+    readonly received: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/** One upload request (XMLHttpRequest: fetch has no upload progress). */
+function send(options: {
+  method: string;
+  url: string;
+  body?: Blob;
+  onProgress?: (loaded: number) => void;
+  onRequest?: (xhr: XMLHttpRequest) => void;
+}): Promise<{ body: string }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    options.onRequest?.(xhr);
+    xhr.open(options.method, options.url);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.setRequestHeader(UPLOAD_HEADER, '1');
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (options.onProgress) {
+      const onProgress = options.onProgress;
+      xhr.upload.addEventListener('progress', (event) => onProgress(event.loaded));
+    }
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve({ body: xhr.responseText });
+        return;
+      }
+      let message = `the server answered ${xhr.status}`;
+      try {
+        const body = JSON.parse(xhr.responseText) as { error?: unknown };
+        if (typeof body.error === 'string') message = body.error;
+      } catch {
+        // not JSON: the status says it
+      }
+      const received = xhr.getResponseHeader(RECEIVED_HEADER);
+      reject(new SendError(message, xhr.status, received === null ? null : Number(received)));
+    });
+    xhr.addEventListener('error', () => reject(new SendError('the connection failed', 0, null)));
+    xhr.addEventListener('abort', () => reject(new Cancelled()));
+    xhr.send(options.body ?? null);
+  });
+}
