@@ -254,6 +254,9 @@ describe('watching, through the whole stack with OpenShift logins', () => {
       const viewer = await logIn('bob');
       await viewer.waitForSelector('#terminal[data-access="viewer"]');
       await viewer.waitForSelector('.terminal-watch:has-text("Viewing the workshop project\'s terminal: read-only")');
+      // Files are the owner's: no upload button on bob's page.
+      assert.equal(await viewer.isVisible('.terminal-upload-button'), false);
+      assert.equal(await owner.isVisible('.terminal-upload-button'), true);
       // The owner sees bob.
       await owner.waitForSelector('.terminal-watch [data-user="bob"]:has-text("bob is watching")');
 
@@ -301,6 +304,7 @@ describe('watching, through the whole stack with OpenShift logins', () => {
       await viewer.keyboard.type('echo bob-typed-$((9*9))');
       await viewer.keyboard.press('Enter');
       await waitForScreen(owner, /^bob-typed-81$/m);
+      assert.equal(await viewer.isVisible('.terminal-upload-button'), false, 'the keyboard is not the files');
 
       // Taken back: bob's keys go nowhere again.
       await owner.click('.terminal-watch [data-user="bob"] button');
