@@ -131,6 +131,28 @@ describe('watching, on the terminal server', () => {
     await viewer.close();
   });
 
+  test('malformed keyboard messages are refused, and the connection goes on', async () => {
+    const owner = await TerminalClient.connect(terminal.socketUrl('bad-keyboard'), {
+      headers: requesterHeaders(alice),
+    });
+    const frames = [
+      Uint8Array.of(0x05, 1), // no name
+      Uint8Array.of(0x05, 2, 0x62), // neither give nor take
+      Uint8Array.of(0x05, 1, 0x62, 0x0a), // a control character in the name
+      Uint8Array.of(0x05, 1, 0xff, 0xfe), // not UTF-8
+      encodeKeyboard(true, 'b'.repeat(300)), // too long
+    ];
+    for (const frame of frames) owner.socket.send(frame);
+    await owner.waitFor(() => owner.errors().length === frames.length);
+    assert.deepEqual(
+      owner.errors().map((e) => e.replace(/ .*/, '')),
+      ['keyboard', 'keyboard', 'keyboard', 'keyboard', 'keyboard'],
+    );
+    owner.type('echo still-$((2*21))\r');
+    await owner.waitFor('still-42');
+    await owner.close();
+  });
+
   test('a viewer never starts a session, and changes nothing over HTTP', async () => {
     const viewer = await TerminalClient.connect(terminal.socketUrl('nobody-started-this'), {
       headers: requesterHeaders(bob),
