@@ -377,6 +377,27 @@ describe('file upload and download', () => {
     assert.deepEqual(readdirSync(dir), ['small.txt']);
   });
 
+  test('at most 8 uploads at once: the next is refused until one ends, and leaves nothing behind', async () => {
+    const dir = terminal.home;
+    const before = readdirSync(dir);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const started = await uploadRequest(`uploads?session=none&name=many-${i}.txt&size=4`);
+      assert.equal(started.status, 201);
+      ids.push(((await started.json()) as { id: string }).id);
+    }
+    const ninth = await uploadRequest('uploads?session=none&name=ninth.txt&size=4');
+    assert.equal(ninth.status, 429);
+    assert.match(((await ninth.json()) as { error: string }).error, /8 uploads are in progress already/);
+    assert.ok(!readdirSync(dir).includes('ninth.txt'));
+    assert.equal((await uploadRequest(`uploads/${ids[0]}`, { method: 'DELETE' })).status, 200);
+    const now = await uploadRequest('uploads?session=none&name=ninth.txt&size=4');
+    assert.equal(now.status, 201, 'one ended: the next may start');
+    ids[0] = ((await now.json()) as { id: string }).id;
+    for (const id of ids) await uploadRequest(`uploads/${id}`, { method: 'DELETE' });
+    assert.deepEqual(readdirSync(dir).sort(), before.sort());
+  });
+
   test('download sends a file of the home folder, and nothing outside it', async () => {
     const data = path.join(terminal.home, 'data');
     mkdirSync(data, { recursive: true });
