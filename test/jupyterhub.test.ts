@@ -193,6 +193,28 @@ describe('JupyterHub', { skip }, () => {
     await owner.close();
   });
 
+  test('TERMINAL_VIEWERS: erin, whom the hub lets in to dave’s server, watches it read-only; not alice’s', async () => {
+    const erin = new CookieClient();
+    await erin.logInToHub(hub, 'erin');
+    assert.equal((await erin.open(`${hub.url}/user/alice/terminal/session/1`)).status, 403, 'not named there');
+    assert.equal((await erin.open(`${hub.url}/user/dave/terminal/session/1`)).status, 200);
+    const dave = new CookieClient();
+    await dave.logInToHub(hub, 'dave');
+    await dave.open(`${hub.url}/user/dave/terminal/session/1`);
+    const socket = (user: CookieClient) =>
+      TerminalClient.connect(`ws://127.0.0.1:${hub.port}/user/dave/terminal/socket/erin-watches`, {
+        headers: { Cookie: user.cookieHeader() },
+      });
+    const owner = await socket(dave);
+    const watcher = await socket(erin);
+    assert.deepEqual([(await watcher.attached).access, (await watcher.attached).canType], ['viewer', false]);
+    await owner.waitFor(() =>
+      owner.controls.some((m) => m.type === 'pages' && m.pages.some((p) => p.user === 'erin' && p.access === 'viewer')),
+    );
+    await watcher.close();
+    await owner.close();
+  });
+
   test('a forged state or a replayed callback gets 400; next to another site is ignored', async () => {
     const alice = new CookieClient();
     await alice.logInToHub(hub, 'alice');

@@ -39,7 +39,10 @@ export interface HubOptions {
   concurrentSpawnLimit?: number;
 }
 
-/** Starts a hub; dave's server lets hub admins in (ALLOW_HUB_ADMINS=true), everyone else's does not. */
+/**
+ * Starts a hub; dave's server lets hub admins watch (ALLOW_HUB_ADMINS=true), and erin
+ * (TERMINAL_VIEWERS, with a hub role giving her access to it); everyone else's does not.
+ */
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wt-hub-'));
   const port = await freePort();
@@ -69,7 +72,10 @@ c.Spawner.args = []
 c.Spawner.env_keep = ['PATH', 'LANG', 'TMPDIR']
 # Nothing per user but what the hub gives every server: several stacks share this host.
 c.Spawner.environment = dict(${JSON.stringify(environment)},
-    ALLOW_HUB_ADMINS=lambda spawner: 'true' if spawner.user.name == 'dave' else 'false')
+    ALLOW_HUB_ADMINS=lambda spawner: 'true' if spawner.user.name == 'dave' else 'false',
+    TERMINAL_VIEWERS=lambda spawner: 'erin' if spawner.user.name == 'dave' else '')
+# erin, no admin, may log in to dave's server (the hub's side of TERMINAL_VIEWERS).
+c.JupyterHub.load_roles = [{'name': 'dave-watchers', 'users': ['erin'], 'scopes': ['access:servers!user=dave']}]
 c.Spawner.start_timeout = ${options.startTimeoutSeconds ?? 60}
 c.Spawner.http_timeout = ${options.httpTimeoutSeconds ?? 60}
 c.JupyterHub.concurrent_spawn_limit = ${options.concurrentSpawnLimit ?? 100}
