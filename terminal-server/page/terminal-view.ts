@@ -28,8 +28,6 @@ export interface TerminalViewOptions {
   statusBox?: HTMLElement;
   /** Called on each change of `state` (after the container's data-state and data-replay are set). */
   onStateChange?: (state: TerminalState) => void;
-  /** Uploads (drop, button) and the shell's `download` command; default true. See setFileTransfers. */
-  fileTransfers?: boolean;
 }
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
@@ -165,7 +163,6 @@ export class TerminalView {
     this.resizeObserver.observe(container);
     this.wireClipboard();
     this.transfers = new FileTransfers(container, term, { prefix: options.prefix, session: options.session });
-    this.transfers.setEnabled(options.fileTransfers ?? true);
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
 
@@ -226,11 +223,6 @@ export class TerminalView {
       this.terminal.resize(size.cols, size.rows);
   }
 
-  /** Turns uploads and `download` on or off (off for a read-only viewer's page). */
-  setFileTransfers(enabled: boolean): void {
-    this.transfers.setEnabled(enabled);
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -274,9 +266,9 @@ export class TerminalView {
         if (message.reset) this.resetTerminal();
         // How the last attach went, for whoever looks at the page (tests do): an exact continuation or a replay.
         this.container.dataset.replay = message.reset ? 'reset' : 'exact';
-        this.access = message.access ?? 'owner';
-        this.owner = message.owner ?? '';
-        if (message.cols && message.rows) this.sessionSize = { cols: message.cols, rows: message.rows };
+        this.access = message.access;
+        this.owner = message.owner;
+        this.sessionSize = { cols: message.cols, rows: message.rows };
         this.showAccess();
         return;
       case 'size':
@@ -311,7 +303,7 @@ export class TerminalView {
     this.terminal.options.disableStdin = !canType;
     this.keyBar.setAllowed(canType);
     // Files are the owner's: the server refuses a viewer's, keyboard or not.
-    this.transfers.setEnabled(this.access === 'owner' && (this.options.fileTransfers ?? true));
+    this.transfers.setEnabled(this.access === 'owner');
     if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType);
     else if (this.watchBox.element.dataset.for === 'viewer') this.watchBox.hide();
     this.fit();
