@@ -377,6 +377,27 @@ describe('file upload and download', () => {
     assert.deepEqual(readdirSync(dir), ['small.txt']);
   });
 
+  test('upload names that a shell glob would read as options, or that hide characters, land plain', async () => {
+    const cases: [string, string][] = [
+      ['-rf', '_-rf'],
+      ['--checkpoint-action=exec=sh x.sh', '_--checkpoint-action=exec=sh x.sh'],
+      ['in\u200bvisible\u2028line\ufeff.txt', 'invisibleline.txt'],
+      ['\u2066-rtl\u2069\u00ad.txt', '_-rtl.txt'],
+    ];
+    for (const [name, expected] of cases) {
+      const started = await uploadRequest(`uploads?${new URLSearchParams({ session: 'none', name, size: '2' })}`);
+      assert.equal(started.status, 201, await started.clone().text());
+      const { id, name: savedAs } = (await started.json()) as { id: string; name: string };
+      assert.equal(savedAs, expected);
+      assert.equal(
+        (await uploadRequest(`uploads/${id}?offset=0`, { method: 'PUT', body: Buffer.from('ok') })).status,
+        200,
+      );
+      assert.equal(readFileSync(path.join(terminal.home, expected), 'utf8'), 'ok');
+      rmSync(path.join(terminal.home, expected));
+    }
+  });
+
   test('at most 8 uploads at once: the next is refused until one ends, and leaves nothing behind', async () => {
     const dir = terminal.home;
     const before = readdirSync(dir);

@@ -65,14 +65,19 @@ interface Upload {
 }
 
 /**
- * A name as a plain file name: its last path segment, without control and
- * bidirectional-override characters; null when nothing usable is left.
+ * A name as a plain file name: its last path segment, without control,
+ * invisible (zero-width, BOM, soft hyphen), line-separator and bidirectional
+ * characters, so what an attendee sees in `ls` is what the file is called; one
+ * that begins with "-" gets a "_" before it, so `rm *` or `tar cf x *` in that
+ * folder cannot read it as an option. Null when nothing usable is left.
  */
 export function plainName(raw: string): string | null {
-  const cleaned = raw.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  // Cc: controls; Cf: format characters (U+200B-U+200F, U+202A-U+202E, U+2060-U+206F, U+FEFF, U+00AD, ...).
+  const cleaned = raw.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '');
   const segments = cleaned.split('/').filter((segment) => segment.trim() !== '');
-  const name = (segments.at(-1) ?? '').trim();
-  if (name === '' || name === '.' || name === '..') return null;
+  const last = (segments.at(-1) ?? '').trim();
+  if (last === '' || last === '.' || last === '..') return null;
+  const name = last.startsWith('-') ? `_${last}` : last;
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return null;
   return name;
 }
