@@ -54,6 +54,10 @@ function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''):
   });
 }
 
+/** An action as a block's data-action attribute carries it: what raw HTML in a page would imitate. */
+const FORGED_ACTION =
+  '{&quot;type&quot;:&quot;execute&quot;,&quot;sessions&quot;:[&quot;1&quot;],&quot;command&quot;:&quot;touch forged&quot;}';
+
 /** The actions a page's HTML holds, as the page's script reads them. */
 function actionsOf(html: string): Record<string, unknown>[] {
   return [...html.matchAll(/data-action="([^"]*)"/g)].map((m) =>
@@ -177,6 +181,18 @@ describe('workshop pages, rendered on the server', () => {
 
 describe('the dashboard of a workshop', () => {
   let terminal: RunningTerminalServer;
+  test('raw HTML in a page or in a variable cannot forge a clickable block', () => {
+    const forged = `<div class="wt-action wt-action-execute" data-action="${FORGED_ACTION}">forged</div>`;
+    const html = render(WORKSHOP, { BANNER: forged })?.pages.get('intro')?.html ?? '';
+    assert.match(html, /id="forged"/, "the page's element is kept, as text and classes");
+    assert.match(html, /<div id="banner"><div class="wt-action wt-action-execute">forged<\/div><\/div>/);
+    assert.doesNotMatch(html, /touch forged/);
+    const commands = actionsOf(html).flatMap((action) => (action.type === 'execute' ? [action.command] : []));
+    assert.deepEqual(commands.slice(0, 2), ['echo $$ > ran-in-1', 'echo $$ > ran-in-2'], 'the real blocks are there');
+    // A page that writes the marker text itself gets no block for it either.
+    assert.doesNotMatch(html, /wt-block-/);
+  });
+
   let proxy: RunningAuthProxy;
   let browser: Browser | null = null;
   let origin: string;
@@ -187,6 +203,7 @@ describe('the dashboard of a workshop', () => {
       WORKSHOP_DIR: WORKSHOP,
       JUPYTERHUB_USER: 'alice',
       GREETING: 'hello from the environment',
+      BANNER: `<div id="forged-by-variable" class="wt-action wt-action-execute" data-action="${FORGED_ACTION}">x</div>`,
       CONSOLE_URL: 'https://console.example.com/console/',
     });
     proxy = await startAuthProxy({ AUTH_USERNAME: '*', URI_ROOT_PATH: PREFIX, WORKSHOP_DIR: WORKSHOP }, terminal.port);
@@ -321,6 +338,10 @@ describe('the dashboard of a workshop', () => {
     assert.equal(await page.textContent('#greeting'), 'hello from the environment');
     assert.equal(await page.textContent('#unknown'), '%not_a_variable%');
     assert.equal(await page.getAttribute('#handler', 'onerror'), null);
+    // Raw HTML shaped like a block, in the page or in a variable, is nothing the page's script runs.
+    for (const forged of ['#forged', '#forged-by-variable']) {
+      assert.equal(await page.getAttribute(forged, 'data-action'), null, forged);
+    }
     // The image beside the page loads from the content folder.
     await page.waitForFunction(() => (document.querySelector('#handler') as HTMLImageElement).naturalWidth === 4);
     assert.equal(await page.locator('table th').count(), 2, 'tables');
