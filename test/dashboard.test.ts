@@ -11,7 +11,9 @@ import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../common/src/config.js';
 import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
+import { PROXY_TIMEOUT_MS } from '../common/src/terminal-link.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
+import { EXAMINER_TIMEOUT } from '../dashboard/src/fences.js';
 import { launchBrowser } from './support/browser.js';
 import {
   eventually,
@@ -25,22 +27,26 @@ import {
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
 const PREFIX = '/user/alice';
 
-/** The processes whose parent is `pid`, with their command lines. */
-function children(pid: number): { pid: number; command: string }[] {
-  const found: { pid: number; command: string }[] = [];
+/** Every process we may read, with its parent and command line. */
+function processes(): { pid: number; ppid: number; command: string }[] {
+  const found: { pid: number; ppid: number; command: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== pid) continue;
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      found.push({ pid: Number(entry), command });
+      found.push({ pid: Number(entry), ppid, command });
     } catch {
       // gone meanwhile
     }
   }
   return found;
+}
+
+/** The processes whose parent is `pid`, with their command lines. */
+function children(pid: number): { pid: number; command: string }[] {
+  return processes().filter((process) => process.ppid === pid);
 }
 
 /** The workshop folder at `dir`, rendered as the terminal server does at start. */
@@ -328,6 +334,36 @@ describe('the dashboard of a workshop', () => {
     }
     assert.equal((await post('sh', ['-c', 'touch pwned'])).status, 404);
     assert.ok(!existsSync(path.join(terminal.home, 'pwned')));
+  });
+
+  test('a check ends with everything it started; its timeout is cut below the proxy’s; an oversize request gets 413', async () => {
+    assert.deepEqual(
+      render(WORKSHOP)
+        ?.checks.get('pass')
+        ?.find((check) => check.args[0] === 'leave-behind'),
+      { name: 'pass', args: ['leave-behind'], timeout: EXAMINER_TIMEOUT.max },
+      'declared with 600 s',
+    );
+    assert.ok(EXAMINER_TIMEOUT.max * 1000 < PROXY_TIMEOUT_MS);
+    const post = (body: string) =>
+      request(`${proxy.base}/dashboard/examiner/pass`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: origin },
+        body,
+      });
+    // It starts `setsid sleep 4243 &`, which leaves its process group and holds its output open.
+    const ran = await post(JSON.stringify({ args: ['leave-behind'] }));
+    assert.equal(ran.status, 200, ran.body);
+    assert.equal(JSON.parse(ran.body).passed, true);
+    await eventually(
+      () => !processes().some((process) => process.command === 'sleep 4243'),
+      10_000,
+      'the sleep to end',
+    );
+    // Larger than a list of arguments can be: refused as such, and the next request is served.
+    const large = await post(JSON.stringify({ args: ['x'.repeat(40_000)] }));
+    assert.equal(large.status, 413);
+    assert.equal((await post(JSON.stringify({ args: ['one', 'two'] }))).status, 200);
   });
 
   test('variables are substituted, unknown ones left as written, inline handlers dropped', async (t) => {

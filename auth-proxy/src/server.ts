@@ -14,6 +14,7 @@ import { describeError, type Logger, repeatLimit } from '../../common/src/log.js
 import {
   describeAddress,
   FRAME_SOURCES_HEADER,
+  PROXY_TIMEOUT_MS,
   requesterHeaders,
   terminalAddress,
   terminalRequest,
@@ -82,7 +83,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     target:
       'socketPath' in address ? ({ socketPath: address.socketPath } as never) : `http://127.0.0.1:${address.port}`,
     xfwd: true,
-    proxyTimeout: 60_000,
+    proxyTimeout: PROXY_TIMEOUT_MS,
     headers: terminal.headers as Record<string, string>,
   });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
