@@ -22,6 +22,7 @@ import {
 import type { Access } from '../../terminal-server/src/protocol.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
+import { BROWSER_BLOCKED_PORTS, urlToOpen } from './open-url.js';
 import { messagePage } from './pages.js';
 import { hostAllowList, hostName, originAllowed } from './site-checks.js';
 
@@ -365,11 +366,19 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const port = (server.address() as AddressInfo).port;
+          const url = urlToOpen({ publicUrl: config.publicUrl, host: config.host, port, prefix });
           logger.info('listening', {
             address: `${config.host}:${port}`,
             prefix: prefix || '/',
             target: describeAddress(address),
+            ...(url ? { open: url } : {}),
           });
+          if (url && !config.publicUrl && BROWSER_BLOCKED_PORTS.has(port)) {
+            logger.warn('port.blocked_by_browsers', {
+              port,
+              hint: 'browsers refuse to open this port (ERR_UNSAFE_PORT): set PORT to another, like 8080',
+            });
+          }
           resolve(port);
         });
       });

@@ -282,9 +282,9 @@ const SETTINGS = {
   },
   port: {
     name: 'PORT',
-    help: 'Port of the auth proxy, the one public port; under JupyterHub: the port of JUPYTERHUB_SERVICE_URL.',
+    help: 'Port of the auth proxy, the one public port; default 8080 (the image sets 10080, which browsers refuse to open directly: publish it on another port); under JupyterHub: the port of JUPYTERHUB_SERVICE_URL.',
     parse: integer(0, 65535),
-    fallback: (env: Env) => serviceUrl(env)?.port ?? 10080,
+    fallback: (env: Env) => serviceUrl(env)?.port ?? 8080,
   },
   defaultRoute: {
     name: 'DEFAULT_ROUTE',
