@@ -342,6 +342,44 @@ describe('stopping and bad configuration', () => {
     }
   });
 
+  test('`npm start` stopped by a signal to npm’s own process (as a spawner sends it) leaves nothing running', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-npm-'));
+    const port = await freePort();
+    const npm = runProcess(
+      'npm',
+      ['start'],
+      { HOME: process.env.HOME, TMPDIR: tmp, PORT: String(port), AUTH_USERNAME: '*' },
+      { cwd: projectRoot(), detached: true },
+    );
+    let processes: { pid: number; command: string }[] = [];
+    try {
+      // npm builds first: the stack is ready once the build and the start are done.
+      await eventually(
+        () => request(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200),
+        120_000,
+        `the stack to be ready; output:\n${npm.output()}`,
+      );
+      processes = descendants(npm.child.pid as number);
+      assert.ok(processes.length >= 4, processes.map((p) => p.command).join('\n'));
+      process.kill(npm.child.pid as number, 'SIGTERM');
+      await npm.exited;
+      await eventually(
+        () => processes.every((p) => !isAlive(p.pid)),
+        10_000,
+        `every process to be gone: ${processes.filter((p) => isAlive(p.pid)).map((p) => p.command)}`,
+      );
+    } finally {
+      for (const pid of [-(npm.child.pid as number), ...processes.map((p) => p.pid)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('two stacks on one host, nothing set but their public ports: both work', async () => {
     const stacks = await Promise.all([startStack({ AUTH_USERNAME: '*' }), startStack({ AUTH_USERNAME: '*' })]);
     try {
