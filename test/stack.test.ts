@@ -202,7 +202,7 @@ describe('the stack under pm2', () => {
     assert.match(stack.output(), /auth-proxy\s*\| .* listening/);
   });
 
-  test('the shell does not see the secrets or pm2 variables', async () => {
+  test('the shell does not see the secrets or pm2 variables, and finds the shell’s own commands', async () => {
     const page = await TerminalClient.connect(`ws://127.0.0.1:${stack.port}/terminal/socket/env`, { headers: auth });
     page.type('env | sort | tr "\\n" " "; echo EN""D\r');
     await page.waitFor(/END\r\n/);
@@ -210,6 +210,8 @@ describe('the stack under pm2', () => {
     assert.doesNotMatch(env, /AUTH_PASSWORD|secret/);
     assert.doesNotMatch(env, /\bpm_id=|PM2_HOME=|\bpm_exec_path=/);
     assert.match(env, /TERM=xterm-256color/);
+    // The shell's own commands (`download`) are there, after the machine's.
+    assert.ok(env.includes(`:${path.join(projectRoot(), 'shell', 'bin')} `), 'shell/bin last on PATH');
     await page.close();
   });
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
+import { projectRoot } from './paths.js';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -681,6 +682,11 @@ export function shellEnvironment(config: Config, env: Env = process.env): Record
   result.TERM = 'xterm-256color';
   result.COLORTERM = 'truecolor';
   result.PS1 = config.user ? `[${config.user}:\\w] $ ` : '[\\w] $ ';
+  // The shell's own commands (`download`, the cluster clients): the image puts them on
+  // PATH; run from a checkout they come last, so a tool of the machine's own comes first.
+  const commands = path.join(projectRoot(), 'shell', 'bin');
+  const searchPath = (result.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  if (!searchPath.includes(commands)) result.PATH = [...searchPath, commands].join(':');
   return result;
 }
 
