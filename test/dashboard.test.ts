@@ -14,6 +14,7 @@ import { projectRoot } from '../common/src/paths.js';
 import { PROXY_TIMEOUT_MS } from '../common/src/terminal-link.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { EXAMINER_TIMEOUT } from '../dashboard/src/fences.js';
+import { builtInVariables } from '../dashboard/src/variables.js';
 import { launchBrowser } from './support/browser.js';
 import {
   eventually,
@@ -86,6 +87,11 @@ describe('workshop pages, rendered on the server', () => {
     assert.match(html, /<span id="greeting">hello from the default<\/span>/);
     assert.match(html, /<span id="unknown">%not_a_variable%<\/span>/);
     assert.deepEqual(content?.workshop.tabs[0], { name: 'Docs', url: 'https://docs.example.com/from-env/' });
+  });
+
+  test('%username% is the account’s name outside a hub, even without USER', () => {
+    const config = loadConfig({ AUTH_USERNAME: '*' });
+    assert.equal(builtInVariables(config, {}).get('username'), os.userInfo().username);
   });
 
   test('rendering lets go of the Markdown, highlighting, sanitising and YAML libraries', () => {
