@@ -5,13 +5,16 @@
 // downloads stay in the home folder; `download FILE` and the dashboard's
 // files:download-file make the browser download.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  constants as fsConstants,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -22,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Response as PageResponse } from 'playwright-core';
+import { OutsideFolderError, openInside } from '../common/src/open-inside.js';
 import { projectRoot } from '../common/src/paths.js';
 import { plainName, suffixedName } from '../terminal-server/src/files.js';
 import { launchBrowser, waitForScreen } from './support/browser.js';
@@ -29,11 +33,15 @@ import {
   eventually,
   type RunningAuthProxy,
   type RunningTerminalServer,
+  request,
   startAuthProxy,
   startTerminalServer,
 } from './support/servers.js';
+import { requireTool } from './support/tools.js';
 
 const PREFIX = '/user/alice';
+/** Requests made while a folder is swapped for a link (without the check on the opened file one got through within a few dozen). */
+const RACE_TRIES = 300;
 const CAP = 32 << 20;
 const USER = { username: 'grumpy', password: 'secret' };
 const AUTHORIZATION = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`;
@@ -434,6 +442,85 @@ describe('file upload and download', () => {
     }
     const unauthenticated = await fetch(`${proxy.base}/files/download?path=data/report.bin`);
     assert.equal(unauthenticated.status, 401, 'behind the login like everything else');
+  });
+
+  test('the file opened is checked, not only its path: a folder that is a link by then is refused', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'wt-outside-'));
+    const folder = path.join(terminal.home, 'opened-check');
+    try {
+      writeFileSync(path.join(outside, 'secret.txt'), 'outside\n');
+      mkdirSync(folder);
+      symlinkSync(outside, path.join(folder, 'link'));
+      // What a request would open after its path was checked while `link` was still a folder.
+      const asked = path.join(folder, 'link', 'secret.txt');
+      const flags = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
+      await assert.rejects(openInside(terminal.home, asked, flags), (error: unknown) => {
+        assert.ok(error instanceof OutsideFolderError);
+        assert.equal(error.opened, path.join(realpathSync(outside), 'secret.txt'));
+        return true;
+      });
+      writeFileSync(path.join(folder, 'inside.txt'), 'inside\n');
+      const inside = await openInside(terminal.home, path.join(folder, 'inside.txt'), flags);
+      assert.equal(inside.opened, path.join(realpathSync(terminal.home), 'opened-check', 'inside.txt'));
+      assert.ok(inside.stats.isFile());
+      await inside.handle.close();
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('download race: a folder swapped for a link to outside the home folder while requests come never serves the outside file', async (t) => {
+    if (!requireTool(t, 'python3')) return;
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'wt-outside-'));
+    const folder = path.join(terminal.home, 'race');
+    const outsideBytes = `outside ${randomBytes(8).toString('hex')}\n`;
+    const insideBytes = `inside ${randomBytes(8).toString('hex')}\n`;
+    writeFileSync(path.join(outside, 'secret.txt'), outsideBytes);
+    mkdirSync(path.join(folder, 'docs'), { recursive: true });
+    writeFileSync(path.join(folder, 'docs', 'secret.txt'), insideBytes);
+    symlinkSync(outside, path.join(folder, 'swap'));
+    // `docs` and `swap` change places (one atomic renameat2 RENAME_EXCHANGE each time), over and over:
+    // docs/secret.txt is the inside file one moment and, through the link, the outside file the next.
+    const swapper = spawn(
+      'python3',
+      [
+        '-c',
+        `import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = (os.fsencode(p) for p in sys.argv[1:3])
+print('swapping', flush=True)
+while True:
+    if libc.renameat2(-100, a, -100, b, 2) != 0:
+        sys.exit(os.strerror(ctypes.get_errno()))`,
+        path.join(folder, 'docs'),
+        path.join(folder, 'swap'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => swapper.once('exit', (code) => resolve(code)));
+    t.after(async () => {
+      swapper.kill();
+      await exited;
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
+    });
+    await new Promise<void>((resolve, reject) => {
+      swapper.stdout.once('data', () => resolve());
+      swapper.once('exit', (code) => reject(new Error(`the swapper ended (${code}) before it started`)));
+    });
+    const statuses = new Map<number, number>();
+    const url = `${terminal.base}/files/download?${new URLSearchParams({ path: 'race/docs/secret.txt' })}`;
+    for (let tries = 1; tries <= RACE_TRIES; tries++) {
+      const response = await request(url);
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      assert.notEqual(response.body, outsideBytes, `the file outside the home folder was served, at try ${tries}`);
+      if (response.status === 200) assert.equal(response.body, insideBytes);
+    }
+    t.diagnostic(`answers to ${RACE_TRIES} requests: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    assert.equal(swapper.exitCode, null, 'the swapper kept swapping all along');
+    assert.ok((statuses.get(200) ?? 0) > 0, 'the inside file was served when it was there');
+    assert.ok((statuses.get(403) ?? 0) > 0, 'the link was refused when it was there');
   });
 
   test('`download FILE` in the shell makes the browser download it, once', async (t) => {
