@@ -37,6 +37,7 @@ import {
   startAuthProxy,
   startTerminalServer,
 } from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
 import { requireTool } from './support/tools.js';
 
 const PREFIX = '/user/alice';
@@ -64,6 +65,34 @@ interface Watched {
 }
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+interface DownloadSequenceEvent {
+  path: string;
+  outcome: string;
+}
+
+/** In the page: keeps what became of each download sequence (the terminal-download events). */
+function watchDownloadSequencesInPage(): void {
+  const w = window as unknown as { downloadSequences: DownloadSequenceEvent[] };
+  w.downloadSequences = [];
+  document.addEventListener('terminal-download', (event) =>
+    w.downloadSequences.push((event as CustomEvent<DownloadSequenceEvent>).detail),
+  );
+}
+
+function watchDownloadSequences(page: Page): Promise<void> {
+  return page.evaluate(watchDownloadSequencesInPage);
+}
+
+/** The first `count` download sequences the page decided on, once it has decided on that many. */
+async function downloadSequences(page: Page, count: number): Promise<DownloadSequenceEvent[]> {
+  const events = () => (window as unknown as { downloadSequences: DownloadSequenceEvent[] }).downloadSequences;
+  await page.waitForFunction(
+    (n) => (window as unknown as { downloadSequences: unknown[] }).downloadSequences.length >= n,
+    count,
+  );
+  return (await page.evaluate(events)).slice(0, count);
+}
 
 describe('file upload and download', () => {
   let terminal: RunningTerminalServer;
@@ -536,19 +565,21 @@ while True:
     ]);
     assert.equal(download.suggestedFilename(), 'results.tar.gz');
     assert.ok(readFileSync((await download.path()) as string).equals(bytes), 'byte for byte');
-    await waitForScreen(page, /results.tar.gz: sent to your browser/);
+    // The page answered the shell: it says what became of the request.
+    await waitForScreen(page, /download: results.tar.gz: your browser is downloading it/);
 
-    // Refused by the server: the page says why.
+    // Refused by the server: the page says why, and the shell that it was refused.
     symlinkSync('/etc/passwd', path.join(dir, 'sneaky'));
     await page.keyboard.type('download sneaky');
     await page.keyboard.press('Enter');
     await page.waitForSelector('.terminal-transfer[data-state="failed"]:has-text("outside it")');
+    await waitForScreen(page, /download: sneaky: refused by the terminal server \(403\)/);
 
     // A reload replays the output: the next download is the next one asked for, not that one again.
     const downloads: string[] = [];
     page.on('download', (d) => downloads.push(d.suggestedFilename()));
     await page.reload();
-    await waitForScreen(page, /results.tar.gz: sent to your browser/);
+    await waitForScreen(page, /results.tar.gz: your browser is downloading it/);
     writeFileSync(path.join(dir, 'second.txt'), 'two');
     // Nor an old request, which this browser has not seen (a page opened later, output replayed to it).
     const old = Buffer.from(path.join(dir, 'results.tar.gz')).toString('base64');
@@ -556,6 +587,102 @@ while True:
     await page.keyboard.press('Enter');
     await eventually(() => downloads.length > 0, 10_000, 'a download');
     assert.deepEqual(downloads, ['second.txt']);
+  });
+
+  test('a download sequence dated ahead, or without a whole number for its time, downloads nothing', async (t) => {
+    const page = await openTerminal(t, 'dated');
+    if (!page) return;
+    const dir = path.join(terminal.home, 'dated');
+    await cdInto(page, 'dated', dir);
+    writeFileSync(path.join(dir, 'secret.txt'), 'not asked for');
+    writeFileSync(path.join(dir, 'asked.txt'), 'asked for');
+    const downloads: string[] = [];
+    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await watchDownloadSequences(page);
+    const secret = Buffer.from(path.join(dir, 'secret.txt')).toString('base64');
+    const sequence = (nonce: string, time: string) => `\\e]7717;download;${nonce};${time};${secret}\\a`;
+    // Dated in the year 5138 (never stale by "now - time <= 60" alone), half a minute ahead, not a
+    // number, not a whole number; then a request made now, the one that must be downloaded.
+    const dated = [
+      sequence('1111111111111111', '99999999999'),
+      sequence('2222222222222222', '$(($(date +%s)+30))'),
+      sequence('3333333333333333', 'NaN'),
+      sequence('4444444444444444', '1e10'),
+    ];
+    await page.keyboard.type(`printf "${dated.join('')}"; download asked.txt`);
+    await page.keyboard.press('Enter');
+    await eventually(() => downloads.includes('asked.txt'), 10_000, 'the download asked for');
+    await waitForScreen(page, /download: asked.txt: your browser is downloading it/);
+    const seen = await downloadSequences(page, 5);
+    assert.deepEqual(
+      // Each in its time: the malformed at once, the others after asking the server for its clock.
+      seen.map((e) => `${path.basename(e.path) || '(none)'} ${e.outcome}`).sort(),
+      ['(none) malformed', '(none) malformed', 'asked.txt started', 'secret.txt stale', 'secret.txt stale'],
+    );
+    assert.deepEqual(downloads, ['asked.txt']);
+  });
+
+  test('a download in history replayed to a page that attaches downloads nothing there; live, it does', async (t) => {
+    const first = await openTerminal(t, 'replayed');
+    if (!first) return;
+    const dir = path.join(terminal.home, 'replayed');
+    await cdInto(first, 'replayed', dir);
+    writeFileSync(path.join(dir, 'first.txt'), 'one');
+    writeFileSync(path.join(dir, 'second.txt'), 'two');
+    // The positive control: live output in the page that is there downloads.
+    const [download] = await Promise.all([
+      first.waitForEvent('download'),
+      first.keyboard.type('download first.txt').then(() => first.keyboard.press('Enter')),
+    ]);
+    assert.equal(download.suggestedFilename(), 'first.txt');
+    await waitForScreen(first, /download: first.txt: your browser is downloading it/);
+    await first.context().close();
+
+    // Another browser (nothing remembered of that request), well within the minute: the request is
+    // in the history it is sent on attaching.
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const context = await browser.newContext({ httpCredentials: USER, acceptDownloads: true });
+    t.after(() => context.close());
+    const second = await context.newPage();
+    const downloads: string[] = [];
+    second.on('download', (d) => downloads.push(d.suggestedFilename()));
+    // Watching from the start: the replay is parsed as soon as the page attaches.
+    await second.addInitScript(watchDownloadSequencesInPage);
+    await second.goto(`${proxy.base}/terminal/session/replayed`);
+    await waitForScreen(second, /download: first.txt: your browser is downloading it/);
+    const replayed = await downloadSequences(second, 1);
+    assert.deepEqual(
+      replayed.map((e) => `${path.basename(e.path)} ${e.outcome}`),
+      ['first.txt replayed'],
+    );
+    // What this page asks for now is live: it downloads, and only that.
+    await second.keyboard.type('download second.txt');
+    await second.keyboard.press('Enter');
+    await eventually(() => downloads.length > 0, 10_000, 'the live download');
+    await waitForScreen(second, /download: second.txt: your browser is downloading it/);
+    assert.deepEqual(downloads, ['second.txt']);
+    assert.deepEqual(
+      (await downloadSequences(second, 2)).map((e) => `${path.basename(e.path)} ${e.outcome}`),
+      ['first.txt replayed', 'second.txt started'],
+    );
+  });
+
+  test('`download` with no page to answer says so, and does not wait again for the next file', async () => {
+    const shell = await TerminalClient.connect(terminal.socketUrl('unanswered'));
+    try {
+      writeFileSync(path.join(terminal.home, 'unanswered.txt'), 'x');
+      await shell.waitFor(/\$ $/);
+      shell.type(
+        `download ${path.join(terminal.home, 'unanswered.txt')} ${path.join(terminal.home, 'unanswered.txt')}; echo "status $?"\r`,
+      );
+      await shell.waitFor(/status 1/, 30_000);
+      const said = shell.text().match(/download: .*unanswered.txt: .*/g) ?? [];
+      assert.equal(said.length, 2, shell.text());
+      for (const line of said) assert.match(line, /no terminal page answered within 10 s/);
+    } finally {
+      shell.close();
+    }
   });
 
   test('the dashboard’s files:download-file downloads through the same URL', async (t) => {
