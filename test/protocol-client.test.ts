@@ -59,13 +59,14 @@ class FakeSocket implements ProtocolSocket {
   }
 }
 
-function attached(position: number, reset = false): ServerControl {
+function attached(position: number, reset = false, live = position): ServerControl {
   return {
     type: 'attached',
     session: 's',
     instance: 'i-1',
     position,
     reset,
+    live,
     pid: 1,
     page: 'p',
     access: 'owner',
@@ -83,6 +84,7 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
   const pending: (() => void)[] = [];
   const states: { state: TerminalState; retryInMs: number }[] = [];
   const events: string[] = [];
+  const delivered: { length: number; replayed: boolean }[] = [];
   const client = new ProtocolClient({
     openSocket: (query) => {
       const socket = new FakeSocket(query);
@@ -93,7 +95,10 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
     cols: 80,
     rows: 24,
     ...options,
-    onOutput: (_bytes, processed) => pending.push(processed),
+    onOutput: (bytes, processed, replayed) => {
+      pending.push(processed);
+      delivered.push({ length: bytes.length, replayed });
+    },
     onControl: (message) => events.push(`control ${message.type}`),
     onStateChange: (state, retryInMs) => {
       states.push({ state, retryInMs });
@@ -102,7 +107,7 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
   });
   const nextSocket = () => new Promise<void>((resolve) => (socketOpened = resolve));
   const last = () => sockets.at(-1) as FakeSocket;
-  return { client, sockets, last, pending, states, events, nextSocket };
+  return { client, sockets, last, pending, states, events, delivered, nextSocket };
 }
 
 describe('the protocol client', () => {
@@ -120,6 +125,35 @@ describe('the protocol client', () => {
     assert.equal(client.state, 'connected');
     assert.equal(client.position, 50);
     assert.deepEqual(events, ['state connecting', 'control attached', 'state connected']);
+  });
+
+  test('output before the attached message’s live position is marked replayed, and after it new, split where it ends', () => {
+    const { client, last, delivered, pending } = setUp();
+    client.connect();
+    last().open();
+    last().control(attached(100, true, 130));
+    last().output(20);
+    last().output(20); // 120..140: the replay ends at 130
+    last().output(5);
+    assert.deepEqual(delivered, [
+      { length: 20, replayed: true },
+      { length: 10, replayed: true },
+      { length: 10, replayed: false },
+      { length: 5, replayed: false },
+    ]);
+    assert.equal(client.position, 145);
+    for (const processed of pending.splice(0)) processed();
+    // A page that comes back gets what it missed as replay too: it was made while it was away.
+    delivered.length = 0;
+    client.connect();
+    last().open();
+    last().control(attached(145, false, 150));
+    last().output(5);
+    last().output(1);
+    assert.deepEqual(delivered, [
+      { length: 5, replayed: true },
+      { length: 1, replayed: false },
+    ]);
   });
 
   test('acks once processed, every ackEveryBytes and only then', () => {

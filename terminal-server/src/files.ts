@@ -21,6 +21,7 @@ import type { Config } from '../../common/src/config.js';
 import { HttpError } from '../../common/src/http-error.js';
 import { sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
+import { isInside, OutsideFolderError, openInside } from '../../common/src/open-inside.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import { SESSION_NAME } from './protocol.js';
 import type { SessionManager } from './sessions.js';
@@ -154,27 +155,34 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
       if (code === 'EACCES') throw new HttpError(403, `${requested} cannot be read`);
       throw error;
     }
-    if (!inside(home, real)) {
+    if (!isInside(home, real)) {
       throw new HttpError(
         403,
         `only files in the home folder (${config.terminalHome}) can be downloaded; ${requested} is ${real === lexical ? 'outside it' : `a link to ${real}, outside it`}`,
       );
     }
     let file: FileHandle;
-    try {
-      // Not blocking on a FIFO; and the file that realpath named, not a link put there since.
-      file = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES') throw new HttpError(403, `${requested} cannot be read`);
-      if (code === 'ENOENT' || code === 'ELOOP') throw new HttpError(404, `there is no file ${requested}`);
-      throw error;
-    }
     let stats: Stats;
     try {
-      stats = await file.stat();
+      // Not blocking on a FIFO. The check above names the file; this one is on the
+      // file opened, for a folder on the way may have become a link since.
+      ({ handle: file, stats } = await openInside(
+        home,
+        real,
+        constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW,
+      ));
     } catch (error) {
-      await file.close();
+      if (error instanceof OutsideFolderError) {
+        throw new HttpError(
+          403,
+          `only files in the home folder (${config.terminalHome}) can be downloaded; ${requested} changed while it was opened, and is outside it now`,
+        );
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES') throw new HttpError(403, `${requested} cannot be read`);
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
+        throw new HttpError(404, `there is no file ${requested}`);
+      }
       throw error;
     }
     if (!stats.isFile()) {
@@ -456,10 +464,6 @@ async function createExclusive(directory: string, name: string): Promise<{ file:
     }
   }
   throw new HttpError(409, `${directory} has ${name} and 999 other versions of it already`);
-}
-
-function inside(folder: string, file: string): boolean {
-  return file === folder || file.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
 }
 
 function describeBytes(bytes: number): string {

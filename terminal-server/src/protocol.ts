@@ -47,6 +47,8 @@ export const ServerType = {
 export type ServerControl =
   /**
    * Attached; output that follows starts at `position`. `reset`: clear the screen first (not a continuation).
+   * `live`: the session's position at this attach. Output before it is history replayed to this page,
+   * made before it attached; from it on, output is new (the page acts on requests in output only then).
    * `page`: this page's id; `access` and `canType`: what it may do; `owner`: whose terminal it is
    * ('' when the proxy knows nobody); `cols` and `rows`: the terminal's size now.
    */
@@ -56,6 +58,7 @@ export type ServerControl =
       instance: string;
       position: number;
       reset: boolean;
+      live: number;
       pid: number;
       page: string;
       access: Access;

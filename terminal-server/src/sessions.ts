@@ -437,6 +437,8 @@ export class Session {
       instance: this.instance,
       position: replay.position,
       reset: replay.reset,
+      // Every replay ends where the session's output is now; what comes after is new.
+      live: this.history.end,
       pid: this.pid,
       page: page.link.id,
       access: page.who.access,
