@@ -228,12 +228,14 @@ describe('the protocol client', () => {
     assert.deepEqual(last().sent, [{ type: 'attach', position: 0, cols: 120, rows: 40, instance: 'i-1' }]);
   });
 
-  test('exit and gone end in exited; a session limit in refused; neither reconnects', () => {
+  test('exit and gone end in exited; a session or page limit in refused; neither reconnects', () => {
     for (const [message, code, state] of [
       [{ type: 'exit', code: 0, signal: 0 }, CloseCode.SessionEnded, 'exited'],
       [{ type: 'gone' }, CloseCode.SessionEnded, 'exited'],
       [null, CloseCode.SessionEnded, 'exited'],
       [{ type: 'error', message: 'too many sessions' }, CloseCode.TooManySessions, 'refused'],
+      [{ type: 'error', message: 'not started' }, CloseCode.NotStarted, 'refused'],
+      [{ type: 'error', message: 'too many pages' }, CloseCode.TooManyPages, 'refused'],
     ] as const) {
       const { client, sockets, last, events } = setUp();
       client.connect();

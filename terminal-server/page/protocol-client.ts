@@ -44,6 +44,9 @@ export interface ProtocolSocket {
 /** WebSocket.OPEN, the same in every implementation. */
 const OPEN = 1;
 
+/** Closes that trying again at once would not cure: the page says why (the error message before them) and waits for a click. */
+const refusals = new Set<number>([CloseCode.TooManySessions, CloseCode.NotStarted, CloseCode.TooManyPages]);
+
 export interface ProtocolClientOptions {
   /**
    * Opens a new socket to the session; called for each connection attempt, with
@@ -146,8 +149,7 @@ export class ProtocolClient {
       if (this.socket !== ws) return;
       this.socket = undefined;
       if (this.currentState === 'exited' || event.code === CloseCode.SessionEnded) this.setState('exited');
-      else if (event.code === CloseCode.TooManySessions || event.code === CloseCode.NotStarted)
-        this.setState('refused');
+      else if (refusals.has(event.code)) this.setState('refused');
       else this.scheduleReconnect();
       this.options.onClose?.({ code: event.code, reason: event.reason, opened });
     };

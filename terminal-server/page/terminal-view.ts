@@ -297,8 +297,8 @@ export class TerminalView {
         this.sessionSize = { cols: message.cols, rows: message.rows };
         this.showAccess();
         return;
-      case 'pages':
-        if (this.access === 'owner') this.watchBox.showOwner(message.pages, message.keyboard);
+      case 'viewers':
+        if (this.access === 'owner') this.watchBox.showOwner(message.watching, message.keyboard);
         return;
       case 'exit':
         this.exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;
