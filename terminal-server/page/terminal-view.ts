@@ -4,13 +4,13 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
-import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { Access, ServerControl } from '../src/protocol.js';
 import { FileTransfers } from './file-transfer.js';
 import { KeyBar } from './key-bar.js';
 import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
+import { Renderer } from './renderer.js';
 import { handleFontSizeKey, SettingsMenu, terminalOptions, terminalSettings } from './settings.js';
 import { followVisualViewport } from './visual-viewport.js';
 import { WatchBox } from './watch-box.js';
@@ -48,6 +48,7 @@ export class TerminalView {
   private readonly resizeObserver: ResizeObserver;
   /** Esc, Tab, Ctrl, arrows… on touch devices (key-bar.ts). */
   private readonly keyBar: KeyBar;
+  private readonly renderer: Renderer;
   private readonly settingsMenu: SettingsMenu;
   private readonly transfers: FileTransfers;
   private exitText = '';
@@ -93,13 +94,7 @@ export class TerminalView {
     term.loadAddon(unicode);
     term.unicode.activeVersion = '11';
     term.open(container);
-    try {
-      const webgl = new WebglAddon();
-      webgl.onContextLoss(() => webgl.dispose()); // falls back to the DOM renderer
-      term.loadAddon(webgl);
-    } catch {
-      // No WebGL here: the DOM renderer is used.
-    }
+    this.renderer = new Renderer(term, container);
     this.settingsMenu = new SettingsMenu(container, term, () => this.fit());
     this.keyBar = new KeyBar(container, term);
     followVisualViewport();
@@ -257,6 +252,7 @@ export class TerminalView {
     if (this.ownStatusBox) this.statusBox.remove();
     else this.statusBox.hidden = true;
     this.pacer.dispose();
+    this.renderer.dispose();
     this.terminal.dispose();
   }
 
