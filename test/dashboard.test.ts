@@ -400,6 +400,10 @@ describe('the dashboard of a workshop', () => {
     );
     const second = terminal.server.sessions.get('2')?.pid;
     const first = terminal.server.sessions.get('1')?.pid;
+    // A stray key and half a word on terminal 2's input line: the click types its command on a clear line.
+    await page.locator('[data-session="2"] .xterm').click();
+    await page.keyboard.press('F6');
+    await page.keyboard.type('stray');
     await page.locator('.wt-action', { hasText: 'ran-in-2' }).click();
     const file = path.join(terminal.home, 'ran-in-2');
     await eventually(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', 10_000, 'ran-in-2');

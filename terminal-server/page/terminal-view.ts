@@ -204,6 +204,18 @@ export class TerminalView {
     if (this.early.length + text.length <= MAX_EARLY_INPUT) this.early += text;
   }
 
+  /**
+   * Types a command and Enter, as a workshop's execute block does. At a prompt
+   * (the normal screen, not a full-screen program's) what is already on the input
+   * line goes first, as Ctrl-E Ctrl-U would (end of line, erase to its start:
+   * readline, zsh's editor, and a terminal's own line editing all know them), so a
+   * stray key or a half-typed word does not become part of the command.
+   */
+  runCommand(command: string): void {
+    const clearLine = this.terminal.buffer.active.type === 'alternate' ? '' : '\x05\x15';
+    this.input(`${clearLine}${command}\r`);
+  }
+
   /** Ctrl-C. */
   interrupt(): void {
     this.input('\x03');
