@@ -127,7 +127,9 @@ describe('JupyterHub', { skip }, () => {
       );
       assert.ok(proxyPid, "alice's auth proxy");
       process.kill(proxyPid, 'SIGKILL');
-      await page.waitForEvent('load', { timeout: 30_000 });
+      // The page's next reconnect (up to 10 s away), its refusal, then the hub's login round trip:
+      // an event, bounded only against a stall (a loaded machine takes its time over each step).
+      await page.waitForEvent('load', { timeout: 120_000 });
       await waitForScreen(page, /^hub-42$/m, 20_000);
       await page.keyboard.type('echo back-$((6*7))');
       await page.keyboard.press('Enter');
