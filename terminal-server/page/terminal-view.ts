@@ -94,7 +94,8 @@ export class TerminalView {
     term.loadAddon(unicode);
     term.unicode.activeVersion = '11';
     term.open(container);
-    this.renderer = new Renderer(term, container);
+    // Fitted again when the DOM renderer takes over: its cells may be another size.
+    this.renderer = new Renderer(term, container, () => this.fit());
     this.settingsMenu = new SettingsMenu(container, term, () => this.fit());
     this.keyBar = new KeyBar(container, term);
     followVisualViewport();
