@@ -71,6 +71,7 @@ function attached(position: number, reset = false): ServerControl {
     access: 'owner',
     canType: true,
     owner: '',
+    sharedOrigin: false,
     cols: 80,
     rows: 24,
   };

@@ -48,7 +48,8 @@ export type ServerControl =
   /**
    * Attached; output that follows starts at `position`. `reset`: clear the screen first (not a continuation).
    * `page`: this page's id; `access` and `canType`: what it may do; `owner`: whose terminal it is
-   * ('' when the proxy knows nobody); `cols` and `rows`: the terminal's size now.
+   * ('' when the proxy knows nobody); `sharedOrigin`: whether other people's servers share this
+   * terminal's web origin (JupyterHub without subdomain_host); `cols` and `rows`: the terminal's size now.
    */
   | {
       type: 'attached';
@@ -61,6 +62,7 @@ export type ServerControl =
       access: Access;
       canType: boolean;
       owner: string;
+      sharedOrigin: boolean;
       cols: number;
       rows: number;
     }

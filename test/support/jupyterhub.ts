@@ -13,8 +13,11 @@ import type { BrowseResult, CookieClient } from './cookie-client.js';
 import { eventually, freePort } from './servers.js';
 
 export interface Hub {
+  /** Where browsers reach the hub: http://127.0.0.1:<port>, or http://hub.localhost:<port> with subdomains. */
   url: string;
   port: number;
+  /** Where browsers reach a user's server: the hub's origin, or http://<user>.hub.localhost:<port> with subdomains. */
+  userOrigin(user: string): string;
   adminToken: string;
   /** The jupyterhub process (configurable-http-proxy runs below it; the servers it spawns too, each in its own session). */
   pid: number;
@@ -37,6 +40,11 @@ export interface HubOptions {
   httpTimeoutSeconds?: number;
   /** c.JupyterHub.concurrent_spawn_limit: spawns at once before the hub answers 429 (its own default, 100, unless given; 0: none). */
   concurrentSpawnLimit?: number;
+  /**
+   * c.JupyterHub.subdomain_host = http://hub.localhost:<port>: each user's server on a host of
+   * its own, <user>.hub.localhost (browsers resolve every *.localhost to this machine).
+   */
+  subdomains?: boolean;
 }
 
 /**
@@ -54,7 +62,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     TERMINAL_COMMAND: 'bash --norc --noprofile -i',
     ...options.spawnerEnvironment,
   };
+  const url = options.subdomains ? `http://hub.localhost:${port}` : `http://127.0.0.1:${port}`;
   const config = `
+c.JupyterHub.subdomain_host = '${options.subdomains ? url : ''}'
 c.JupyterHub.ip = '127.0.0.1'
 c.JupyterHub.port = ${port}
 c.JupyterHub.hub_ip = '127.0.0.1'
@@ -105,10 +115,13 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
     output += d;
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
 
+  // The API by address: the hub answers it on any host, and Node does not resolve *.localhost.
   const api = async <T>(method: string, apiPath: string) => {
-    const res = await fetch(`${url}/hub/api${apiPath}`, { method, headers: { Authorization: `token ${adminToken}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/hub/api${apiPath}`, {
+      method,
+      headers: { Authorization: `token ${adminToken}` },
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };
@@ -116,6 +129,7 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
   const hub: Hub = {
     url,
     port,
+    userOrigin: (user) => (options.subdomains ? `http://${user}.hub.localhost:${port}` : url),
     adminToken,
     pid: child.pid as number,
     output: () => output,
