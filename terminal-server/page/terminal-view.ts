@@ -65,6 +65,12 @@ export class TerminalView {
   private owner = '';
   /** Whether other people's servers share this page's origin (from the server), for the viewer's notice. */
   private sharedOrigin = false;
+  /**
+   * For each output write xterm.js has not finished parsing, oldest first: whether it is
+   * replayed history. xterm.js parses writes in order and calls each one's callback
+   * before it parses the next, so the first is the one being parsed now.
+   */
+  private readonly replayedWrites: boolean[] = [];
 
   constructor(
     private readonly container: HTMLElement,
@@ -124,8 +130,14 @@ export class TerminalView {
       },
       cols: term.cols,
       rows: term.rows,
-      onOutput: (bytes, processed) => {
-        if (!this.disposed) this.pacer.write(bytes, processed);
+      onOutput: (bytes, processed, replayed) => {
+        if (this.disposed) return;
+        // Before the write: xterm.js may parse it at once, inside write().
+        this.replayedWrites.push(replayed);
+        this.pacer.write(bytes, () => {
+          this.replayedWrites.shift();
+          processed();
+        });
       },
       onControl: (message) => this.onControl(message),
       onStateChange: (state, retryInMs) => {
@@ -164,7 +176,13 @@ export class TerminalView {
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(container);
     this.wireClipboard();
-    this.transfers = new FileTransfers(container, term, { prefix: options.prefix, session: options.session });
+    this.transfers = new FileTransfers(container, term, {
+      prefix: options.prefix,
+      session: options.session,
+      // Output parsed outside a write of ours is not known to be new.
+      replaying: () => this.replayedWrites[0] ?? true,
+      answer: (text) => this.client.input(encoder.encode(text)),
+    });
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
 
@@ -282,8 +300,8 @@ export class TerminalView {
         this.sessionSize = { cols: message.cols, rows: message.rows };
         this.showAccess();
         return;
-      case 'pages':
-        if (this.access === 'owner') this.watchBox.showOwner(message.pages, message.keyboard);
+      case 'viewers':
+        if (this.access === 'owner') this.watchBox.showOwner(message.watching, message.keyboard);
         return;
       case 'exit':
         this.exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;

@@ -2,7 +2,7 @@
 // sees whose terminal they are watching and whether they may type (and, on a
 // shared origin, once, what watching trusts its owner with); the owner sees who
 // is watching, and gives each of them the keyboard or takes it back.
-import type { Access, AttachedPage } from '../src/protocol.js';
+import type { Access } from '../src/protocol.js';
 
 /**
  * Where the browser remembers that the watcher has read the shared-origin notice.
@@ -60,10 +60,10 @@ export class WatchBox {
     this.element.replaceChildren(...lines);
   }
 
-  /** The owner's page: every viewer attached, and those given the keyboard who are away. */
-  showOwner(pages: readonly AttachedPage[], keyboard: readonly string[]): void {
+  /** The owner's page: every viewer watching, and those given the keyboard who are away. */
+  showOwner(watching: readonly string[], keyboard: readonly string[]): void {
     const viewers = new Map<string, { attached: boolean }>();
-    for (const page of pages) if (page.access === 'viewer') viewers.set(page.user, { attached: true });
+    for (const user of watching) viewers.set(user, { attached: true });
     for (const user of keyboard) if (!viewers.has(user)) viewers.set(user, { attached: false });
     this.element.dataset.for = 'owner';
     this.element.hidden = viewers.size === 0;
