@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { encodeAttach, encodeInput } from '../terminal-server/src/protocol.js';
@@ -70,11 +72,45 @@ async function openServer(page: Page, url: string): Promise<void> {
   }
 }
 
+/**
+ * A page of `attacker`'s server (which its user controls: they can replace the server),
+ * served through the hub's proxy on their origin, whose script opens `victim`'s terminal
+ * socket with the browser's cookies and types a command; resolves to whether the socket opened.
+ */
+async function attackFromServerOf(page: Page, hub: Hub, attacker: string, victim: string): Promise<boolean> {
+  const attach = Buffer.from(encodeAttach({ position: null, instance: '', cols: 80, rows: 24 })).toString('hex');
+  const input = Buffer.from(encodeInput(Buffer.from('echo driven-by-$((6*7))\r'))).toString('hex');
+  const socketUrl = `${hub.userOrigin(victim).replace(/^http/, 'ws')}/user/${victim}/terminal/socket/1`;
+  const html = `<script>
+    const bytes = (hex) => new Uint8Array(hex.match(/../g).map((b) => parseInt(b, 16)));
+    const socket = new WebSocket(${JSON.stringify(socketUrl)});
+    socket.onopen = () => { socket.send(bytes('${attach}')); socket.send(bytes('${input}')); document.title = 'opened'; };
+    socket.onclose = () => { if (document.title !== 'opened') document.title = 'refused'; };
+  </script>`;
+  // A real server behind the hub's proxy, not a page made up in the browser: Chromium
+  // treats those as from the internet and keeps them away from this machine's ports.
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(html));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await hub.serveAs(
+      attacker,
+      `/user/${attacker}/attack`,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    );
+    await page.goto(`${hub.userOrigin(attacker)}/user/${attacker}/attack`);
+    await page.waitForFunction(() => document.title !== '');
+    return (await page.title()) === 'opened';
+  } finally {
+    server.close();
+    server.closeAllConnections();
+  }
+}
+
 describe('JupyterHub', { skip }, () => {
   let hub: Hub;
   before(async () => {
     hub = await startHub();
-    await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave')]);
+    await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave'), spawnServer(hub, 'erin')]);
   });
   after(async () => {
     await hub?.stop();
@@ -234,26 +270,38 @@ describe('JupyterHub', { skip }, () => {
     await owner.close();
   });
 
-  test('in Chromium: erin, watching dave on the shared origin, is told once what that trusts him with', async (t) => {
+  test('in Chromium, on the shared origin: erin is told once what watching dave trusts him with, and a page of his server drives her terminal', async (t) => {
     const browser = await launchBrowser(t);
     if (!browser) return;
     try {
-      const page = await browser.newPage();
+      const context = await browser.newContext();
+      const page = await context.newPage();
       await logInInBrowser(page, hub, 'erin');
-      await openServer(page, `${hub.url}/user/dave/terminal/session/1`);
-      const notice = page.locator('.terminal-watch [data-notice="shared-origin"]');
+      await openServer(page, `${hub.url}/user/erin/terminal/session/1`);
+      await waitForScreen(page, /\$ $/m);
+
+      const watching = await context.newPage();
+      await openServer(watching, `${hub.url}/user/dave/terminal/session/1`);
+      const notice = watching.locator('.terminal-watch [data-notice="shared-origin"]');
       await notice.waitFor();
-      assert.match(String(await page.locator('.terminal-watch').textContent()), /Viewing dave's terminal: read-only/);
+      assert.match(
+        String(await watching.locator('.terminal-watch').textContent()),
+        /Viewing dave's terminal: read-only/,
+      );
       assert.match(
         String(await notice.textContent()),
         /dave's own server, which shares its web origin with your terminal/,
       );
       await notice.getByRole('button', { name: 'Understood' }).click();
       await notice.waitFor({ state: 'detached' });
-      await page.reload();
-      await page.waitForSelector('.terminal-watch[data-for="viewer"]:not([hidden])');
-      assert.match(String(await page.locator('.terminal-watch').textContent()), /Viewing dave's terminal/);
+      await watching.reload();
+      await watching.waitForSelector('.terminal-watch[data-for="viewer"]:not([hidden])');
+      assert.match(String(await watching.locator('.terminal-watch').textContent()), /Viewing dave's terminal/);
       assert.equal(await notice.count(), 0, 'read once: not shown again');
+
+      // What the notice says: any page dave's server serves is on erin's origin, and her cookies go with it.
+      assert.equal(await attackFromServerOf(watching, hub, 'dave', 'erin'), true);
+      await waitForScreen(page, /^driven-by-42$/m);
     } finally {
       await browser.close();
     }
@@ -501,22 +549,7 @@ describe('JupyterHub with subdomain_host: each server on a host of its own', { s
       assert.equal(cookies.find((c) => c.name === 'jupyterhub-user-dave')?.domain, 'dave.hub.localhost');
 
       // Any page dave's server serves (he can replace it): it tries erin's terminal with her cookies.
-      const attach = Buffer.from(encodeAttach({ position: null, instance: '', cols: 80, rows: 24 })).toString('hex');
-      const input = Buffer.from(encodeInput(Buffer.from('echo driven-by-$((6*7))\r'))).toString('hex');
-      await watching.route('**/user/dave/attack.html', (route) =>
-        route.fulfill({
-          contentType: 'text/html',
-          body: `<script>
-            const bytes = (hex) => new Uint8Array(hex.match(/../g).map((b) => parseInt(b, 16)));
-            const socket = new WebSocket('ws://erin.hub.localhost:${hub.port}/user/erin/terminal/socket/1');
-            socket.onopen = () => { socket.send(bytes('${attach}')); socket.send(bytes('${input}')); document.title = 'opened'; };
-            socket.onclose = () => { if (document.title !== 'opened') document.title = 'refused'; };
-          </script>`,
-        }),
-      );
-      await watching.goto(`${hub.userOrigin('dave')}/user/dave/attack.html`);
-      await watching.waitForFunction(() => document.title !== '');
-      assert.equal(await watching.title(), 'refused');
+      assert.equal(await attackFromServerOf(watching, hub, 'dave', 'erin'), false, 'refused by Origin');
       // Her own shell never saw it: a command typed after it shows, the attack's output does not.
       await page.keyboard.type('echo after-$((6*7))');
       await page.keyboard.press('Enter');

@@ -19,6 +19,11 @@ export interface Hub {
   /** Where browsers reach a user's server: the hub's origin, or http://<user>.hub.localhost:<port> with subdomains. */
   userOrigin(user: string): string;
   adminToken: string;
+  /**
+   * Sends `path` (a prefix) of `user`'s URL space, on their origin, to `target` through the
+   * hub's own proxy: what a user who replaced their server could serve there.
+   */
+  serveAs(user: string, path: string, target: string): Promise<void>;
   /** The jupyterhub process (configurable-http-proxy runs below it; the servers it spawns too, each in its own session). */
   pid: number;
   output(): string;
@@ -57,6 +62,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const hubPort = await freePort();
   const proxyApiPort = await freePort();
   const adminToken = randomBytes(16).toString('hex');
+  const proxyToken = randomBytes(16).toString('hex');
   const environment = {
     ...(options.shortIntervals === false ? {} : { ACTIVITY_REPORT_INTERVAL: '1', AUTH_RECHECK_INTERVAL: '2' }),
     TERMINAL_COMMAND: 'bash --norc --noprofile -i',
@@ -70,6 +76,7 @@ c.JupyterHub.port = ${port}
 c.JupyterHub.hub_ip = '127.0.0.1'
 c.JupyterHub.hub_port = ${hubPort}
 c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:${proxyApiPort}'
+c.ConfigurableHTTPProxy.auth_token = '${proxyToken}'
 c.ConfigurableHTTPProxy.pid_file = '${dir}/proxy.pid'
 c.JupyterHub.db_url = 'sqlite:///${dir}/jupyterhub.sqlite'
 c.JupyterHub.cookie_secret_file = '${dir}/cookie_secret'
@@ -131,6 +138,16 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
     port,
     userOrigin: (user) => (options.subdomains ? `http://${user}.hub.localhost:${port}` : url),
     adminToken,
+    async serveAs(user, routePath, target) {
+      // With host routing the proxy's routes begin with the host name (no port).
+      const spec = options.subdomains ? `/${user}.hub.localhost${routePath}` : routePath;
+      const res = await fetch(`http://127.0.0.1:${proxyApiPort}/api/routes${spec}`, {
+        method: 'POST',
+        headers: { Authorization: `token ${proxyToken}` },
+        body: JSON.stringify({ target }),
+      });
+      if (res.status !== 201) throw new Error(`proxy route ${spec}: ${res.status} ${await res.text()}`);
+    },
     pid: child.pid as number,
     output: () => output,
     api,
