@@ -987,7 +987,8 @@ describe('hosted workshop: jupyterhub_config.py', () => {
       const loaded = JSON.parse(run.stdout) as { hub: Record<string, unknown>; unknown: string[]; invalid: string[] };
       assert.deepEqual([loaded.unknown, loaded.invalid], [[], []]);
       assert.equal(loaded.hub.subdomain_host, 'https://room.apps.example.com');
-      const users = routes.get('room-users')!;
+      const users = routes.get('room-users');
+      assert.ok(users, "the hub made the route for the users' hosts");
       assert.deepEqual(await validateObject(users), []);
       assert.deepEqual(referenceProblems([...processed.objects, users]), []);
       assert.equal(users.metadata.labels?.app, 'room');
