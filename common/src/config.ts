@@ -414,6 +414,12 @@ const SETTINGS = {
     },
     fallback: () => null as Readonly<Record<string, string>> | null,
   },
+  workshopSetupReport: {
+    name: 'WORKSHOP_SETUP_REPORT',
+    help: "JSON file where the supervisor reports how the workshop's setup.d scripts ran, for the dashboard's note to the author.",
+    parse: text,
+    fallback: () => '',
+  },
   authRecheckSeconds: {
     name: 'AUTH_RECHECK_INTERVAL',
     help: 'Seconds between re-checks of a logged-in user (token still valid, still allowed), open WebSockets included; default 300.',
