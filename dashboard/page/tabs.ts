@@ -56,6 +56,8 @@ export function createTabs(data: DashboardData): Tabs {
     button.textContent = name;
     button.setAttribute('role', 'tab');
     const panel = element('div', 'wt-panel');
+    panel.id = `${id}-panel`;
+    button.setAttribute('aria-controls', panel.id);
     panel.setAttribute('role', 'tabpanel');
     panel.setAttribute('aria-labelledby', id);
     panel.dataset.tab = name;
@@ -95,11 +97,16 @@ export function createTabs(data: DashboardData): Tabs {
     ordered.forEach((slot, i) => {
       if (i > 0) {
         const divider = element('div', 'wt-stack-divider');
-        divider.setAttribute('role', 'separator');
-        divider.setAttribute('aria-orientation', 'horizontal');
-        divider.tabIndex = 0;
         const above = ordered[i - 1] as HTMLElement;
-        dragResize(divider, 'y', (delta) => shareHeight(above, slot, delta));
+        divider.setAttribute(
+          'aria-label',
+          `Height of terminal ${above.dataset.session} against ${slot.dataset.session}`,
+        );
+        dragResize(divider, {
+          axis: 'y',
+          move: (delta) => shareHeight(above, slot, delta),
+          position: () => (above.offsetHeight / Math.max(1, above.offsetHeight + slot.offsetHeight)) * 100,
+        });
         stack.append(divider);
       }
       stack.append(slot);

@@ -43,7 +43,10 @@ type Arrow = 'A' | 'B' | 'C' | 'D';
 
 interface Key {
   label: string;
-  /** For screen readers and tooltips. */
+  /**
+   * For tooltips; for screen readers too when the label is a symbol. A label in words is the
+   * button's name as it is (a spoken name that differs from the visible one confuses voice control).
+   */
   name: string;
   /** What it sends: text, an arrow, or the sticky Ctrl. */
   send: string | { arrow: Arrow } | 'ctrl';
@@ -93,7 +96,7 @@ export class KeyBar {
       button.type = 'button';
       button.textContent = key.label;
       button.title = key.name;
-      button.setAttribute('aria-label', key.name);
+      if (!/^[A-Za-z]+$/.test(key.label)) button.setAttribute('aria-label', key.name);
       button.dataset.key = key.label;
       // The terminal keeps the focus, so the on-screen keyboard stays up: no focus
       // for the button, whether from a touch, a pen or a mouse (nor from Tab, which is the shell's).
