@@ -1,6 +1,8 @@
 // The workshop dashboard: instructions on the left, a divider, tabs on the
 // right (terminals, console, the workshop's own). On a narrow screen the
 // instructions become one more tab. Without a workshop: just the terminals.
+
+import { KeyBar } from '../../terminal-server/page/key-bar.js';
 import { DATA_ELEMENT_ID, type DashboardData } from '../src/page-data.js';
 import { wireActionBlocks } from './action-blocks.js';
 import { dragResize } from './divider.js';
@@ -14,7 +16,8 @@ root.id = 'wt-root';
 const work = element('section', 'wt-work');
 work.id = 'wt-work';
 work.setAttribute('aria-label', 'Terminals');
-const tabs = createTabs(data);
+// One key bar for every terminal, along the bottom of the page (touch screens only).
+const tabs = createTabs(data, new KeyBar(root, null));
 work.append(tabs.bar, tabs.panels);
 
 if (data.workshop === null) {

@@ -3,6 +3,7 @@
 // them; "Console" and the workshop's URL tabs are frames, made when first
 // shown; a terminal:<name> tab is one more terminal, on session <name>.
 import type { Terminal } from '@xterm/xterm';
+import type { KeyBar } from '../../terminal-server/page/key-bar.js';
 import { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import { TERMINAL_SESSIONS } from '../src/actions.js';
 import type { DashboardData } from '../src/page-data.js';
@@ -34,7 +35,8 @@ export interface Tabs {
   onActivate?: (name: string) => void;
 }
 
-export function createTabs(data: DashboardData): Tabs {
+/** `keyBar`: the one key bar of the page's terminals (touch screens), for the terminal in focus. */
+export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
   const bar = element('div', 'wt-tabbar');
   bar.id = 'wt-tabbar';
   bar.setAttribute('role', 'tablist');
@@ -159,7 +161,7 @@ export function createTabs(data: DashboardData): Tabs {
       if (!home) return null;
       const container = home();
       container.classList.add('terminal-view');
-      const view = new TerminalView(container, { prefix: data.prefix, session });
+      const view = new TerminalView(container, { prefix: data.prefix, session, keyBar });
       views.set(session, view);
       exposed[session] = view.terminal;
       return view;

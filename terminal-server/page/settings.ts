@@ -3,6 +3,7 @@
 // site through the storage event), and a small menu behind a gear button in
 // each view's corner.
 import type { ITheme, Terminal } from '@xterm/xterm';
+import { icon } from './icons.js';
 
 export const THEME_NAMES = ['dark', 'light', 'high-contrast'] as const;
 export type ThemeName = (typeof THEME_NAMES)[number];
@@ -222,7 +223,7 @@ export class SettingsMenu {
     this.button = document.createElement('button');
     this.button.type = 'button';
     this.button.className = 'terminal-settings-button';
-    this.button.textContent = '⚙';
+    this.button.append(icon('settings'));
     this.button.title = 'Terminal settings';
     this.button.setAttribute('aria-label', 'Terminal settings');
     this.button.setAttribute('aria-haspopup', 'dialog');
