@@ -86,7 +86,9 @@ describe('every device, in Chromium', () => {
       const key = (label: string) => page.locator(`.terminal-key-bar button[data-key="${label}"]`);
       // Targets a finger can hit: every key (and the header's buttons) at least 44 × 44 px (WCAG 2.5.5).
       const small = await page.evaluate(() =>
-        [...document.querySelectorAll<HTMLElement>('.terminal-key-bar button, .terminal-header-controls > button')]
+        Array.from(
+          document.querySelectorAll<HTMLElement>('.terminal-key-bar button, .terminal-header-controls > button'),
+        )
           .filter((button) => !button.hidden)
           .map((button) => ({ name: button.title, ...button.getBoundingClientRect().toJSON() }))
           .filter((box) => box.width < 44 || box.height < 44),
