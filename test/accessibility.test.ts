@@ -57,6 +57,44 @@ async function axe(page: Page): Promise<Finding[]> {
   });
 }
 
+/** What has the focus, as a person would name it: a terminal by its session, a control by its name. */
+function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const active = document.activeElement as HTMLElement | null;
+    if (!active || active === document.body) return '(page)';
+    if (active.classList.contains('xterm-helper-textarea')) {
+      const view = active.closest<HTMLElement>('[data-session], #terminal');
+      return `terminal ${view?.dataset.session ?? ''}`.trim();
+    }
+    const name = active.getAttribute('aria-label') ?? active.textContent?.trim().slice(0, 30) ?? '';
+    return name || `${active.tagName.toLowerCase()}.${active.className}`;
+  });
+}
+
+/**
+ * Walks the page with Tab (or Shift+Tab) alone, leaving terminals with the chord, until the focus
+ * comes back to where it started: the names of what got the focus, in order.
+ */
+async function walk(page: Page, key: 'Tab' | 'Shift+Tab'): Promise<string[]> {
+  const seen = [await focused(page)];
+  for (let step = 0; step < 200; step++) {
+    const now = await focused(page);
+    if (now.startsWith('terminal')) await page.keyboard.press('Control+Shift+L');
+    await page.keyboard.press(key);
+    const next = await focused(page);
+    if (next === seen[0]) return seen;
+    seen.push(next);
+  }
+  throw new Error(`the focus never came back: ${seen.join(' | ')}`);
+}
+
+/** Whether `expected` appears in `names` in this order (other names may come between). */
+function inOrder(names: string[], expected: string[]): boolean {
+  let at = 0;
+  for (const name of names) if (name === expected[at]) at++;
+  return at === expected.length;
+}
+
 describe('accessibility, in Chromium', () => {
   let terminal: RunningTerminalServer;
   let browser: Browser | null = null;
@@ -126,4 +164,141 @@ describe('accessibility, in Chromium', () => {
       assert.deepEqual(serious, [], 'no critical or serious violations');
     });
   }
+
+  test('the terminal page by keyboard alone: the chord leaves the terminal, which keeps its own Tab and Esc', async (t) => {
+    const page = await open(t, 'desktop', 'dark', `${terminal.base}/terminal/session/keyboard`);
+    if (!page) return;
+    await waitForScreen(page, /\$ $/m);
+    assert.equal(await focused(page), 'terminal');
+    // The way out is on the screen while the terminal has the keyboard.
+    assert.equal(await page.locator('.terminal-hint').isVisible(), true);
+    assert.match((await page.locator('.terminal-hint').textContent()) ?? '', /Ctrl\+Shift\+L, then Tab/);
+    // Tab and Esc are the shell's: cat -vT shows them as ^I and ^[.
+    await page.keyboard.type('cat -vT');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.type('.');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /^\^I\^\[\^\[\[Z\.$/m);
+    assert.equal(await focused(page), 'terminal', 'still in the terminal');
+    // After the chord, any other key is the shell's as before.
+    await page.keyboard.press('Control+Shift+L');
+    await page.keyboard.type('x');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /^x$/m);
+    await page.keyboard.press('Control+C');
+
+    // Backwards out of the terminal: the settings, then the upload button; forwards again into the terminal.
+    await page.keyboard.press('Control+Shift+L');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(page), 'Terminal settings');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(page), 'Upload files');
+    await page.keyboard.press('Tab');
+    // The settings menu opens from the keyboard, its controls are reached by Tab, and Escape closes it.
+    await page.keyboard.press('Enter');
+    const inMenu: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      inMenu.push(await focused(page));
+      await page.keyboard.press('Tab');
+    }
+    assert.ok(
+      inOrder(inMenu, ['Smaller text (Ctrl+-)', 'Larger text (Ctrl+=)', 'Default size (Ctrl+0)']),
+      inMenu.join(' | '),
+    );
+    await page.keyboard.press('Escape');
+    assert.equal(await focused(page), 'terminal', 'Escape gives the keyboard back to the terminal');
+    assert.equal(await page.locator('.terminal-settings').isVisible(), false, 'and closes the menu');
+
+    // The whole page, forwards and backwards: every control, in order.
+    const forwards = await walk(page, 'Tab');
+    assert.ok(inOrder(forwards, ['terminal', 'Upload files', 'Terminal settings']), forwards.join(' | '));
+    const backwards = await walk(page, 'Shift+Tab');
+    assert.ok(inOrder(backwards, ['terminal', 'Terminal settings', 'Upload files']), backwards.join(' | '));
+    // A menu left open is closed when the focus leaves it.
+    await page.locator('.terminal-settings-button').focus();
+    await page.keyboard.press('Enter');
+    // Smaller, Larger, Reset, the themes: then out of the menu, into the terminal.
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'terminal');
+    assert.equal(await page.locator('.terminal-settings').isVisible(), false, 'the menu closes behind the focus');
+  });
+
+  test('the dashboard by keyboard alone reaches every control in order, both terminals included', async (t) => {
+    const page = await open(t, 'desktop', 'dark', `${terminal.base}/dashboard/`);
+    if (!page) return;
+    await page.waitForSelector('#wt-page .wt-action');
+    await page.waitForSelector('.terminal-view[data-state="connected"]');
+    await page.locator('.wt-page-list').focus();
+    const expected = [
+      'Page',
+      'Next ›',
+      'Width of the instructions',
+      'Terminal',
+      'Docs',
+      'Editor',
+      'Upload files',
+      'Terminal settings',
+      'terminal 1',
+      'Height of terminal 1 against 2',
+      'Upload files',
+      'Terminal settings',
+      'terminal 2',
+    ];
+    const forwards = await walk(page, 'Tab');
+    assert.ok(inOrder(forwards, expected), forwards.join(' | '));
+    assert.ok(forwards.filter((name) => name.startsWith('Run')).length >= 5, 'the action blocks are reached');
+    const backwards = await walk(page, 'Shift+Tab');
+    // From the same start, the same controls the other way round.
+    assert.ok(inOrder(backwards, ['Page', ...expected.slice(1).reverse()]), backwards.join(' | '));
+    // The dividers move with the arrow keys and say where they are.
+    const divider = page.locator('#wt-divider');
+    await divider.focus();
+    const before = Number(await divider.getAttribute('aria-valuenow'));
+    await page.keyboard.press('ArrowRight');
+    assert.ok(Number(await divider.getAttribute('aria-valuenow')) > before, 'the instructions got wider');
+  });
+
+  test('icons are drawn by the page: SVG, no character that needs a symbol font', async (t) => {
+    for (const url of [`${terminal.base}/terminal/session/icons`, `${terminal.base}/dashboard/`]) {
+      const page = await open(t, 'desktop', 'dark', url);
+      if (!page) return;
+      await page.waitForSelector('[data-state="connected"]', { state: 'attached' });
+      const buttons = await page.evaluate(() =>
+        Array.from(document.querySelectorAll<HTMLElement>('.terminal-upload-button, .terminal-settings-button')).map(
+          (button) => {
+            const shapes = Array.from(button.querySelectorAll<SVGGraphicsElement>('svg *'));
+            const drawn = shapes.some((shape) => shape.getBBox().width > 0 && shape.getBBox().height > 0);
+            const box = button.getBoundingClientRect();
+            return { name: button.getAttribute('aria-label'), text: button.textContent, drawn, shown: box.width > 0 };
+          },
+        ),
+      );
+      assert.ok(buttons.length >= 2, 'upload and settings buttons');
+      for (const button of buttons) assert.deepEqual(button, { ...button, text: '', drawn: true, shown: true });
+      // Always in view, not only under the pointer.
+      assert.equal(
+        await page.evaluate(
+          () => getComputedStyle(document.querySelector('.terminal-settings-button') as Element).opacity,
+        ),
+        '1',
+      );
+      if (url.endsWith('/dashboard/')) {
+        const labels = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('.wt-action-label')).map((label) => {
+            const before = getComputedStyle(label, '::before');
+            return { content: before.content, mask: before.maskImage || before.webkitMaskImage };
+          }),
+        );
+        assert.ok(labels.length > 5);
+        for (const label of labels) {
+          assert.equal(label.content, '""', "no character before a block's label");
+          assert.match(label.mask, /^url\("data:image\/svg\+xml/, 'an SVG icon');
+        }
+      }
+      await page.context().close();
+    }
+  });
 });
