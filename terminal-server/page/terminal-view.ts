@@ -48,6 +48,7 @@ const TERMINAL_FONTS = [
   '"Droid Sans Fallback"',
   '"Noto Sans Symbols 2"',
   '"Noto Sans Symbols"',
+  'Symbola',
   '"Segoe UI Symbol"',
   '"Apple Symbols"',
   'monospace',
