@@ -153,7 +153,7 @@ describe('workshop pages, rendered on the server', () => {
     const content = render(WORKSHOP);
     const intro = content?.pages.get('intro')?.html ?? '';
     assert.doesNotMatch(intro, /onerror/);
-    assert.match(intro, /<img id="handler" src="content\/images\/logo.png" \/>/);
+    assert.match(intro, /<img id="handler" alt="" src="content\/images\/logo.png" \/>/);
     assert.match(content?.pages.get('checks')?.html ?? '', /<a href="\?page=intro#welcome" data-page="intro">/);
     assert.match(intro, /<p class="wt-author-note">Note for the workshop author: execute-7 is not an action/);
     assert.match(intro, /files:upload-file is not an action/);

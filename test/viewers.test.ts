@@ -289,10 +289,21 @@ describe('watching, through the whole stack with OpenShift logins', () => {
       // The owner sees bob.
       await owner.waitForSelector('.terminal-watch [data-user="bob"]:has-text("bob is watching")');
 
-      // bob's keys go nowhere.
+      // bob's keys go nowhere, and his page says so instead of taking them (on a window smaller
+      // than alice's, the text they went into scrolled the view away from the terminal).
+      await viewer.setViewportSize({ width: 600, height: 300 });
       await viewer.click('#terminal');
+      const scrolled = () =>
+        viewer.evaluate(() => {
+          const view = document.getElementById('terminal') as HTMLElement;
+          return [view.scrollTop, view.scrollLeft, document.scrollingElement?.scrollTop ?? 0];
+        });
+      const scrolledBefore = await scrolled();
       await viewer.keyboard.type('echo bob-keys-$((7*6))');
       await viewer.keyboard.press('Enter');
+      await viewer.waitForSelector('.terminal-notice:visible:has-text("Read-only: your keys are not sent")');
+      assert.deepEqual(await scrolled(), scrolledBefore, "bob's keys do not scroll his view");
+      await viewer.setViewportSize({ width: 900, height: 420 });
       // A frame made by hand on a socket of bob's own (his cookies) is refused by the server.
       const refusal = await viewer.evaluate(
         ({ frame, attach }) =>

@@ -5,6 +5,7 @@
 // Layout `lower` puts the terminal below the tabs instead of in one; layout
 // `none` shows no terminal until an action needs one.
 import type { Terminal } from '@xterm/xterm';
+import type { KeyBar } from '../../terminal-server/page/key-bar.js';
 import { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import { TERMINAL_SESSIONS } from '../src/actions.js';
 import type { DashboardData } from '../src/page-data.js';
@@ -38,7 +39,8 @@ export interface Tabs {
   onActivate?: (name: string) => void;
 }
 
-export function createTabs(data: DashboardData): Tabs {
+/** `keyBar`: the one key bar of the page's terminals (touch screens), for the terminal in focus. */
+export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
   const bar = element('div', 'wt-tabbar');
   bar.id = 'wt-tabbar';
   bar.setAttribute('role', 'tablist');
@@ -60,6 +62,8 @@ export function createTabs(data: DashboardData): Tabs {
     button.textContent = name;
     button.setAttribute('role', 'tab');
     const panel = element('div', 'wt-panel');
+    panel.id = `${id}-panel`;
+    button.setAttribute('aria-controls', panel.id);
     panel.setAttribute('role', 'tabpanel');
     panel.setAttribute('aria-labelledby', id);
     panel.dataset.tab = name;
@@ -79,10 +83,13 @@ export function createTabs(data: DashboardData): Tabs {
   if (data.layout === 'lower') {
     lower = element('div', 'wt-lower');
     const divider = element('div', 'wt-stack-divider');
-    divider.setAttribute('role', 'separator');
-    divider.setAttribute('aria-orientation', 'horizontal');
-    divider.tabIndex = 0;
-    dragResize(divider, 'y', (delta) => shareHeight(panels, lower as HTMLElement, delta));
+    const below = lower;
+    divider.setAttribute('aria-label', 'Height of the tabs against the terminal');
+    dragResize(divider, {
+      axis: 'y',
+      move: (delta) => shareHeight(panels, below, delta),
+      position: () => (panels.offsetHeight / Math.max(1, panels.offsetHeight + below.offsetHeight)) * 100,
+    });
     lower.append(divider, stack);
   } else {
     terminalTab = addTab('Terminal');
@@ -114,11 +121,16 @@ export function createTabs(data: DashboardData): Tabs {
     ordered.forEach((slot, i) => {
       if (i > 0) {
         const divider = element('div', 'wt-stack-divider');
-        divider.setAttribute('role', 'separator');
-        divider.setAttribute('aria-orientation', 'horizontal');
-        divider.tabIndex = 0;
         const above = ordered[i - 1] as HTMLElement;
-        dragResize(divider, 'y', (delta) => shareHeight(above, slot, delta));
+        divider.setAttribute(
+          'aria-label',
+          `Height of terminal ${above.dataset.session} against ${slot.dataset.session}`,
+        );
+        dragResize(divider, {
+          axis: 'y',
+          move: (delta) => shareHeight(above, slot, delta),
+          position: () => (above.offsetHeight / Math.max(1, above.offsetHeight + slot.offsetHeight)) * 100,
+        });
         stack.append(divider);
       }
       stack.append(slot);
@@ -173,7 +185,7 @@ export function createTabs(data: DashboardData): Tabs {
       if (!home) return null;
       const container = home();
       container.classList.add('terminal-view');
-      const view = new TerminalView(container, { prefix: data.prefix, session });
+      const view = new TerminalView(container, { prefix: data.prefix, session, keyBar });
       views.set(session, view);
       exposed[session] = view.terminal;
       return view;

@@ -115,7 +115,9 @@ function actionBlock(action: Action, label: string, inner: string): string {
   // A block the attendee clicks (or presses Enter on); nothing runs until then.
   const kind = action.type === 'examiner' ? 'wt-action wt-check' : `wt-action wt-action-${action.type}`;
   const json = JSON.stringify(action, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value));
-  return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(label)}</p>${inner}</div>\n`;
+  // "Check:" is in the text, not the stylesheet, so the icon before it stays a picture only.
+  const shown = action.type === 'examiner' ? `Check: ${label}` : label;
+  return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(shown)}</p>${inner}</div>\n`;
 }
 
 /** GitHub-style heading ids: lower case, punctuation dropped, spaces to dashes. */
