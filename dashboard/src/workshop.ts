@@ -1,13 +1,13 @@
 // The workshop folder in the Learning Center / eduk8s "classic" layout, read
 // and checked once at start: modules.yaml (the pages there are, and data
 // variables), workshop.yaml (the name, the pages in use and their order, the
-// terminals and tabs), content/<page>.md. Every problem found is collected
+// terminals and tabs), content/<page>.md or .adoc. Every problem found is collected
 // with the file it is in, for the log and for the dashboard to show.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';
-import { declaredValue, substitute, type Variables } from './variables.js';
+import { declaredVariables, substitute, type Variables } from './variables.js';
 
 /** How many terminals each layout stacks on the Terminal tab. */
 export const LAYOUT_TERMINALS: Record<TerminalLayout, number> = { single: 1, split: 2, 'split/2': 3 };
@@ -18,7 +18,7 @@ export interface PageSource {
   title: string;
   /** The label of the button that goes on to the next page. */
   exitSign: string | null;
-  /** The Markdown file; null when the page cannot be shown (see problem). */
+  /** The Markdown or AsciiDoc file; null when the page cannot be shown (see problem). */
   file: string | null;
   problem: string | null;
 }
@@ -77,22 +77,20 @@ export function loadWorkshop(options: {
 
   const variables = new Map(options.variables);
   const config = asObject(modulesFile?.config, 'modules.yaml: config', problems);
-  const vars = config?.vars;
-  if (vars !== undefined && !Array.isArray(vars)) problems.push('modules.yaml: config.vars must be a list');
-  for (const [i, entry] of (Array.isArray(vars) ? vars : []).entries()) {
-    const fields = asObject(entry, `modules.yaml: config.vars[${i}]`, problems);
-    const name = fields?.name;
-    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
-      problems.push(`modules.yaml: config.vars[${i}].name must be a name of letters, digits, _ and -`);
-      continue;
-    }
-    const value = fields?.value ?? '';
-    if (typeof value === 'object') {
-      problems.push(`modules.yaml: config.vars[${i}].value must be text`);
-      continue;
-    }
-    variables.set(name, declaredValue(name, String(value), options.env));
+  const engine = config?.template_engine;
+  // Liquid applies to every classic page (as in Educates); Homeroom asked for it by this name.
+  if (engine !== undefined && engine !== null && engine !== 'liquid.js' && engine !== 'liquid') {
+    problems.push('modules.yaml: config.template_engine: only liquid.js is known (pages are rendered with Liquid)');
   }
+  const declaredVars = declaredVariables({
+    vars: config?.vars,
+    overrides: workshopFile?.vars,
+    env: options.env,
+    where: 'modules.yaml: config.vars',
+    overridesWhere: 'workshop.yaml: vars',
+    problems,
+  });
+  for (const [name, value] of declaredVars) variables.set(name, value);
 
   // workshop.yaml: { name, modules: { activate: [pages] }, terminals, tabs }
   const name = optionalString(workshopFile?.name, 'workshop.yaml: name', problems) ?? 'Workshop';
@@ -163,12 +161,12 @@ function pageSource(
     page.file = markdown;
     return page;
   }
-  if (isFile(path.join(contentDir, `${name}.adoc`))) {
-    return fail(
-      `page ${name}: content/${name}.adoc is AsciiDoc, which this dashboard does not render; write it in Markdown (content/${name}.md)`,
-    );
+  const asciidoc = path.join(contentDir, `${name}.adoc`);
+  if (isFile(asciidoc)) {
+    page.file = asciidoc;
+    return page;
   }
-  return fail(`page ${name}: content/${name}.md does not exist`);
+  return fail(`page ${name}: content/${name}.md does not exist (nor .adoc)`);
 }
 
 function terminalLayout(value: unknown, problems: string[]): TerminalLayout {
