@@ -38,17 +38,18 @@ const MAX_INCLUDES = 100;
 const ACTION_ROLE = /^(execute(-[123]|-all)?|copy|copy-and-edit|copypaste)$|^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/;
 
 export async function renderAsciidoc(asciidoctor: AsciidoctorModule, page: AsciidocPage): Promise<RenderedAsciidoc> {
-  const workshopReal = realpathSync(page.workshopDir);
+  const workshopDir = path.resolve(page.workshopDir);
+  const workshopReal = realpathSync(workshopDir);
   let includes = 0;
   const registry = asciidoctor.Extensions.create();
   registry.includeProcessor(function () {
     // URLs are left to Asciidoctor, which without allow-uri-read makes them links.
     this.handles((_doc: unknown, target: string) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(target));
     this.process((_doc, reader, target, attributes) => {
-      const from = reader.getCursor().getDirectory() || path.dirname(page.file);
+      const from = reader.getCursor().getDirectory() || path.dirname(path.resolve(page.file));
       const file = path.resolve(from, target);
-      const shown = path.relative(page.workshopDir, file);
-      if (!isInside(page.workshopDir, file))
+      const shown = path.relative(workshopDir, file);
+      if (!isInside(workshopDir, file))
         throw new IncludeRefused(`include::${target}[]: outside the workshop folder, not read`);
       let real: string;
       try {
@@ -87,9 +88,9 @@ export async function renderAsciidoc(asciidoctor: AsciidoctorModule, page: Ascii
     });
   });
   const logger = new asciidoctor.MemoryLogger();
-  const doc = await asciidoctor.load(page.text, {
+  const load = asciidoctor.load(page.text, {
     safe: 'server',
-    base_dir: path.dirname(page.file),
+    base_dir: path.dirname(path.resolve(page.file)),
     extension_registry: registry,
     logger,
     attributes: {
@@ -101,6 +102,10 @@ export async function renderAsciidoc(asciidoctor: AsciidoctorModule, page: Ascii
       icons: null,
     },
   } as never);
+  // Asciidoctor wraps what a processor throws; the refusal itself is what the author needs.
+  const doc = await load.catch((error: unknown) => {
+    throw refusalIn(error) ?? error;
+  });
   const html = (await doc.convert()) as string;
   const title = doc.getDocumentTitle() as unknown;
   return {
@@ -110,4 +115,11 @@ export async function renderAsciidoc(asciidoctor: AsciidoctorModule, page: Ascii
       .getMessages()
       .map((message) => `${String(message.getSeverity()).toLowerCase()}: ${message.getText()}`),
   };
+}
+
+function refusalIn(error: unknown): IncludeRefused | null {
+  for (let at = error, depth = 0; at && depth < 5; at = (at as { cause?: unknown }).cause, depth += 1) {
+    if (at instanceof IncludeRefused) return at;
+  }
+  return null;
 }

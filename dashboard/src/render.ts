@@ -16,7 +16,7 @@ import { escapeHtml } from './escape.js';
 import { type FenceContext, parseFence } from './fences.js';
 import type { Libraries } from './libraries.js';
 import { expandShortcodes, type Markup, shortcodeProblems } from './shortcodes.js';
-import { createLiquid, Placeholders, unknownNamesProblem } from './templates.js';
+import { createLiquid, Placeholders, unknownNamesProblems } from './templates.js';
 import { substitute, type Variables } from './variables.js';
 
 /** A check a page declares: what the server may run for it, whatever the page sends. */
@@ -138,8 +138,7 @@ export function createRenderer(
     if (page.liquid) {
       const unknown = new Set<string>();
       text = liquid({ text, held, copyMarker, unknown });
-      const problem = unknownNamesProblem(page.name, unknown);
-      if (problem) problems.push(problem);
+      problems.push(...unknownNamesProblems(page.name, unknown));
     }
     text = held.restore(substitute(text, options.variables));
     let html: string;

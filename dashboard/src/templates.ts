@@ -64,7 +64,8 @@ export interface LiquidPage {
 /** A Liquid engine for the workshop's pages; render() throws for bad Liquid or a refused include. */
 export function createLiquid(options: LiquidOptions): (page: LiquidPage) => string {
   const { Liquid: Engine, Tokenizer: LiquidTokenizer } = options.liquidjs;
-  const workshopReal = realOrSelf(options.workshopDir);
+  const workshopDir = path.resolve(options.workshopDir);
+  const workshopReal = realOrSelf(workshopDir);
   const scope: Record<string, string> = Object.create(null);
   for (const [name, value] of options.variables) scope[name] = value;
   const known = (name: string) =>
@@ -72,7 +73,7 @@ export function createLiquid(options: LiquidOptions): (page: LiquidPage) => stri
   let current: { page: LiquidPage; includes: number } | null = null;
 
   const engine: Liquid = new Engine({
-    root: [options.contentDir],
+    root: [path.resolve(options.contentDir)],
     extname: '',
     strictFilters: true,
     ownPropertyOnly: true,
@@ -92,8 +93,8 @@ export function createLiquid(options: LiquidOptions): (page: LiquidPage) => stri
   function readInclude(file: string): string {
     const page = current;
     if (!page) throw new IncludeRefused('includes are read only while a page renders');
-    const shown = path.relative(options.workshopDir, file);
-    if (!isInside(options.workshopDir, file)) {
+    const shown = path.relative(workshopDir, file);
+    if (!isInside(workshopDir, file)) {
       throw new IncludeRefused(`include ${shown}: outside the workshop folder, not read`);
     }
     let real: string;
@@ -214,8 +215,21 @@ function realOrSelf(dir: string): string {
 }
 
 /** What the author is told about the names a page used that nothing defines. */
-export function unknownNamesProblem(page: string, names: Iterable<string>): string | null {
+export function unknownNamesProblems(page: string, names: Iterable<string>): string[] {
   const list = [...names].filter((name) => !isDocumented(name));
-  if (list.length === 0) return null;
-  return `page ${page}: ${list.map((name) => `{{ ${name} }}`).join(', ')} ${list.length === 1 ? 'is' : 'are'} not a variable this dashboard documents or the workshop declares (config.vars): shown as written`;
+  const environment = list.filter((name) => name.startsWith('ENV_'));
+  const others = list.filter((name) => !name.startsWith('ENV_'));
+  const problems: string[] = [];
+  const shown = (group: string[]) => group.map((name) => `{{ ${name} }}`).join(', ');
+  if (others.length > 0) {
+    problems.push(
+      `page ${page}: ${shown(others)} ${others.length === 1 ? 'is' : 'are'} not a variable this dashboard documents or the workshop declares (config.vars): shown as written`,
+    );
+  }
+  if (environment.length > 0) {
+    problems.push(
+      `page ${page}: ${shown(environment)}: ${environment.map((name) => name.slice(4)).join(', ')} not set in the shells' environment: shown as written`,
+    );
+  }
+  return problems;
 }
