@@ -144,7 +144,7 @@ export function createRenderer(
     let html: string;
     let title: string | null = null;
     if (page.markup === 'asciidoc') {
-      const rendered = await renderAsciidoc(libraries.asciidoctor(), {
+      const rendered = await renderAsciidoc(await libraries.asciidoctor(), {
         text,
         file: page.file,
         workshopDir: options.workshopDir,
