@@ -51,7 +51,7 @@ function children(pid: number): { pid: number; command: string }[] {
 }
 
 /** The workshop folder at `dir`, rendered as the terminal server does at start. */
-function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''): Content | null {
+function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''): Promise<Content | null> {
   return loadContent({
     dir,
     variables: new Map([['username', 'alice']]),
@@ -79,8 +79,8 @@ function actionsOf(html: string): Record<string, unknown>[] {
 }
 
 describe('workshop pages, rendered on the server', () => {
-  test('variables: built in, declared with a default, overridden by the environment; unknown ones stay', () => {
-    const content = render(WORKSHOP, { APP_NAME: 'from-env' });
+  test('variables: built in, declared with a default, overridden by the environment; unknown ones stay', async () => {
+    const content = await render(WORKSHOP, { APP_NAME: 'from-env' });
     const html = content?.pages.get('intro')?.html ?? '';
     assert.match(html, /<span id="user">alice<\/span>/);
     assert.match(html, /<span id="app-name">from-env<\/span>/, 'APP_NAME overrides app_name');
@@ -94,18 +94,18 @@ describe('workshop pages, rendered on the server', () => {
     assert.equal(builtInVariables(config, {}).get('username'), os.userInfo().username);
   });
 
-  test('rendering lets go of the Markdown, highlighting, sanitising and YAML libraries', () => {
+  test('rendering lets go of the Markdown, Liquid, highlighting, sanitising and YAML libraries', async () => {
     const cache = createRequire(import.meta.url).cache;
-    const library = /\/node_modules\/(highlight\.js|markdown-it|sanitize-html|htmlparser2|postcss|yaml)\//;
+    const library = /\/node_modules\/(highlight\.js|markdown-it|sanitize-html|htmlparser2|postcss|yaml|liquidjs)\//;
     const before = new Set(Object.keys(cache));
-    const content = render(WORKSHOP);
+    const content = await render(WORKSHOP);
     assert.match(content?.pages.get('intro')?.html ?? '', /hljs-/, 'highlighted while rendering');
     const kept = Object.keys(cache).filter((file) => !before.has(file) && library.test(file));
     assert.deepEqual(kept, [], 'nothing loaded for rendering stays in require.cache');
   });
 
-  test('every action becomes a block the page wires up; nothing else is clickable', () => {
-    const content = render(WORKSHOP);
+  test('every action becomes a block the page wires up; nothing else is clickable', async () => {
+    const content = await render(WORKSHOP);
     const intro = actionsOf(content?.pages.get('intro')?.html ?? '');
     const checks = actionsOf(content?.pages.get('checks')?.html ?? '');
     assert.deepEqual([...new Set([...intro, ...checks].map((action) => action.type))].sort(), [
@@ -149,8 +149,8 @@ describe('workshop pages, rendered on the server', () => {
     assert.deepEqual(content?.checks.get('fail'), [{ name: 'fail', args: [], timeout: 15 }]);
   });
 
-  test('markup is sanitised; links and images point into the dashboard', () => {
-    const content = render(WORKSHOP);
+  test('markup is sanitised; links and images point into the dashboard', async () => {
+    const content = await render(WORKSHOP);
     const intro = content?.pages.get('intro')?.html ?? '';
     assert.doesNotMatch(intro, /onerror/);
     assert.match(intro, /<img id="handler" alt="" src="content\/images\/logo.png" \/>/);
@@ -159,7 +159,7 @@ describe('workshop pages, rendered on the server', () => {
     assert.match(intro, /files:upload-file is not an action/);
   });
 
-  test('a broken workshop folder is described, not fatal', () => {
+  test('a broken workshop folder is described, not fatal', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wt-bad-workshop-'));
     try {
       mkdirSync(path.join(dir, 'content'));
@@ -172,18 +172,27 @@ describe('workshop pages, rendered on the server', () => {
         path.join(dir, 'content', 'one.md'),
         '```terminal:execute\ncommand: [unclosed\n```\n\n```terminal:execute\nsession: 9\ncommand: ls\n```\n',
       );
-      writeFileSync(path.join(dir, 'content', 'two.adoc'), '= Two\n');
-      const content = render(dir);
+      writeFileSync(path.join(dir, 'content', 'two.adoc'), '= Two\n\n{% if %}\n');
+      const content = await render(dir);
       const problems = content?.workshop.problems.join('\n') ?? '';
+      assert.match(
+        problems,
+        /page two could not be rendered: invalid value expression/,
+        'bad Liquid in an AsciiDoc page',
+      );
       assert.match(problems, /"\.\.\/x": not a path under content/);
-      assert.match(problems, /three\.md does not exist/);
+      assert.match(problems, /three\.md does not exist \(nor content\/three\.adoc\)/);
       assert.match(problems, /terminals must be single/);
       assert.equal(content?.workshop.pages[1]?.markup, 'asciidoc', 'an AsciiDoc page is listed, for the renderer');
+      assert.match(
+        content?.pages.get('two')?.html ?? '',
+        /Note for the workshop author: page two could not be rendered/,
+      );
       const one = content?.pages.get('one')?.html ?? '';
       assert.match(one, /terminal:execute: the block is not valid YAML/);
       assert.match(one, /terminal:execute: session must be 1, 2 or 3/);
       assert.equal(actionsOf(one).length, 0);
-      assert.equal(render(path.join(dir, 'nothing-here')), null, 'no folder: no workshop');
+      assert.equal(await render(path.join(dir, 'nothing-here')), null, 'no folder: no workshop');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -192,9 +201,9 @@ describe('workshop pages, rendered on the server', () => {
 
 describe('the dashboard of a workshop', () => {
   let terminal: RunningTerminalServer;
-  test('raw HTML in a page or in a variable cannot forge a clickable block', () => {
+  test('raw HTML in a page or in a variable cannot forge a clickable block', async () => {
     const forged = `<div class="wt-action wt-action-execute" data-action="${FORGED_ACTION}">forged</div>`;
-    const html = render(WORKSHOP, { BANNER: forged })?.pages.get('intro')?.html ?? '';
+    const html = (await render(WORKSHOP, { BANNER: forged }))?.pages.get('intro')?.html ?? '';
     assert.match(html, /id="forged"/, "the page's element is kept, as text and classes");
     assert.match(html, /<div id="banner"><div class="wt-action wt-action-execute">forged<\/div><\/div>/);
     assert.doesNotMatch(html, /touch forged/);
@@ -343,9 +352,7 @@ describe('the dashboard of a workshop', () => {
 
   test('a check ends with everything it started; its timeout is cut below the proxy’s; an oversize request gets 413', async () => {
     assert.deepEqual(
-      render(WORKSHOP)
-        ?.checks.get('pass')
-        ?.find((check) => check.args[0] === 'leave-behind'),
+      (await render(WORKSHOP))?.checks.get('pass')?.find((check) => check.args[0] === 'leave-behind'),
       { name: 'pass', args: ['leave-behind'], timeout: EXAMINER_TIMEOUT.max },
       'declared with 600 s',
     );

@@ -28,7 +28,7 @@ import {
 const FIXTURE = path.join(projectRoot(), 'test', 'fixtures', 'workshop-educates');
 const WORKSHOP = path.join(FIXTURE, 'workshop');
 
-function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''): Content | null {
+function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''): Promise<Content | null> {
   return loadContent({
     dir,
     variables: new Map([['username', 'alice']]),
@@ -49,8 +49,8 @@ function fixtureCopy(t: import('node:test').TestContext): string {
 const pageList = (content: Content | null) => content?.workshop.pages.map((page) => [page.name, page.title]);
 
 describe("Educates' Hugo layout, read at start", () => {
-  test('pages in the pathway’s order, titled by front matter, config.yaml and AsciiDoc; drafts and bundle files left out', () => {
-    const content = render(WORKSHOP);
+  test('pages in the pathway’s order, titled by front matter, config.yaml and AsciiDoc; drafts and bundle files left out', async () => {
+    const content = await render(WORKSHOP);
     assert.equal(content?.workshop.format, 'educates');
     assert.equal(content?.workshop.name, 'Educates fixture, full pathway', "the pathway's title");
     assert.deepEqual(pageList(content), [
@@ -71,8 +71,8 @@ describe("Educates' Hugo layout, read at start", () => {
     assert.equal(content?.workshop.variables.get('fixture_param'), 'the global default');
   });
 
-  test('a broken front matter is a note for that page; the page and every other one still render', () => {
-    const content = render(WORKSHOP);
+  test('a broken front matter is a note for that page; the page and every other one still render', async () => {
+    const content = await render(WORKSHOP);
     const problems = content?.workshop.problems ?? [];
     assert.equal(problems.length, 1, problems.join('\n'));
     assert.match(problems[0] as string, /^page 04-broken \(content\/04-broken\.md\): front matter is not valid YAML/);
@@ -80,8 +80,8 @@ describe("Educates' Hugo layout, read at start", () => {
     assert.equal(content?.pages.size, 6);
   });
 
-  test('pictures: static/ through {{< baseurl >}}, a bundle’s beside its index.md; links between pages', () => {
-    const content = render(WORKSHOP);
+  test('pictures: static/ through {{< baseurl >}}, a bundle’s beside its index.md; links between pages', async () => {
+    const content = await render(WORKSHOP);
     assert.match(
       content?.pages.get('00-overview')?.html ?? '',
       /id="static-picture"[^>]* src="content\/images\/logo\.png"/,
@@ -97,8 +97,8 @@ describe("Educates' Hugo layout, read at start", () => {
     );
   });
 
-  test('PATHWAY_NAME picks another pathway, with its own params; an unknown one falls back to the default', () => {
-    const short = render(WORKSHOP, { PATHWAY_NAME: 'short' });
+  test('PATHWAY_NAME picks another pathway, with its own params; an unknown one falls back to the default', async () => {
+    const short = await render(WORKSHOP, { PATHWAY_NAME: 'short' });
     assert.deepEqual(
       pageList(short)?.map(([name]) => name),
       ['00-overview', '05-asciidoc'],
@@ -106,17 +106,17 @@ describe("Educates' Hugo layout, read at start", () => {
     assert.equal(short?.workshop.name, 'Educates fixture, short pathway');
     assert.equal(short?.workshop.variables.get('fixture_param'), "the short pathway's");
     assert.equal(short?.workshop.variables.get('pathway_name'), 'short');
-    const aliased = render(WORKSHOP, { FIXTURE_PARAM_ALIAS: 'from the alias' });
+    const aliased = await render(WORKSHOP, { FIXTURE_PARAM_ALIAS: 'from the alias' });
     assert.equal(aliased?.workshop.variables.get('fixture_param'), 'from the alias');
-    const unknown = render(WORKSHOP, { PATHWAY_NAME: 'nowhere' });
+    const unknown = await render(WORKSHOP, { PATHWAY_NAME: 'nowhere' });
     assert.equal(unknown?.workshop.pages.length, 6);
     assert.ok(unknown?.workshop.problems.some((problem) => /PATHWAY_NAME nowhere is not a pathway/.test(problem)));
   });
 
-  test('without config.yaml: by weight then title; without weights: by path', (t) => {
+  test('without config.yaml: by weight then title; without weights: by path', async (t) => {
     const dir = fixtureCopy(t);
     rmSync(path.join(dir, 'config.yaml'));
-    const weighted = render(dir);
+    const weighted = await render(dir);
     assert.deepEqual(
       pageList(weighted)?.map(([name]) => name),
       [
@@ -135,13 +135,13 @@ describe("Educates' Hugo layout, read at start", () => {
       writeFileSync(full, readFileSync(full, 'utf8').replace(/^weight: \d+\n/m, ''));
     }
     assert.deepEqual(
-      pageList(render(dir))?.map(([name]) => name),
+      pageList(await render(dir))?.map(([name]) => name),
       ['00-overview', '01-bundle', '02-section', '02-section/a-page', '04-broken', '05-asciidoc'],
     );
   });
 
-  test('resources/workshop.yaml: split layout, tabs with $(variables), slides, what is ignored; bad YAML is a note', (t) => {
-    const content = render(WORKSHOP);
+  test('resources/workshop.yaml: split layout, tabs with $(variables), slides, what is ignored; bad YAML is a note', async (t) => {
+    const content = await render(WORKSHOP);
     const workshop = content?.workshop;
     assert.equal(workshop?.layout, 'split');
     assert.deepEqual(workshop?.tabs, [
@@ -167,15 +167,17 @@ describe("Educates' Hugo layout, read at start", () => {
         .replace('layout: split', 'layout: lower')
         .replace(/^( *)editor:/m, '$1console:\n$1  enabled: false\n$1editor:'),
     );
-    const lower = render(dir, {}, 'https://console.example.com/');
+    const lower = await render(dir, {}, 'https://console.example.com/');
     assert.equal(lower?.workshop.layout, 'lower');
     assert.equal(lower?.workshop.consoleEnabled, false);
     writeFileSync(resource, yaml.replace('layout: split', 'layout: sideways'));
     assert.ok(
-      render(dir)?.workshop.problems.some((p) => /layout must be default, split, split\/2, lower or none/.test(p)),
+      (await render(dir))?.workshop.problems.some((p) =>
+        /layout must be default, split, split\/2, lower or none/.test(p),
+      ),
     );
     writeFileSync(resource, `${yaml}\n  oops: [\n`);
-    const broken = render(dir);
+    const broken = await render(dir);
     assert.ok(broken?.workshop.problems.some((p) => /^resources\/workshop\.yaml is not valid YAML/.test(p)));
     assert.equal(broken?.workshop.layout, 'single', 'nothing taken from a broken file');
     assert.equal(broken?.workshop.pages.length, 6, 'the pages are still there');
@@ -185,14 +187,14 @@ describe("Educates' Hugo layout, read at start", () => {
     t.after(() => rmSync(outside, { recursive: true, force: true }));
     writeFileSync(path.join(outside, 'workshop.yaml'), yaml);
     symlinkSync(path.join(outside, 'workshop.yaml'), resource);
-    const linked = render(dir);
+    const linked = await render(dir);
     assert.ok(linked?.workshop.problems.some((p) => /a link leading outside the workshop's folder; not read/.test(p)));
     assert.equal(linked?.workshop.layout, 'single');
   });
 });
 
 describe('the classic layout: front matter and template engine', () => {
-  test('title, next_page, exit_sign and exit_link from front matter; AsciiDoc pages listed; workshop.yaml wins over resources/', (t) => {
+  test('title, next_page, exit_sign and exit_link from front matter; AsciiDoc pages listed; workshop.yaml wins over resources/', async (t) => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'wt-classic-'));
     t.after(() => rmSync(root, { recursive: true, force: true }));
     const dir = path.join(root, 'workshop');
@@ -219,7 +221,7 @@ describe('the classic layout: front matter and template engine', () => {
       path.join(dir, 'content', 'three.md'),
       '---\ntitle: Three\nexit_link: https://example.com/done\n---\n# Three\n',
     );
-    const content = render(dir);
+    const content = await render(dir);
     const workshop = content?.workshop;
     assert.equal(workshop?.format, 'classic');
     assert.equal(workshop?.templateEngine, 'liquid.js');
@@ -242,7 +244,7 @@ describe('the classic layout: front matter and template engine', () => {
       '---\nexit_link: javascript:alert(1)\nnext_page: nowhere\n---\n',
     );
     writeFileSync(path.join(dir, 'modules.yaml'), 'config:\n  template_engine: jinja\n');
-    const bad = render(dir)?.workshop;
+    const bad = (await render(dir))?.workshop;
     assert.equal(bad?.pages[2]?.exitLink, null);
     assert.equal(bad?.pages[2]?.nextPage, null);
     assert.equal(bad?.templateEngine, null);

@@ -1,5 +1,7 @@
 // The workshop, read and rendered once at start: every page's HTML and the
-// checks each declares. Loaded only when there is a workshop folder, so a
+// checks each declares. A page that cannot be rendered (bad Liquid, an include
+// outside the folder) shows why in its place and in the author's banner; the
+// others render as usual. Loaded only when there is a workshop folder, so a
 // terminal without one never loads the Markdown and highlighting libraries;
 // one with a workshop lets them go once its pages are rendered (libraries.ts).
 import { accessSync, constants, statSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { escapeHtml } from './escape.js';
 import { withLibraries } from './libraries.js';
 import type { PageContent } from './page-data.js';
 import { createRenderer, type DeclaredCheck } from './render.js';
-import type { Variables } from './variables.js';
+import { type Variables, workshopVariables } from './variables.js';
 import { LAYOUT_TERMINALS, loadWorkshop, type Workshop } from './workshop.js';
 
 export interface Content {
@@ -26,14 +28,22 @@ export function loadContent(options: {
   env: Readonly<Record<string, string>>;
   consoleUrl: string;
   logger: Logger;
-}): Content | null {
-  return withLibraries((libraries) => {
+}): Promise<Content | null> {
+  return withLibraries(async (libraries) => {
     const workshop = loadWorkshop({ ...options, parseYaml: libraries.parseYaml });
     if (!workshop) return null;
+    // The names that come from the workshop itself, now that it is read; declared ones win.
+    const variables = new Map(workshop.variables);
+    for (const [name, value] of workshopVariables({ title: workshop.name }, options.env)) {
+      if (!variables.has(name)) variables.set(name, value);
+    }
     const tabSessions = new Map(workshop.tabs.flatMap((tab) => ('session' in tab ? [[tab.session, tab.name]] : [])));
     const render = createRenderer(
       {
-        variables: workshop.variables,
+        variables,
+        env: options.env,
+        workshopDir: workshop.dir,
+        contentDir: workshop.contentDir,
         pageNames: new Set(workshop.pages.map((page) => page.name)),
         // Layout none starts no terminal; execute-all still types into the first, which it opens.
         allSessions: TERMINAL_SESSIONS.slice(0, Math.max(1, LAYOUT_TERMINALS[workshop.layout])),
@@ -55,8 +65,16 @@ export function loadContent(options: {
       let html: string;
       if (page.file) {
         try {
-          const rendered = render(page.name, page.text);
+          const rendered = await render({
+            name: page.name,
+            text: page.text,
+            markup: page.markup,
+            file: page.file,
+            // Liquid is the classic layouts' (Educates' classic renderer, Homeroom); Hugo's pages have shortcodes.
+            liquid: workshop.format === 'classic',
+          });
           html = rendered.html;
+          workshop.problems.push(...rendered.problems);
           for (const check of rendered.checks) checks.set(check.name, [...(checks.get(check.name) ?? []), check]);
         } catch (error) {
           const problem = `page ${page.name} could not be rendered: ${(error as Error).message}`;

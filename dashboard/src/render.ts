@@ -1,17 +1,22 @@
-// Workshop pages to HTML, on the server: variables substituted, Markdown
-// (CommonMark with tables, strikethrough, autolinks and heading anchors)
-// rendered by markdown-it, code highlighted by highlight.js, action blocks
-// turned into elements the page's script wires up, and the whole result
-// sanitised: authors are trusted, but a stray tag or an inline handler must
-// not break the dashboard around the page (its CSP allows no inline script).
+// Workshop pages to HTML, on the server. A page's text goes through Hugo's
+// shortcodes (shortcodes.ts), Liquid (templates.ts; for the classic layouts),
+// %name% variables, then Markdown (CommonMark with tables, strikethrough,
+// autolinks and heading anchors, by markdown-it) or AsciiDoc (asciidoc.ts);
+// code is highlighted by highlight.js, action blocks become elements the
+// page's script wires up, and the whole result is sanitised: authors are
+// trusted, but a stray tag or an inline handler must not break the dashboard
+// around the page (its CSP allows no inline script).
 // Clickable blocks are put in after sanitising, in place of markers no page can
 // guess: the sanitiser keeps no data-* attribute, so raw HTML in a page (or in
 // a variable's value) can never forge a block that runs something.
 import { randomBytes } from 'node:crypto';
 import type { Action } from './actions.js';
+import { renderAsciidoc } from './asciidoc.js';
 import { escapeHtml } from './escape.js';
 import { type FenceContext, parseFence } from './fences.js';
 import type { Libraries } from './libraries.js';
+import { expandShortcodes, type Markup, shortcodeProblems } from './shortcodes.js';
+import { createLiquid, Placeholders, unknownNamesProblems } from './templates.js';
 import { substitute, type Variables } from './variables.js';
 
 /** A check a page declares: what the server may run for it, whatever the page sends. */
@@ -24,14 +29,35 @@ export interface DeclaredCheck {
 export interface RenderedPage {
   html: string;
   checks: DeclaredCheck[];
+  /** What the author should know about this page (unknown variables, AsciiDoc warnings). */
+  problems: string[];
+  /** An AsciiDoc page's own title (= Title), which its HTML leaves out. */
+  title: string | null;
+}
+
+/** One page's text, and how to read it. */
+export interface PageText {
+  name: string;
+  text: string;
+  markup: Markup;
+  /** The page's file: AsciiDoc includes are relative to it. */
+  file: string;
+  /** Whether Liquid applies (the classic layouts; Hugo's layout has none). */
+  liquid: boolean;
 }
 
 export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
   variables: Variables;
+  /** The shells' environment, for ENV_<name>. */
+  env: Readonly<Record<string, string>>;
   /** Every page, to tell links between pages from links to files beside them. */
   pageNames: ReadonlySet<string>;
   /** Where each page's relative links start, under content/ (see PageSource.base); default <page>.md. */
   pageBases?: ReadonlyMap<string, string>;
+  /** The workshop folder: nothing outside it is read. */
+  workshopDir: string;
+  /** content/ in it, where {% include %} looks first. */
+  contentDir: string;
 }
 
 type RenderEnv = { checks: DeclaredCheck[]; blocks: string[]; marker: string };
@@ -40,7 +66,7 @@ type RenderEnv = { checks: DeclaredCheck[]; blocks: string[]; marker: string };
 export function createRenderer(
   options: RenderOptions,
   libraries: Libraries,
-): (name: string, markdown: string) => RenderedPage {
+): (page: PageText) => Promise<RenderedPage> {
   const { hljs, MarkdownIt, anchor, sanitizeHtml } = libraries;
   const fenceContext: FenceContext = { ...options, parseYaml: libraries.parseYaml };
   const md = new MarkdownIt({ html: true, linkify: true, typographer: false });
@@ -51,7 +77,13 @@ export function createRenderer(
     return renderFence(token.info, token.content, env as RenderEnv);
   };
   md.renderer.rules.code_block = (tokens, idx) => codeBlock(tokens[idx]?.content ?? '', '');
-
+  const liquid = createLiquid({
+    liquidjs: libraries.liquidjs,
+    variables: options.variables,
+    env: options.env,
+    contentDir: options.contentDir,
+    workshopDir: options.workshopDir,
+  });
   function renderFence(info: string, body: string, env: RenderEnv): string {
     const fence = parseFence(info, body, fenceContext);
     switch (fence.kind) {
@@ -87,22 +119,91 @@ export function createRenderer(
   }
 
   const allowedTags = [...sanitizeHtml.defaults.allowedTags, ...MORE_TAGS];
-  return (name, markdown) => {
-    // Chosen after the page is written, so nothing in it can contain the marker.
+  return async (page) => {
+    // Chosen after the page is written, so nothing in it can contain the markers.
     const env: RenderEnv = { checks: [], blocks: [], marker: `wt-block-${randomBytes(16).toString('hex')}-` };
-    const html = sanitize(
+    const held = new Placeholders();
+    const copyMarker = `wtcopy${randomBytes(8).toString('hex')}`;
+    const problems: string[] = [];
+    const unknownParams = new Set<string>();
+    const unknownShortcodes = new Set<string>();
+    let text = expandShortcodes({
+      text: page.text,
+      markup: page.markup,
+      variables: options.variables,
+      held,
+      copyMarker,
+      unknownParams,
+      unknownShortcodes,
+    });
+    problems.push(...shortcodeProblems(page.name, unknownParams, unknownShortcodes));
+    if (page.liquid) {
+      const unknown = new Set<string>();
+      text = liquid({ text, held, copyMarker, unknown });
+      problems.push(...unknownNamesProblems(page.name, unknown));
+    }
+    text = held.restore(substitute(text, options.variables));
+    let html: string;
+    let title: string | null = null;
+    if (page.markup === 'asciidoc') {
+      const rendered = await renderAsciidoc(await libraries.asciidoctor(), {
+        text,
+        file: page.file,
+        workshopDir: options.workshopDir,
+        actionBlock: (word, body) => {
+          const fence = parseFence(word, body, fenceContext);
+          return fence.kind === 'code' ? null : renderFence(word, body, env);
+        },
+      });
+      html = rendered.html;
+      title = rendered.title;
+      problems.push(...rendered.messages.map((message) => `page ${page.name}: AsciiDoc ${message}`));
+    } else {
+      html = md.render(text, env);
+    }
+    html = inlineCopies(html, copyMarker, env);
+    const safe = sanitize(
       sanitizeHtml,
       allowedTags,
-      md.render(substitute(markdown, options.variables), env),
-      options.pageBases?.get(name) ?? `${name}.md`,
+      html,
+      options.pageBases?.get(page.name) ?? `${page.name}.md`,
       options.pageNames,
     );
-    const pattern = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
-    return {
-      html: html.replace(pattern, (_all, index: string) => env.blocks[Number(index)] ?? ''),
-      checks: env.checks,
-    };
+    const blocks = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
+    const inline = new RegExp(`<code>${env.marker}(\\d+)</code>`, 'g');
+    const place = (_all: string, index: string) => env.blocks[Number(index)] ?? '';
+    return { html: safe.replace(blocks, place).replace(inline, place), checks: env.checks, problems, title };
   };
+}
+
+/**
+ * A code span followed by {{< copy >}} (or {{ copy }}) becomes an inline block
+ * that copies its text; the marker anywhere else is dropped. Markdown and
+ * AsciiDoc both write a code span as <code>text</code>, its text escaped.
+ */
+function inlineCopies(html: string, copyMarker: string, env: RenderEnv): string {
+  // Inside a clickable block it would be part of a command: never.
+  for (const [i, block] of env.blocks.entries()) env.blocks[i] = block.replaceAll(copyMarker, '');
+  const spans = new RegExp(`<code>([^<]*)</code>\\s?${copyMarker}`, 'g');
+  return html
+    .replace(spans, (_all, escaped: string) => {
+      const text = unescapeHtml(escaped);
+      const action: Action = { type: 'copy', text, edit: false };
+      env.blocks.push(
+        `<code class="wt-action wt-action-copy wt-inline-copy" role="button" tabindex="0" title="Copy to the clipboard" data-action="${escapeHtml(JSON.stringify(action))}">${escapeHtml(text)}</code>`,
+      );
+      return `<code>${env.marker}${env.blocks.length - 1}</code>`;
+    })
+    .replaceAll(copyMarker, '');
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (whole, entity: string) => {
+    const lower = entity.toLowerCase();
+    if (lower.startsWith('#x')) return String.fromCodePoint(Number.parseInt(lower.slice(2), 16));
+    if (lower.startsWith('#')) return String.fromCodePoint(Number(lower.slice(1)));
+    return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[lower] ?? whole;
+  });
 }
 
 /** A marker that survives sanitising as it is (a paragraph of plain text), for `block` to replace. */

@@ -95,8 +95,8 @@ export function createDashboard(options: {
   let examiner: Examiner | null = null;
 
   const ready = existsSync(config.workshopDir)
-    ? import('./content.js').then(({ loadContent }) => {
-        content = loadContent({
+    ? import('./content.js').then(async ({ loadContent }) => {
+        content = await loadContent({
           dir: config.workshopDir,
           variables: builtInVariables(config, options.env),
           env: options.env,

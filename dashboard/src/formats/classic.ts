@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitFrontMatter } from '../front-matter.js';
-import { declaredValue, type Variables } from '../variables.js';
+import { declaredVariables, type Variables } from '../variables.js';
 import { type FormatResult, frameableUrl, type Markup, type PageSource, validPageName } from '../workshop.js';
 import { asObject, isFile, optionalString, type ParseYaml, readYaml, titleFromName } from '../yaml-fields.js';
 
@@ -43,22 +43,15 @@ export function loadClassic(options: {
 
   const variables = new Map(options.variables);
   const config = asObject(modulesFile?.config, 'modules.yaml: config', problems);
-  const vars = config?.vars;
-  if (vars !== undefined && !Array.isArray(vars)) problems.push('modules.yaml: config.vars must be a list');
-  for (const [i, entry] of (Array.isArray(vars) ? vars : []).entries()) {
-    const fields = asObject(entry, `modules.yaml: config.vars[${i}]`, problems);
-    const name = fields?.name;
-    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
-      problems.push(`modules.yaml: config.vars[${i}].name must be a name of letters, digits, _ and -`);
-      continue;
-    }
-    const value = fields?.value ?? '';
-    if (typeof value === 'object') {
-      problems.push(`modules.yaml: config.vars[${i}].value must be text`);
-      continue;
-    }
-    variables.set(name, declaredValue(name, String(value), options.env));
-  }
+  const declaredVars = declaredVariables({
+    vars: config?.vars,
+    overrides: workshopFile?.vars,
+    env: options.env,
+    where: 'modules.yaml: config.vars',
+    overridesWhere: 'workshop.yaml: vars',
+    problems,
+  });
+  for (const [name, value] of declaredVars) variables.set(name, value);
   let templateEngine = optionalString(config?.template_engine, 'modules.yaml: config.template_engine', problems);
   if (templateEngine !== null && !TEMPLATE_ENGINES.has(templateEngine)) {
     problems.push(

@@ -8,7 +8,7 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitFrontMatter } from '../front-matter.js';
-import { declaredValue, type Variables } from '../variables.js';
+import { declaredVariables, type Variables } from '../variables.js';
 import { type FormatResult, frameableUrl, type Markup, type PageSource, validPageName } from '../workshop.js';
 import {
   asList,
@@ -337,22 +337,15 @@ function addParams(
   env: Readonly<Record<string, string>>,
   problems: string[],
 ): void {
-  for (const [i, entry] of (asList(value, where, problems) ?? []).entries()) {
-    const fields = asObject(entry, `${where}[${i}]`, problems);
-    const name = fields?.name;
-    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
-      problems.push(`${where}[${i}].name must be a name of letters, digits, _ and -`);
-      continue;
-    }
-    const value = fields?.value ?? '';
-    if (typeof value === 'object') {
-      problems.push(`${where}[${i}].value must be text`);
-      continue;
-    }
-    const aliases = (asList(fields?.aliases, `${where}[${i}].aliases`, problems) ?? []).map(String);
-    const alias = aliases.find((alias) => env[alias] !== undefined);
-    variables.set(name, alias ? (env[alias] as string) : declaredValue(name, String(value), env));
-  }
+  const declared = declaredVariables({
+    vars: value,
+    overrides: undefined,
+    env,
+    where,
+    overridesWhere: where,
+    problems,
+  });
+  for (const [name, text] of declared) variables.set(name, text);
 }
 
 /** AsciiDoc's document title, the `= Title` line its header starts with. */
