@@ -72,11 +72,12 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
   }
 
   /** Runs a block's work once (not again while it runs, nor within its cooldown), then marks it and cascades. */
-  function run(block: HTMLElement, work: () => Promise<void>): void {
+  function run(block: HTMLElement, work: () => Promise<void>, deliberate = false): void {
     const options = parseOptions(block.dataset.options);
     if (block.dataset.state === 'running') return;
     const last = finished.get(block);
-    if (last !== undefined && performance.now() - last < options.cooldown * 1000) return;
+    // A cooldown guards against a second click by mistake; files chosen in a file chooser are no mistake.
+    if (!deliberate && last !== undefined && performance.now() - last < options.cooldown * 1000) return;
     block.dataset.state = 'running';
     report(block, options);
     const started = generation;
@@ -275,14 +276,10 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     picker.addEventListener('change', () => {
       const files = [...(picker.files ?? [])];
       picker.value = '';
-      if (files.length > 0)
-        run(block, () =>
-          upload(
-            block,
-            action,
-            files.map((file) => ({ file, replace: null })),
-          ),
-        );
+      if (files.length > 0) {
+        const chosen = files.map((file) => ({ file, replace: null }));
+        run(block, () => upload(block, action, chosen), true);
+      }
     });
     form.append(picker);
     block.querySelector('.wt-action-status')?.before(form);
@@ -329,8 +326,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     button.textContent = conflicts.length > 1 ? 'Replace them' : 'Replace it';
     button.addEventListener('click', () => {
       button.remove();
-      finished.delete(block);
-      run(block, () => upload(block, action, conflicts));
+      run(block, () => upload(block, action, conflicts), true);
     });
     status?.append(' ', button);
     throw new Error('a file of that name is there already: not replaced');
