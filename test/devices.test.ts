@@ -60,6 +60,21 @@ describe('every device, in Chromium', () => {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${terminal.base}/terminal/session/${session}`);
     await waitForScreen(page, /\$ $/m);
+    // The renderer is settled (at a phone's pixel ratio it may have handed over to the DOM
+    // renderer, whose cells differ), and the server has the size the page now fits.
+    await page.waitForSelector('[data-renderer-settled]', { state: 'attached' });
+    await eventually(
+      async () => {
+        const size = await page.evaluate(() => {
+          const term = (window as unknown as Views).terminalView.terminal;
+          return { cols: term.cols, rows: term.rows };
+        });
+        const server = await serverSize(session);
+        return size.cols === server.cols && size.rows === server.rows;
+      },
+      10_000,
+      "the server to have the page's size",
+    );
     return page;
   }
 

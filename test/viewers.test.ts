@@ -36,8 +36,8 @@ import {
 } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
-const alice: Requester = { user: 'alice', access: 'owner', owner: 'alice' };
-const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice' };
+const alice: Requester = { user: 'alice', access: 'owner', owner: 'alice', sharedOrigin: false };
+const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice', sharedOrigin: false };
 /** A new page's attach, as the URL carries it. */
 const ATTACH = attachQueryValue(encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }));
 
@@ -243,7 +243,10 @@ describe('watching, through the whole stack with OpenShift logins', () => {
     assert.equal((await owner.attached).access, 'owner');
     const bobCookie = (await loggedIn('bob')).cookieHeader();
     const claiming = await TerminalClient.connect(proxy.socketUrl('claims'), {
-      headers: { Cookie: bobCookie, ...requesterHeaders({ user: 'alice', access: 'owner', owner: '' }) },
+      headers: {
+        Cookie: bobCookie,
+        ...requesterHeaders({ user: 'alice', access: 'owner', owner: '', sharedOrigin: false }),
+      },
     });
     assert.equal((await claiming.attached).access, 'viewer');
     assert.equal((await claiming.attached).owner, 'the workshop project');

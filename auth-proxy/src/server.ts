@@ -183,7 +183,15 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       answerRefusal(req, res, verdict);
       return;
     }
-    Object.assign(req.headers, requesterHeaders({ user: verdict.user, access: verdict.access, owner: mode.owner }));
+    Object.assign(
+      req.headers,
+      requesterHeaders({
+        user: verdict.user,
+        access: verdict.access,
+        owner: mode.owner,
+        sharedOrigin: mode.sharedOrigin,
+      }),
+    );
     // Only the prefix itself (with or without its slash) redirects.
     const path = url.split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && (path === prefix || path === `${prefix}/`)) {
@@ -279,7 +287,15 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     // behind sees the internal one, so it is not passed on.
     delete req.headers.origin;
     // Who this is replaces whatever the client said it was.
-    Object.assign(req.headers, requesterHeaders({ user: verdict.user, access: verdict.access, owner: mode.owner }));
+    Object.assign(
+      req.headers,
+      requesterHeaders({
+        user: verdict.user,
+        access: verdict.access,
+        owner: mode.owner,
+        sharedOrigin: mode.sharedOrigin,
+      }),
+    );
     const admitted = { req, socket, client, access: verdict.access };
     openSockets.add(admitted);
     socket.once('close', () => openSockets.delete(admitted));

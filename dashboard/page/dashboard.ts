@@ -14,6 +14,7 @@ const work = element('section', 'wt-work');
 work.id = 'wt-work';
 const tabs = createTabs(data);
 work.append(tabs.bar, tabs.panels);
+if (tabs.lower) work.append(tabs.lower);
 
 if (data.workshop === null) {
   root.append(work);

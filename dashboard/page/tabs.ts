@@ -1,16 +1,18 @@
 // The right-hand side of the dashboard: a tab bar and its panels. "Terminal"
 // stacks one to three terminals (sessions 1, 2, 3) with dividers between
-// them; "Console" and the workshop's URL tabs are frames, made when first
-// shown; a terminal:<name> tab is one more terminal, on session <name>.
-// Pages may add tabs of both kinds, reload them and remove them (the
-// dashboard:* actions); the Terminal and Console tabs stay.
+// them; "Console", "Slides" and the workshop's URL tabs are frames, made when
+// first shown; a terminal:<name> tab is one more terminal, on session <name>.
+// Layout `lower` puts the terminal below the tabs instead of in one; layout
+// `none` shows no terminal until an action needs one. Pages may add tabs of
+// both kinds, reload them and remove them (the dashboard:* actions); the
+// Terminal, Console and Slides tabs stay.
 import type { Terminal } from '@xterm/xterm';
 import { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import { TERMINAL_SESSIONS } from '../src/actions.js';
 import type { DashboardData } from '../src/page-data.js';
 import { dragResize } from './divider.js';
 
-const LAYOUT_COUNT = { single: 1, split: 2, 'split/2': 3 } as const;
+const LAYOUT_COUNT = { single: 1, split: 2, 'split/2': 3, lower: 1, none: 0 } as const;
 
 interface Tab {
   name: string;
@@ -33,6 +35,8 @@ export interface Tabs {
   /** The tab bar; the dashboard puts an Instructions tab in it on narrow screens. */
   readonly bar: HTMLElement;
   readonly panels: HTMLElement;
+  /** Layout lower: the terminal's place below the panels (with the divider above it); else null. */
+  readonly lower: HTMLElement | null;
   /** Shows a tab by name (case does not matter); false when there is none. */
   activate(name: string): boolean;
   /** The terminal of a session, made (and its slot shown) when needed; null for a session the dashboard has not. */
@@ -96,13 +100,28 @@ export function createTabs(data: DashboardData): Tabs {
 
   // Terminal: a stack of slots for sessions 1-3; the layout says how many show from the start.
   const stack = element('div', 'wt-terminal-stack');
-  const terminalTab = addTab('Terminal');
-  terminalTab.builtIn = true;
-  terminalTab.panel.append(stack);
+  let lower: HTMLElement | null = null;
+  let terminalTab: Tab | null = null;
+  if (data.layout === 'lower') {
+    lower = element('div', 'wt-lower');
+    const divider = element('div', 'wt-stack-divider');
+    divider.setAttribute('role', 'separator');
+    divider.setAttribute('aria-orientation', 'horizontal');
+    divider.tabIndex = 0;
+    dragResize(divider, 'y', (delta) => shareHeight(panels, lower as HTMLElement, delta));
+    lower.append(divider, stack);
+  } else {
+    terminalTab = addTab('Terminal');
+    terminalTab.builtIn = true;
+    terminalTab.panel.append(stack);
+    // Layout none: the tab appears with the first terminal an action opens.
+    if (data.layout === 'none') terminalTab.button.hidden = true;
+  }
   const slots = new Map<string, HTMLElement>();
   for (const session of TERMINAL_SESSIONS) {
     homes.set(session, () => {
       let slot = slots.get(session);
+      if (terminalTab) terminalTab.button.hidden = false;
       if (!slot) {
         slot = element('div', 'wt-terminal-slot');
         slot.dataset.session = session;
@@ -137,6 +156,7 @@ export function createTabs(data: DashboardData): Tabs {
     const url = data.console;
     addTab('Console', (panel) => panel.append(frame(url, 'Console'))).builtIn = true;
   }
+  if (data.slides) addTab('Slides', (panel) => panel.append(frame('slides/', 'Slides'))).builtIn = true;
   function addCustom(custom: TabSpec): Tab {
     if ('url' in custom) {
       const tab = addTab(custom.name);
@@ -159,6 +179,7 @@ export function createTabs(data: DashboardData): Tabs {
   const api: Tabs = {
     bar,
     panels,
+    lower,
     activate(name) {
       const tab = tabs.find((t) => t.name.toLowerCase() === name.toLowerCase());
       if (!tab) return false;
@@ -235,12 +256,13 @@ export function createTabs(data: DashboardData): Tabs {
       tab.button.remove();
       tab.panel.remove();
       tabs.splice(tabs.indexOf(tab), 1);
-      if (wasShown) api.activate('Terminal');
+      if (wasShown && tabs[0]) api.activate(tabs[0].name);
       return true;
     },
     start() {
       for (const session of TERMINAL_SESSIONS.slice(0, LAYOUT_COUNT[data.layout])) api.terminal(session);
-      api.activate('Terminal');
+      const first = tabs.find((tab) => !tab.button.hidden);
+      if (first) api.activate(first.name);
     },
   };
   return api;

@@ -17,8 +17,10 @@ export type RendererKind = 'webgl' | 'dom';
 
 /**
  * Loads the WebGL renderer into `term` (opened in `container`) and watches that it
- * draws; falls back to the DOM renderer when it cannot. The container's
- * `data-renderer` says which one draws.
+ * draws; falls back to the DOM renderer when it cannot, and calls `onSwitch` (the
+ * cells' size may differ: the terminal is fitted again). The container's
+ * `data-renderer` says which one draws, and `data-renderer-settled` is there once
+ * a frame with text has been checked (or there was nothing to check).
  */
 export class Renderer implements IDisposable {
   private webgl: WebglAddon | null = null;
@@ -30,6 +32,7 @@ export class Renderer implements IDisposable {
   constructor(
     private readonly term: Terminal,
     private readonly container: HTMLElement,
+    private readonly onSwitch: () => void,
   ) {
     try {
       const webgl = new WebglAddon();
@@ -40,7 +43,10 @@ export class Renderer implements IDisposable {
       // No WebGL here: the DOM renderer draws.
     }
     this.setKind();
-    if (!this.webgl) return;
+    if (!this.webgl) {
+      this.settled();
+      return;
+    }
     this.disposables.push(term.onRender(() => this.checkFrame()));
     this.watchPixelRatio();
   }
@@ -60,6 +66,10 @@ export class Renderer implements IDisposable {
     this.container.dataset.renderer = this.kind;
   }
 
+  private settled(): void {
+    this.container.dataset.rendererSettled = '';
+  }
+
   /** A new pixel ratio (zoom, another screen) draws anew: read the next frame with text back again. */
   private watchPixelRatio(): void {
     const query = matchMedia(`(resolution: ${devicePixelRatio}dppx)`);
@@ -77,14 +87,19 @@ export class Renderer implements IDisposable {
     this.checkPending = false;
     const canvas = this.webglCanvas();
     const gl = canvas?.getContext('webgl2');
-    if (!canvas || !gl || canvas.width === 0 || canvas.height === 0) return;
+    if (!canvas || !gl || canvas.width === 0 || canvas.height === 0) {
+      this.settled();
+      return;
+    }
     const pixels = new Uint32Array(canvas.width * canvas.height);
     gl.readPixels(0, 0, canvas.width, canvas.height, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(pixels.buffer));
-    if (gl.getError() !== gl.NO_ERROR) return;
     const first = pixels[0];
+    if (gl.getError() !== gl.NO_ERROR || !pixels.every((pixel) => pixel === first)) {
+      this.settled();
+      return;
+    }
     // Not from inside the renderer's own frame.
-    if (pixels.every((pixel) => pixel === first))
-      setTimeout(() => this.fallBack('WebGL drew nothing at this pixel ratio'));
+    setTimeout(() => this.fallBack('WebGL drew nothing at this pixel ratio'));
   }
 
   /** Whether the visible rows hold a character that is not blank. */
@@ -120,5 +135,7 @@ export class Renderer implements IDisposable {
     this.webgl = null;
     webgl.dispose();
     this.setKind();
+    this.onSwitch();
+    this.settled();
   }
 }

@@ -64,6 +64,8 @@ export class TerminalView {
   /** The terminal's size as the server has it: a page that cannot type shows it at that size. */
   private sessionSize: { cols: number; rows: number } | undefined;
   private owner = '';
+  /** Whether other people's servers share this page's origin (from the server), for the viewer's notice. */
+  private sharedOrigin = false;
   /**
    * For each output write xterm.js has not finished parsing, oldest first: whether it is
    * replayed history. xterm.js parses writes in order and calls each one's callback
@@ -94,7 +96,8 @@ export class TerminalView {
     term.loadAddon(unicode);
     term.unicode.activeVersion = '11';
     term.open(container);
-    this.renderer = new Renderer(term, container);
+    // Fitted again when the DOM renderer takes over: its cells may be another size.
+    this.renderer = new Renderer(term, container, () => this.fit());
     this.settingsMenu = new SettingsMenu(container, term, () => this.fit());
     this.keyBar = new KeyBar(container, term);
     followVisualViewport();
@@ -294,6 +297,7 @@ export class TerminalView {
         this.container.dataset.replay = message.reset ? 'reset' : 'exact';
         this.access = message.access;
         this.owner = message.owner;
+        this.sharedOrigin = message.sharedOrigin;
         this.sessionSize = { cols: message.cols, rows: message.rows };
         this.showAccess();
         return;
@@ -330,7 +334,7 @@ export class TerminalView {
     this.keyBar.setAllowed(canType);
     // Files are the owner's: the server refuses a viewer's, keyboard or not.
     this.transfers.setEnabled(this.access === 'owner');
-    if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType);
+    if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType, this.sharedOrigin);
     else if (this.watchBox.element.dataset.for === 'viewer') this.watchBox.hide();
     this.fit();
   }
