@@ -277,6 +277,11 @@ describe('actions, parsed on the server', () => {
     assert.match(terminals, /terminal:execute: the block is not valid YAML/);
     assert.match(terminals, /class="wt-action wt-action-unavailable"[^>]*>.*training platform/s);
     assert.match(content?.pages.get('tabs')?.html ?? '', /the Terminal tab cannot be deleted/);
+    // Each note is in the author's banner too, naming its page.
+    const problems = content?.workshop.problems ?? [];
+    assert.ok(problems.some((p) => p.startsWith('page terminals: terminal:execute: the block is not valid YAML')));
+    assert.ok(problems.some((p) => p.startsWith('page sections: section:begin named stray has no section:end')));
+    assert.ok(problems.some((p) => p === 'page tabs: dashboard:delete-dashboard: the Terminal tab cannot be deleted'));
     assert.deepEqual(content?.frames, ['https://frame.example.com/']);
     assert.deepEqual(content?.checks.get('remote'), [
       { name: 'remote', args: ['from-page'], timeout: 15, url: 'https://checks.example.com/verdict', inputs: null },

@@ -62,6 +62,7 @@ export function loadContent(options: {
           html = rendered.html;
           for (const check of rendered.checks) checks.set(check.name, [...(checks.get(check.name) ?? []), check]);
           for (const url of rendered.frames) frames.add(url);
+          for (const note of rendered.notes) workshop.problems.push(`page ${page.name}: ${note}`);
         } catch (error) {
           const problem = `page ${page.name} could not be rendered: ${(error as Error).message}`;
           workshop.problems.push(problem);

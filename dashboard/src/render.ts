@@ -31,6 +31,8 @@ export interface RenderedPage {
   checks: DeclaredCheck[];
   /** URLs the page's blocks open in tabs (dashboard:create-dashboard), for the frame-src of the dashboard. */
   frames: string[];
+  /** What is wrong with the page's blocks (each also noted in its place), for the author's banner. */
+  notes: string[];
 }
 
 export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
@@ -41,7 +43,7 @@ export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
   pageBases?: ReadonlyMap<string, string>;
 }
 
-type RenderEnv = { checks: DeclaredCheck[]; frames: string[]; blocks: string[]; marker: string };
+type RenderEnv = { checks: DeclaredCheck[]; frames: string[]; notes: string[]; blocks: string[]; marker: string };
 
 /** A renderer for the workshop's pages: it holds the libraries, which go once it is dropped. */
 export function createRenderer(
@@ -77,13 +79,13 @@ export function createRenderer(
     const fence = parseFence(info, body, fenceContext);
     const mark = sectionMark(token);
     if (mark && 'sectionProblem' in mark && fence.kind === 'action') {
-      return unknownBlock(mark.sectionProblem, body);
+      return unknownBlock(env, mark.sectionProblem, body);
     }
     switch (fence.kind) {
       case 'code':
         return codeBlock(body, fence.lang);
       case 'unknown':
-        return unknownBlock(fence.note, body);
+        return unknownBlock(env, fence.note, body);
       case 'action': {
         const { action } = fence;
         if (action.type === 'section-begin' || action.type === 'section-end') {
@@ -128,7 +130,8 @@ export function createRenderer(
     }
   }
 
-  function unknownBlock(note: string, body: string): string {
+  function unknownBlock(env: RenderEnv, note: string, body: string): string {
+    env.notes.push(note);
     return `<div class="wt-unknown-action"><p class="wt-author-note">Note for the workshop author: ${escapeHtml(note)}</p>${codeBlock(body, '')}</div>\n`;
   }
 
@@ -145,6 +148,7 @@ export function createRenderer(
     const env: RenderEnv = {
       checks: [],
       frames: [],
+      notes: [],
       blocks: [],
       marker: `wt-block-${randomBytes(16).toString('hex')}-`,
     };
@@ -160,6 +164,7 @@ export function createRenderer(
       html: html.replace(pattern, (_all, index: string) => env.blocks[Number(index)] ?? ''),
       checks: env.checks,
       frames: env.frames,
+      notes: env.notes,
     };
   };
 }
