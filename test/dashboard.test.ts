@@ -144,9 +144,9 @@ describe('workshop pages, rendered on the server', () => {
       args: ['one', 'two'],
       retries: 0,
       delay: 1,
-      autostart: false,
+      inputs: null,
     });
-    assert.deepEqual(content?.checks.get('fail'), [{ name: 'fail', args: [], timeout: 15 }]);
+    assert.deepEqual(content?.checks.get('fail'), [{ name: 'fail', args: [], timeout: 15, url: null, inputs: null }]);
   });
 
   test('markup is sanitised; links and images point into the dashboard', async () => {
@@ -156,7 +156,7 @@ describe('workshop pages, rendered on the server', () => {
     assert.match(intro, /<img id="handler" alt="" src="content\/images\/logo.png" \/>/);
     assert.match(content?.pages.get('checks')?.html ?? '', /<a href="\?page=intro#welcome" data-page="intro">/);
     assert.match(intro, /<p class="wt-author-note">Note for the workshop author: execute-7 is not an action/);
-    assert.match(intro, /files:upload-file is not an action/);
+    assert.match(intro, /files:shred-file is not an action/);
   });
 
   test('a broken workshop folder is described, not fatal', async () => {
@@ -353,7 +353,7 @@ describe('the dashboard of a workshop', () => {
   test('a check ends with everything it started; its timeout is cut below the proxy’s; an oversize request gets 413', async () => {
     assert.deepEqual(
       (await render(WORKSHOP))?.checks.get('pass')?.find((check) => check.args[0] === 'leave-behind'),
-      { name: 'pass', args: ['leave-behind'], timeout: EXAMINER_TIMEOUT.max },
+      { name: 'pass', args: ['leave-behind'], timeout: EXAMINER_TIMEOUT.max, url: null, inputs: null },
       'declared with 600 s',
     );
     assert.ok(EXAMINER_TIMEOUT.max * 1000 < PROXY_TIMEOUT_MS);

@@ -1,22 +1,37 @@
 // What the clickable blocks of a page do. Nothing happens until the attendee
-// clicks a block (or presses Enter on it), except checks marked autostart.
-// A block is marked once done; a check shows how it went.
-import { startDownload } from '../../terminal-server/page/file-transfer.js';
-import { type Action, parseAction } from '../src/actions.js';
+// clicks a block (or presses Enter on it), except blocks marked autostart
+// (when the page, or the section holding them, is shown) and the block after
+// one marked cascade (when that one succeeds). A block is marked once done; a
+// click within its cooldown after a run (or during one) does nothing.
+import { downloadUrl, sendFile, startDownload, UploadRefused } from '../../terminal-server/page/file-transfer.js';
+import { type Action, type ActionOptions, type CheckInputs, parseAction, parseOptions } from '../src/actions.js';
 import type { Tabs } from './tabs.js';
 
 type Check = Action & { type: 'examiner' };
+type Upload = Action & { type: 'upload' };
+
+/** The largest file a copy-file block puts on the clipboard or a preview shows. */
+const MAX_FILE_TEXT_BYTES = 1 << 20;
 
 export interface ActionBlocks {
-  /** Runs the checks of the page now shown that start by themselves. */
+  /** Prepares the blocks of the page now shown (forms, previews) and runs those that start by themselves. */
   autostart(container: HTMLElement): void;
-  /** Stops retries of checks of a page no longer shown. */
+  /** Stops retries and cascades of a page no longer shown. */
   reset(): void;
 }
 
+/** What a block with `event` reports, as a `workshop-action-event` CustomEvent (bubbling) on the instructions. */
+export interface ActionEventDetail {
+  page: string;
+  label: string;
+  event: unknown;
+}
+
 export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { prefix: string }): ActionBlocks {
-  /** Bumped when the page changes, so late answers and retries of an old page are dropped. */
+  /** Bumped when the page changes, so late answers, retries and cascades of an old page are dropped. */
   let generation = 0;
+  /** When each block's last run ended (for its cooldown). */
+  const finished = new WeakMap<HTMLElement, number>();
 
   function blockOf(target: EventTarget | null): HTMLElement | null {
     return target instanceof Element ? target.closest<HTMLElement>('.wt-action[data-action]') : null;
@@ -25,6 +40,8 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
   container.addEventListener('click', (event) => {
     const block = blockOf(event.target);
     if (!block) return;
+    // The controls of a block (a check's form, an upload's file chooser) act for themselves.
+    if (event.target instanceof Element && event.target.closest('.wt-action-form')) return;
     // Selecting text in a block (to copy a part by hand) is not a click on it.
     const selection = window.getSelection();
     if (selection && !selection.isCollapsed && block.contains(selection.anchorNode)) return;
@@ -37,17 +54,47 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     trigger(block);
   });
 
+  /** A click (or autostart, or a cascade) on a block: what it does, unless it is cooling down. */
   function trigger(block: HTMLElement): void {
     const action = parseAction(block.dataset.action ?? '');
     if (!action) return;
-    if (action.type === 'examiner') {
-      void runCheck(block, action, generation);
+    if (action.type === 'upload') {
+      // The file chooser opens on a click only (browsers allow it then); the files start the upload.
+      block.querySelector<HTMLInputElement>('.wt-action-form input[type=file]')?.click();
       return;
     }
-    void perform(action).then(
-      () => markDone(block),
+    if (action.type === 'examiner' && action.inputs) {
+      // The form says what is missing before anything runs.
+      block.querySelector<HTMLFormElement>('form.wt-action-form')?.requestSubmit();
+      return;
+    }
+    run(block, () => perform(block, action));
+  }
+
+  /** Runs a block's work once (not again while it runs, nor within its cooldown), then marks it and cascades. */
+  function run(block: HTMLElement, work: () => Promise<void>, deliberate = false): void {
+    const options = parseOptions(block.dataset.options);
+    if (block.dataset.state === 'running') return;
+    const last = finished.get(block);
+    // A cooldown guards against a second click by mistake; files chosen in a file chooser are no mistake.
+    if (!deliberate && last !== undefined && performance.now() - last < options.cooldown * 1000) return;
+    block.dataset.state = 'running';
+    report(block, options);
+    const started = generation;
+    work().then(
+      () => {
+        finished.set(block, performance.now());
+        delete block.dataset.state;
+        if (started !== generation) return;
+        markDone(block);
+        if (options.cascade) cascade(block, options);
+      },
       (error: unknown) => {
-        block.dataset.result = 'failed';
+        finished.set(block, performance.now());
+        delete block.dataset.state;
+        if (started !== generation) return;
+        // A check shows its own result (fail); any other block, that it did not work.
+        if (!block.classList.contains('wt-check')) block.dataset.result = 'failed';
         // Why, for whoever points at it (a download refused by the server says which file and why).
         block.title = error instanceof Error ? error.message : String(error);
         console.warn('the action failed', error);
@@ -55,27 +102,60 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     );
   }
 
-  async function perform(action: Exclude<Action, Check>): Promise<void> {
+  /** The block after this one in the page (hidden ones too: a cascade may open a hidden section). */
+  function cascade(block: HTMLElement, options: ActionOptions): void {
+    const started = generation;
+    window.setTimeout(() => {
+      if (started !== generation) return;
+      const all = [...container.querySelectorAll<HTMLElement>('.wt-action[data-action]')];
+      const next = all[all.indexOf(block) + 1];
+      if (next) trigger(next);
+    }, options.pause);
+  }
+
+  function report(block: HTMLElement, options: ActionOptions): void {
+    if (options.event === null) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(options.event);
+    } catch {
+      return;
+    }
+    const detail: ActionEventDetail = {
+      page: container.querySelector<HTMLElement>('[data-page]')?.dataset.page ?? '',
+      label: block.querySelector('.wt-action-label')?.textContent ?? '',
+      event,
+    };
+    container.dispatchEvent(new CustomEvent('workshop-action-event', { detail, bubbles: true }));
+  }
+
+  async function perform(block: HTMLElement, action: Exclude<Action, Upload>): Promise<void> {
     switch (action.type) {
       case 'execute':
         for (const session of action.sessions) {
-          const view = tabs.terminal(session);
-          if (!view) continue;
+          const view = terminalOf(session);
           if (action.clear) view.clear();
           view.runCommand(toKeys(action.command));
         }
         showSessions(action.sessions);
         return;
       case 'interrupt':
-        for (const session of action.sessions) tabs.terminal(session)?.interrupt();
+        for (const session of action.sessions) terminalOf(session).interrupt();
         showSessions(action.sessions);
         return;
-      case 'input':
-        tabs.terminal(action.session)?.input(toKeys(action.text) + (action.endl ? '\r' : ''));
+      case 'input': {
+        const view = terminalOf(action.session);
+        const keys = toKeys(action.text) + (action.endl ? '\r' : '');
+        // As a paste when the program asks for pastes marked (a shell at its prompt): typed, not run.
+        view.input(view.terminal.modes.bracketedPasteMode ? `\x1b[200~${keys}\x1b[201~` : keys);
         showSessions([action.session]);
         return;
+      }
       case 'clear':
-        for (const session of action.sessions) tabs.terminal(session)?.clear();
+        for (const session of action.sessions) terminalOf(session).clear();
+        return;
+      case 'select':
+        if (!tabs.select(action.session)) throw new Error(`there is no terminal ${action.session}`);
         return;
       case 'copy':
         await copyText(action.text);
@@ -84,13 +164,56 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
         window.open(action.url, '_blank', 'noopener');
         return;
       case 'open-dashboard':
-        tabs.activate(action.name);
+        if (!tabs.activate(action.name)) throw new Error(`there is no ${action.name} tab`);
+        return;
+      case 'create-dashboard': {
+        const spec = action.session ? { name: action.name, session: action.session } : null;
+        const frame = action.url ? { name: action.name, url: action.url } : null;
+        if (action.reload && tabs.has(action.name)) {
+          if (!tabs.reload(action.name, action.url, action.focus)) {
+            throw new Error(`the ${action.name} tab is a terminal: it shows no other URL`);
+          }
+          return;
+        }
+        const made = spec ?? frame;
+        if (!made) throw new Error(`there is no ${action.name} tab to reload`);
+        if (!tabs.add(made, action.focus)) throw new Error(`there is a tab (or a terminal) of that name already`);
+        return;
+      }
+      case 'delete-dashboard':
+        if (!tabs.remove(action.name)) throw new Error(`there is no ${action.name} tab that a page may close`);
         return;
       case 'download':
         // The same URL as the shell's `download`; a refusal marks the block failed, with the reason.
         await startDownload({ prefix: options.prefix, path: action.path, name: action.name || undefined });
         return;
+      case 'copy-file':
+        await copyText(await fileText(action.path));
+        return;
+      case 'examiner':
+        return runCheck(block, action, null);
+      case 'section-begin':
+        toggleSection(block, action.body);
+        return;
+      case 'section-end':
+        if (action.toggle) {
+          const begin = container.querySelector<HTMLElement>(
+            `.wt-action-section-begin[aria-controls="${action.body}"]`,
+          );
+          if (begin?.getAttribute('aria-expanded') === 'true') toggleSection(begin, action.body);
+        }
+        return;
+      case 'heading':
+        return;
+      case 'unavailable':
+        throw new Error(action.reason);
     }
+  }
+
+  function terminalOf(session: string) {
+    const view = tabs.terminal(session);
+    if (!view) throw new Error(`there is no terminal ${session}: a dashboard:create-dashboard block opens one`);
+    return view;
   }
 
   function showSessions(sessions: string[]): void {
@@ -98,8 +221,180 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     if (first) tabs.reveal(first);
   }
 
-  async function runCheck(block: HTMLElement, check: Check, started: number): Promise<void> {
-    if (block.dataset.result === 'running') return;
+  // ---- Sections ------------------------------------------------------------
+
+  function toggleSection(begin: HTMLElement, bodyId: string): void {
+    const body = document.getElementById(bodyId);
+    if (!body) throw new Error('the section is not on this page');
+    if (body.hidden) {
+      body.hidden = false;
+      begin.setAttribute('aria-expanded', 'true');
+      startAutomatic(body);
+      return;
+    }
+    // Closed with whatever it holds: a section opened inside it is closed too.
+    for (const inner of [body, ...body.querySelectorAll<HTMLElement>('.wt-section-body:not([hidden])')]) {
+      inner.hidden = true;
+      container
+        .querySelector(`.wt-action-section-begin[aria-controls="${inner.id}"]`)
+        ?.setAttribute('aria-expanded', 'false');
+    }
+  }
+
+  /** The blocks of `root` that start by themselves, outside closed sections. */
+  function startAutomatic(root: HTMLElement): void {
+    for (const block of root.querySelectorAll<HTMLElement>('.wt-action[data-options]')) {
+      const closed = block.parentElement?.closest('.wt-section-body[hidden]');
+      if (closed && (closed === root || root.contains(closed))) continue;
+      if (parseOptions(block.dataset.options).autostart) trigger(block);
+    }
+  }
+
+  // ---- Files ---------------------------------------------------------------
+
+  /** The text of a file under the home folder, through the download URL (its checks and its refusals). */
+  async function fileText(path: string): Promise<string> {
+    const response = await fetch(downloadUrl(options.prefix, path), { credentials: 'same-origin', cache: 'no-store' });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { error?: unknown };
+      throw new Error(typeof body.error === 'string' ? body.error : `the server answered ${response.status}`);
+    }
+    if (Number(response.headers.get('Content-Length') ?? 0) > MAX_FILE_TEXT_BYTES) {
+      await response.body?.cancel();
+      throw new Error(`${path} is larger than ${MAX_FILE_TEXT_BYTES >> 20} MiB: too large to copy or show`);
+    }
+    return response.text();
+  }
+
+  function prepareUpload(block: HTMLElement, action: Upload): void {
+    const form = document.createElement('div');
+    form.className = 'wt-action-form';
+    const picker = document.createElement('input');
+    picker.type = 'file';
+    picker.multiple = action.name === null;
+    picker.setAttribute('aria-label', action.name ? `The file to upload as ${action.name}` : 'The files to upload');
+    picker.addEventListener('change', () => {
+      const files = [...(picker.files ?? [])];
+      picker.value = '';
+      if (files.length > 0) {
+        const chosen = files.map((file) => ({ file, replace: null }));
+        run(block, () => upload(block, action, chosen), true);
+      }
+    });
+    form.append(picker);
+    block.querySelector('.wt-action-status')?.before(form);
+  }
+
+  /**
+   * Sends files into ~/uploads, one after the other. A file of the same name there is not
+   * replaced: the block says so and offers to replace that very one (a newer one is kept).
+   */
+  async function upload(block: HTMLElement, action: Upload, files: { file: File; replace: string | null }[]) {
+    const status = block.querySelector<HTMLElement>('.wt-action-status');
+    const say = (text: string) => {
+      if (status) status.textContent = text;
+    };
+    const saved: string[] = [];
+    const conflicts: { file: File; replace: string; why: string }[] = [];
+    for (const { file, replace } of files) {
+      say(`Uploading ${file.name}…`);
+      try {
+        const sent = await sendFile({
+          prefix: options.prefix,
+          file,
+          ...(action.name ? { name: action.name } : {}),
+          query: { into: 'uploads', ...(replace ? { replace } : {}) },
+          onProgress: (loaded) =>
+            say(`Uploading ${file.name}: ${Math.floor((loaded / Math.max(file.size, 1)) * 100)} %`),
+        });
+        saved.push(`uploads/${sent.name}`);
+      } catch (error) {
+        if (error instanceof UploadRefused && error.status === 409 && error.existing !== null) {
+          conflicts.push({ file, replace: error.existing, why: error.message });
+          continue;
+        }
+        say(`Not uploaded: ${(error as Error).message}`);
+        throw error;
+      }
+    }
+    say(saved.length > 0 ? `Uploaded: ${saved.join(', ')}` : '');
+    if (conflicts.length === 0) return;
+    say(`${status?.textContent ? `${status.textContent}. ` : ''}${conflicts.map((c) => c.why).join('; ')}`);
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'wt-replace';
+    button.textContent = conflicts.length > 1 ? 'Replace them' : 'Replace it';
+    button.addEventListener('click', () => {
+      button.remove();
+      run(block, () => upload(block, action, conflicts), true);
+    });
+    status?.append(' ', button);
+    throw new Error('a file of that name is there already: not replaced');
+  }
+
+  async function showPreview(block: HTMLElement, path: string): Promise<void> {
+    const preview = document.createElement('pre');
+    preview.className = 'wt-action-preview';
+    block.querySelector('.wt-action-label')?.after(preview);
+    try {
+      preview.textContent = await fileText(path);
+    } catch (error) {
+      preview.textContent = `(${(error as Error).message})`;
+    }
+  }
+
+  // ---- Checks --------------------------------------------------------------
+
+  function prepareForm(block: HTMLElement, check: Check, inputs: CheckInputs): void {
+    const form = document.createElement('form');
+    form.className = 'wt-action-form';
+    form.noValidate = false;
+    const read: (() => [string, unknown] | null)[] = [];
+    for (const field of inputs.fields) {
+      const label = document.createElement('label');
+      label.textContent = `${field.title} `;
+      let control: HTMLInputElement | HTMLSelectElement;
+      if (field.choices) {
+        const select = document.createElement('select');
+        for (const choice of field.choices) select.append(new Option(choice, choice, false, choice === field.default));
+        control = select;
+      } else {
+        const input = document.createElement('input');
+        input.type = field.type === 'boolean' ? 'checkbox' : field.type === 'string' ? 'text' : 'number';
+        if (field.type === 'integer') input.step = '1';
+        if (field.type === 'number') input.step = 'any';
+        if (field.type === 'boolean') input.checked = field.default === 'true';
+        else input.value = field.default;
+        control = input;
+      }
+      control.name = field.name;
+      control.required = field.required && field.type !== 'boolean';
+      label.append(control);
+      form.append(label);
+      read.push(() => {
+        if (control instanceof HTMLInputElement && control.type === 'checkbox') return [field.name, control.checked];
+        if (control.value === '') return null;
+        return [field.name, field.type === 'string' ? control.value : Number(control.value)];
+      });
+    }
+    const submit = document.createElement('button');
+    submit.type = 'submit';
+    submit.textContent = inputs.submit;
+    form.append(submit);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const values: Record<string, unknown> = {};
+      for (const get of read) {
+        const pair = get();
+        if (pair) values[pair[0]] = pair[1];
+      }
+      run(block, () => runCheck(block, check, values));
+    });
+    block.querySelector('.wt-check-status')?.before(form);
+  }
+
+  async function runCheck(block: HTMLElement, check: Check, inputs: Record<string, unknown> | null): Promise<void> {
+    const started = generation;
     const status = block.querySelector<HTMLElement>('.wt-check-status');
     const output = block.querySelector<HTMLElement>('.wt-check-output');
     const show = (result: string, text: string, detail = '') => {
@@ -115,43 +410,42 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
         const response = await fetch(`examiner/${encodeURIComponent(check.name)}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify({ args: check.args }),
+          body: JSON.stringify(inputs === null ? { args: check.args } : { args: check.args, inputs }),
           credentials: 'same-origin',
           cache: 'no-store',
         });
-        const body = (await response.json().catch(() => ({}))) as {
-          passed?: boolean;
-          output?: string;
-          error?: string;
-          timedOut?: boolean;
-        };
+        const body = (await response.json().catch(() => ({}))) as { passed?: boolean; output?: string; error?: string };
         passed = response.ok && body.passed === true;
         detail = response.ok ? (body.output ?? '').trim() : `The check could not run: ${body.error ?? response.status}`;
       } catch (error) {
         detail = `The check could not run: ${(error as Error).message}`;
       }
-      if (started !== generation) return;
+      if (started !== generation) throw new Error('the page was left');
       if (passed) {
         show('pass', 'Passed', detail);
-        markDone(block);
         return;
       }
       if (attempt >= check.retries) {
         show('fail', 'Failed', detail);
-        return;
+        throw new Error('the check failed');
       }
       show('retrying', `Not yet; checking again in ${check.delay} s`, detail);
       await new Promise((resolve) => window.setTimeout(resolve, check.delay * 1000));
-      if (started !== generation) return;
+      if (started !== generation) throw new Error('the page was left');
     }
   }
 
   return {
     autostart(page) {
-      for (const block of page.querySelectorAll<HTMLElement>('.wt-check[data-action]')) {
+      for (const block of page.querySelectorAll<HTMLElement>('.wt-action[data-action]')) {
         const action = parseAction(block.dataset.action ?? '');
-        if (action?.type === 'examiner' && action.autostart) void runCheck(block, action, generation);
+        if (action?.type === 'upload') prepareUpload(block, action);
+        if (action?.type === 'examiner' && action.inputs) prepareForm(block, action, action.inputs);
+        if ((action?.type === 'download' || action?.type === 'copy-file') && action.preview) {
+          void showPreview(block, action.path);
+        }
       }
+      startAutomatic(page);
     },
     reset() {
       generation++;
@@ -162,6 +456,9 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
 function markDone(block: HTMLElement): void {
   block.classList.add('wt-done');
   block.dataset.done = 'true';
+  // A check shows its own result; any other block, that it worked this time.
+  if (block.dataset.result === 'failed') delete block.dataset.result;
+  block.removeAttribute('title');
 }
 
 /** Text as keys typed into a terminal: a line break is Enter. */

@@ -3,7 +3,9 @@
 // them; "Console", "Slides" and the workshop's URL tabs are frames, made when
 // first shown; a terminal:<name> tab is one more terminal, on session <name>.
 // Layout `lower` puts the terminal below the tabs instead of in one; layout
-// `none` shows no terminal until an action needs one.
+// `none` shows no terminal until an action needs one. Pages may add tabs of
+// both kinds, reload them and remove them (the dashboard:* actions); the
+// Terminal, Console and Slides tabs stay.
 import type { Terminal } from '@xterm/xterm';
 import type { KeyBar } from '../../terminal-server/page/key-bar.js';
 import { TerminalView } from '../../terminal-server/page/terminal-view.js';
@@ -19,7 +21,16 @@ interface Tab {
   panel: HTMLElement;
   /** Fills the panel the first time it is shown. */
   open?: () => void;
+  /** A frame tab's URL (its frame is made when first shown). */
+  url?: string;
+  /** A terminal tab's session. */
+  session?: string;
+  /** The Terminal and Console tabs, which no page removes. */
+  builtIn?: boolean;
 }
+
+/** A tab a page adds: a frame on `url`, or a terminal on `session`. */
+export type TabSpec = { name: string; url: string } | { name: string; session: string };
 
 export interface Tabs {
   /** The tab bar; the dashboard puts an Instructions tab in it on narrow screens. */
@@ -33,6 +44,19 @@ export interface Tabs {
   terminal(session: string): TerminalView | null;
   /** Shows the tab holding a session's terminal. */
   reveal(session: string): void;
+  /** Shows the terminal of a session and gives it the keyboard; false for a session the dashboard has not. */
+  select(session: string): boolean;
+  /** Whether there is a tab of that name (case does not matter). */
+  has(name: string): boolean;
+  /** Adds a tab (shown when `focus`); false when there is one of that name. */
+  add(spec: TabSpec, focus: boolean): boolean;
+  /**
+   * Reloads a tab: a frame loads again (`url` when given, its own otherwise); a terminal
+   * reconnects by itself, so it is only shown. False when there is no such tab, or a URL for a terminal's.
+   */
+  reload(name: string, url: string | null, focus: boolean): boolean;
+  /** Removes a tab the workshop or a page added (a terminal's session goes on); false for Terminal, Console or none. */
+  remove(name: string): boolean;
   /** Opens the layout's terminals and shows the Terminal tab; call once the tabs are in the document. */
   start(): void;
   /** Called whenever a tab is chosen (the narrow layout switches to the work view). */
@@ -54,8 +78,10 @@ export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
   const exposed: Record<string, Terminal> = {};
   (window as unknown as { terminals: typeof exposed }).terminals = exposed;
 
+  /** Ids are never reused: a tab removed and another added must not share one. */
+  let made = 0;
   function addTab(name: string, open?: (panel: HTMLElement) => void): Tab {
-    const id = `wt-tab-${tabs.length}`;
+    const id = `wt-tab-${made++}`;
     const button = element('button', 'wt-tab');
     button.type = 'button';
     button.id = id;
@@ -93,6 +119,7 @@ export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
     lower.append(divider, stack);
   } else {
     terminalTab = addTab('Terminal');
+    terminalTab.builtIn = true;
     terminalTab.panel.append(stack);
     // Layout none: the tab appears with the first terminal an action opens.
     if (data.layout === 'none') terminalTab.button.hidden = true;
@@ -139,21 +166,27 @@ export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
 
   if (data.console) {
     const url = data.console;
-    addTab('Console', (panel) => panel.append(frame(url, 'Console')));
+    addTab('Console', (panel) => panel.append(frame(url, 'Console'))).builtIn = true;
   }
-  if (data.slides) addTab('Slides', (panel) => panel.append(frame('slides/', 'Slides')));
-  for (const custom of data.tabs) {
+  if (data.slides) addTab('Slides', (panel) => panel.append(frame('slides/', 'Slides'))).builtIn = true;
+  function addCustom(custom: TabSpec): Tab {
     if ('url' in custom) {
-      addTab(custom.name, (panel) => panel.append(frame(custom.url, custom.name)));
-    } else {
-      const holder = element('div', 'wt-terminal-slot');
-      holder.dataset.session = custom.session;
       const tab = addTab(custom.name);
-      tab.panel.append(holder);
-      homes.set(custom.session, () => holder);
-      tab.open = () => void api.terminal(custom.session);
+      tab.url = custom.url;
+      tab.open = () => tab.panel.append(frame(tab.url ?? custom.url, custom.name));
+      return tab;
     }
+    const holder = element('div', 'wt-terminal-slot');
+    holder.dataset.session = custom.session;
+    const tab = addTab(custom.name);
+    tab.session = custom.session;
+    tab.panel.append(holder);
+    homes.set(custom.session, () => holder);
+    tab.open = () => void api.terminal(custom.session);
+    return tab;
   }
+  for (const custom of data.tabs) addCustom(custom);
+  const find = (name: string) => tabs.find((t) => t.name.toLowerCase() === name.toLowerCase());
 
   const api: Tabs = {
     bar,
@@ -193,6 +226,50 @@ export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
     reveal(session) {
       const tab = tabs.find((t) => t.panel.contains(homes.get(session)?.() ?? null));
       if (tab) api.activate(tab.name);
+    },
+    select(session) {
+      const view = api.terminal(session);
+      if (!view) return false;
+      api.reveal(session);
+      view.focus();
+      return true;
+    },
+    has(name) {
+      return find(name) !== undefined;
+    },
+    add(spec, focus) {
+      if (find(spec.name) || ('session' in spec && homes.has(spec.session))) return false;
+      addCustom(spec);
+      if (focus) api.activate(spec.name);
+      return true;
+    },
+    reload(name, url, focus) {
+      const tab = find(name);
+      if (!tab || (url !== null && tab.session !== undefined)) return false;
+      if (tab.url !== undefined) {
+        if (url !== null) tab.url = url;
+        const iframe = tab.panel.querySelector('iframe');
+        // Setting src again loads it again, whichever origin the frame is on now.
+        if (iframe) iframe.src = tab.url;
+      }
+      if (focus) api.activate(tab.name);
+      return true;
+    },
+    remove(name) {
+      const tab = find(name);
+      if (!tab || tab.builtIn) return false;
+      const wasShown = !tab.panel.hidden;
+      if (tab.session !== undefined) {
+        views.get(tab.session)?.dispose();
+        views.delete(tab.session);
+        homes.delete(tab.session);
+        delete exposed[tab.session];
+      }
+      tab.button.remove();
+      tab.panel.remove();
+      tabs.splice(tabs.indexOf(tab), 1);
+      if (wasShown && tabs[0]) api.activate(tabs[0].name);
+      return true;
     },
     start() {
       for (const session of TERMINAL_SESSIONS.slice(0, LAYOUT_COUNT[data.layout])) api.terminal(session);

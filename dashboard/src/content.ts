@@ -20,6 +20,8 @@ export interface Content {
   pages: ReadonlyMap<string, PageContent>;
   /** What each examiner program may be run with, from the blocks that declare it. */
   checks: ReadonlyMap<string, DeclaredCheck[]>;
+  /** URLs the pages open in tabs of their own, which the dashboard must be allowed to frame. */
+  frames: readonly string[];
 }
 
 export function loadContent(options: {
@@ -61,6 +63,7 @@ export function loadContent(options: {
     );
     const pages = new Map<string, PageContent>();
     const checks = new Map<string, DeclaredCheck[]>();
+    const frames = new Set<string>();
     for (const page of workshop.pages) {
       let html: string;
       if (page.file) {
@@ -76,6 +79,8 @@ export function loadContent(options: {
           html = rendered.html;
           workshop.problems.push(...rendered.problems);
           for (const check of rendered.checks) checks.set(check.name, [...(checks.get(check.name) ?? []), check]);
+          for (const url of rendered.frames) frames.add(url);
+          for (const note of rendered.notes) workshop.problems.push(`page ${page.name}: ${note}`);
         } catch (error) {
           const problem = `page ${page.name} could not be rendered: ${(error as Error).message}`;
           workshop.problems.push(problem);
@@ -99,7 +104,7 @@ export function loadContent(options: {
       checks: [...checks.values()].reduce((n, list) => n + list.length, 0),
       problems: workshop.problems.length,
     });
-    return { workshop, pages, checks };
+    return { workshop, pages, checks, frames: [...frames] };
   });
 }
 

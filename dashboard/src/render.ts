@@ -10,11 +10,12 @@
 // guess: the sanitiser keeps no data-* attribute, so raw HTML in a page (or in
 // a variable's value) can never forge a block that runs something.
 import { randomBytes } from 'node:crypto';
-import type { Action } from './actions.js';
+import { type Action, type ActionOptions, DEFAULT_OPTIONS, type InputField, toJson } from './actions.js';
 import { renderAsciidoc } from './asciidoc.js';
 import { escapeHtml } from './escape.js';
-import { type FenceContext, parseFence } from './fences.js';
+import { type ActionFence, type FenceContext, parseFence } from './fences.js';
 import type { Libraries } from './libraries.js';
+import { type BlockToken, pairSections, sectionMark } from './sections.js';
 import { expandShortcodes, type Markup, shortcodeProblems } from './shortcodes.js';
 import { createLiquid, Placeholders, unknownNamesProblems } from './templates.js';
 import { substitute, type Variables } from './variables.js';
@@ -24,11 +25,19 @@ export interface DeclaredCheck {
   name: string;
   args: string[];
   timeout: number;
+  /** A service that answers for it instead of a program of examiner/tests. */
+  url: string | null;
+  /** The fields of its form, when it has one: what the page may send with it. */
+  inputs: InputField[] | null;
 }
 
 export interface RenderedPage {
   html: string;
   checks: DeclaredCheck[];
+  /** URLs the page's blocks open in tabs (dashboard:create-dashboard), for the frame-src of the dashboard. */
+  frames: string[];
+  /** What is wrong with the page's blocks (each also noted in its place), for the author's banner. */
+  notes: string[];
   /** What the author should know about this page (unknown variables, AsciiDoc warnings). */
   problems: string[];
   /** An AsciiDoc page's own title (= Title), which its HTML leaves out. */
@@ -60,7 +69,7 @@ export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
   contentDir: string;
 }
 
-type RenderEnv = { checks: DeclaredCheck[]; blocks: string[]; marker: string };
+type RenderEnv = { checks: DeclaredCheck[]; frames: string[]; notes: string[]; blocks: string[]; marker: string };
 
 /** A renderer for the workshop's pages: it holds the libraries, which go once it is dropped. */
 export function createRenderer(
@@ -71,10 +80,13 @@ export function createRenderer(
   const fenceContext: FenceContext = { ...options, parseYaml: libraries.parseYaml };
   const md = new MarkdownIt({ html: true, linkify: true, typographer: false });
   md.use(anchor, { slugify, tabIndex: false, permalink: anchor.permalink.ariaHidden({ placement: 'after' }) });
+  md.core.ruler.push('wt-sections', (state) => {
+    pairSections(state.tokens as BlockToken[], sectionNameOf);
+  });
   md.renderer.rules.fence = (tokens, idx, _opts, env) => {
     const token = tokens[idx];
     if (!token) return '';
-    return renderFence(token.info, token.content, env as RenderEnv);
+    return renderFence(token as BlockToken, env as RenderEnv);
   };
   md.renderer.rules.code_block = (tokens, idx) => codeBlock(tokens[idx]?.content ?? '', '');
   const liquid = createLiquid({
@@ -84,31 +96,76 @@ export function createRenderer(
     contentDir: options.contentDir,
     workshopDir: options.workshopDir,
   });
-  function renderFence(info: string, body: string, env: RenderEnv): string {
+
+  function sectionNameOf(body: string): string | null {
+    try {
+      const fields = libraries.parseYaml(body) as Record<string, unknown> | null;
+      const name = fields?.name;
+      return typeof name === 'string' || typeof name === 'number' ? String(name) : '*';
+    } catch {
+      return null;
+    }
+  }
+
+  function renderFence(token: BlockToken, env: RenderEnv): string {
+    const { info, content: body } = token;
     const fence = parseFence(info, body, fenceContext);
+    const mark = sectionMark(token);
+    if (mark && 'sectionProblem' in mark && fence.kind === 'action') {
+      return unknownBlock(env, mark.sectionProblem, body);
+    }
     switch (fence.kind) {
       case 'code':
         return codeBlock(body, fence.lang);
       case 'unknown':
-        return `<div class="wt-unknown-action"><p class="wt-author-note">Note for the workshop author: ${escapeHtml(fence.note)}</p>${codeBlock(body, '')}</div>\n`;
-      case 'action':
-        return placeBlock(
-          env,
-          actionBlock(fence.action, fence.label, fence.shown ? codeBlock(fence.shown, fence.lang) : ''),
-        );
+        return unknownBlock(env, fence.note, body);
+      case 'action': {
+        const { action } = fence;
+        if (action.type === 'section-begin' || action.type === 'section-end') {
+          const id = `wt-section-${mark && 'section' in mark ? mark.section.id : 0}`;
+          const paired = { ...action, body: id };
+          if (paired.type === 'section-end') {
+            return placeBlock(env, `</div>\n${actionBlock(paired, fence.label, '', fence.options, { hidden: true })}`);
+          }
+          const attributes = `class="wt-section-body" id="${id}" data-section="${escapeHtml(paired.name)}"`;
+          return placeBlock(
+            env,
+            `${actionBlock(paired, fence.label, describe(fence), fence.options)}<div ${attributes}${paired.open ? '' : ' hidden'}>\n`,
+          );
+        }
+        if (action.type === 'create-dashboard' && action.url) env.frames.push(action.url);
+        const shown =
+          action.type === 'unavailable'
+            ? `<p class="wt-action-note">${escapeHtml(action.reason)}</p>`
+            : fence.description !== null || !fence.shown
+              ? describe(fence)
+              : codeBlock(fence.shown, fence.lang);
+        const inner =
+          action.type === 'upload' || action.type === 'copy-file' || action.type === 'download'
+            ? `${shown}<p class="wt-action-status" role="status"></p>`
+            : shown;
+        return placeBlock(env, actionBlock(action, fence.label, inner, fence.options));
+      }
       case 'check': {
-        const { name, args } = fence.action;
-        env.checks.push({ name, args, timeout: fence.timeout });
+        const { name, args, inputs } = fence.action;
+        env.checks.push({ name, args, timeout: fence.timeout, url: fence.url, inputs: inputs?.fields ?? null });
+        const prompt = inputs ? 'Not checked yet: fill in the form' : 'Not checked yet: click to check';
         return placeBlock(
           env,
           actionBlock(
             fence.action,
             fence.label,
-            '<p class="wt-check-status" role="status">Not checked yet: click to check</p><pre class="wt-check-output"></pre>',
+            `${describe(fence)}<p class="wt-check-status" role="status">${prompt}</p><pre class="wt-check-output"></pre>`,
+            fence.options,
           ),
         );
       }
     }
+  }
+
+  function unknownBlock(env: RenderEnv, note: string, body: string): string {
+    env.notes.push(note);
+    return `<div class="wt-unknown-action"><p class="wt-author-note">Note for the workshop author: ${escapeHtml(note)}</p>${codeBlock(body, '')}</div>\n`;
   }
 
   function codeBlock(text: string, lang: string): string {
@@ -121,7 +178,13 @@ export function createRenderer(
   const allowedTags = [...sanitizeHtml.defaults.allowedTags, ...MORE_TAGS];
   return async (page) => {
     // Chosen after the page is written, so nothing in it can contain the markers.
-    const env: RenderEnv = { checks: [], blocks: [], marker: `wt-block-${randomBytes(16).toString('hex')}-` };
+    const env: RenderEnv = {
+      checks: [],
+      frames: [],
+      notes: [],
+      blocks: [],
+      marker: `wt-block-${randomBytes(16).toString('hex')}-`,
+    };
     const held = new Placeholders();
     const copyMarker = `wtcopy${randomBytes(8).toString('hex')}`;
     const problems: string[] = [];
@@ -152,7 +215,9 @@ export function createRenderer(
         workshopDir: options.workshopDir,
         actionBlock: (word, body) => {
           const fence = parseFence(word, body, fenceContext);
-          return fence.kind === 'code' ? null : renderFence(word, body, env);
+          // Not paired into sections (those are Markdown's): a block of its own.
+          const token: BlockToken = { type: 'fence', info: word, content: body, level: 0, meta: null };
+          return fence.kind === 'code' ? null : renderFence(token, env);
         },
       });
       html = rendered.html;
@@ -172,7 +237,14 @@ export function createRenderer(
     const blocks = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
     const inline = new RegExp(`<code>${env.marker}(\\d+)</code>`, 'g');
     const place = (_all: string, index: string) => env.blocks[Number(index)] ?? '';
-    return { html: safe.replace(blocks, place).replace(inline, place), checks: env.checks, problems, title };
+    return {
+      html: safe.replace(blocks, place).replace(inline, place),
+      checks: env.checks,
+      frames: env.frames,
+      notes: env.notes,
+      problems,
+      title,
+    };
   };
 }
 
@@ -190,7 +262,7 @@ function inlineCopies(html: string, copyMarker: string, env: RenderEnv): string 
       const text = unescapeHtml(escaped);
       const action: Action = { type: 'copy', text, edit: false };
       env.blocks.push(
-        `<code class="wt-action wt-action-copy wt-inline-copy" role="button" tabindex="0" title="Copy to the clipboard" data-action="${escapeHtml(JSON.stringify(action))}">${escapeHtml(text)}</code>`,
+        `<code class="wt-action wt-action-copy wt-inline-copy" role="button" tabindex="0" title="Copy to the clipboard" data-action="${escapeHtml(toJson(action))}">${escapeHtml(text)}</code>`,
       );
       return `<code>${env.marker}${env.blocks.length - 1}</code>`;
     })
@@ -206,19 +278,36 @@ function unescapeHtml(text: string): string {
   });
 }
 
+/** The author's description of a block, shown as written (preformatted, as Educates shows it). */
+function describe(fence: Pick<ActionFence, 'description'>): string {
+  return fence.description === null ? '' : `<pre class="wt-action-description">${escapeHtml(fence.description)}</pre>`;
+}
+
 /** A marker that survives sanitising as it is (a paragraph of plain text), for `block` to replace. */
 function placeBlock(env: RenderEnv, block: string): string {
   env.blocks.push(block);
   return `<p>${env.marker}${env.blocks.length - 1}</p>\n`;
 }
 
-function actionBlock(action: Action, label: string, inner: string): string {
+function actionBlock(
+  action: Action,
+  label: string,
+  inner: string,
+  options: ActionOptions,
+  force: { hidden?: boolean } = {},
+): string {
   // A block the attendee clicks (or presses Enter on); nothing runs until then.
   const kind = action.type === 'examiner' ? 'wt-action wt-check' : `wt-action wt-action-${action.type}`;
-  const json = JSON.stringify(action, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value));
+  const changed = Object.fromEntries(
+    Object.entries(options).filter(([key, value]) => DEFAULT_OPTIONS[key as keyof ActionOptions] !== value),
+  );
+  const behaviour = Object.keys(changed).length > 0 ? ` data-options="${escapeHtml(toJson(changed))}"` : '';
+  const hidden = options.hidden || force.hidden ? ' hidden' : '';
+  const section =
+    action.type === 'section-begin' ? ` aria-expanded="${action.open}" aria-controls="${escapeHtml(action.body)}"` : '';
   // "Check:" is in the text, not the stylesheet, so the icon before it stays a picture only.
   const shown = action.type === 'examiner' ? `Check: ${label}` : label;
-  return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(shown)}</p>${inner}</div>\n`;
+  return `<div class="${kind}" role="button" tabindex="0"${section}${hidden} data-action="${escapeHtml(toJson(action))}"${behaviour}><p class="wt-action-label">${escapeHtml(shown)}</p>${inner}</div>\n`;
 }
 
 /** GitHub-style heading ids: lower case, punctuation dropped, spaces to dashes. */

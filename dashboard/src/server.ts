@@ -9,9 +9,10 @@ import type { Logger } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
+import type { InputField } from './actions.js';
 import type { Content } from './content.js';
 import { escapeHtml } from './escape.js';
-import { createExaminer, type Examiner } from './examiner.js';
+import { createExaminer, type Examiner, runRemoteCheck } from './examiner.js';
 import { DATA_ELEMENT_ID, type DashboardData } from './page-data.js';
 import { setupProblems } from './setup-report.js';
 import { builtInVariables, type VariableConfig } from './variables.js';
@@ -184,7 +185,7 @@ export function createDashboard(options: {
       page,
       problems: workshop?.problems ?? [],
     };
-    const frames = frameOrigins(data);
+    const frames = frameOrigins(data, content?.frames ?? []);
     send(
       res,
       200,
@@ -282,13 +283,32 @@ export function createDashboard(options: {
     if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
       throw new HttpError(400, 'args must be a list of strings');
     }
-    // Only as a page declares it: the name and the arguments of one of its blocks.
+    const inputs = (body as { inputs?: unknown })?.inputs ?? null;
+    // Only as a page declares it: the name and the arguments of one of its blocks, with a form or without.
     const declared = (content.checks.get(name as string) ?? []).filter(
-      (check) => check.args.length === args.length && check.args.every((arg, i) => arg === args[i]),
+      (check) =>
+        check.args.length === args.length &&
+        check.args.every((arg, i) => arg === args[i]) &&
+        (check.inputs === null) === (inputs === null),
     );
-    if (declared.length === 0) throw new HttpError(404, 'no page declares this check with these arguments');
+    const first = declared[0];
+    if (!first) throw new HttpError(404, 'no page declares this check with these arguments');
+    if (first.inputs) checkInputs(first.inputs, inputs);
     const timeout = Math.max(...declared.map((check) => check.timeout));
-    const result = await examiner.run({ name: name as string, args, timeout });
+    const result = first.url
+      ? await runRemoteCheck({
+          url: first.url,
+          args,
+          inputs: inputs as Record<string, unknown> | null,
+          timeout,
+          logger: logger.child('examiner'),
+        })
+      : await examiner.run({
+          name: name as string,
+          args,
+          timeout,
+          ...(inputs === null ? {} : { input: JSON.stringify(inputs) }),
+        });
     sendJson(res, 200, result);
   }
 
@@ -338,8 +358,42 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
-function frameOrigins(data: DashboardData): string[] {
-  const urls = [data.console ?? '', ...data.tabs.map((tab) => ('url' in tab ? tab.url : ''))].filter(Boolean);
+/** What a check's form sent: only its fields, each of its type, the required ones there. */
+function checkInputs(fields: readonly InputField[], inputs: unknown): void {
+  if (!inputs || typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw new HttpError(400, 'inputs must be the fields of the check’s form');
+  }
+  const values = inputs as Record<string, unknown>;
+  for (const key of Object.keys(values)) {
+    if (!fields.some((field) => field.name === key)) throw new HttpError(400, `the check's form has no field ${key}`);
+  }
+  for (const field of fields) {
+    const value = values[field.name];
+    if (value === undefined || value === '') {
+      if (field.required) throw new HttpError(400, `${field.title} is required`);
+      continue;
+    }
+    const fits =
+      field.type === 'string'
+        ? typeof value === 'string'
+        : field.type === 'boolean'
+          ? typeof value === 'boolean'
+          : typeof value === 'number' && Number.isFinite(value) && (field.type === 'number' || Number.isInteger(value));
+    if (!fits)
+      throw new HttpError(
+        400,
+        `${field.title} must be ${field.type === 'integer' ? 'a whole number' : `a ${field.type}`}`,
+      );
+    if (field.choices && !field.choices.includes(String(value))) {
+      throw new HttpError(400, `${field.title} must be one of ${field.choices.join(', ')}`);
+    }
+  }
+}
+
+function frameOrigins(data: DashboardData, opened: readonly string[]): string[] {
+  const urls = [data.console ?? '', ...data.tabs.map((tab) => ('url' in tab ? tab.url : '')), ...opened].filter(
+    Boolean,
+  );
   return [...new Set(urls.map((url) => new URL(url).origin))];
 }
 

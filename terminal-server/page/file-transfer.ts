@@ -46,6 +46,7 @@ export interface DownloadEventDetail {
 /** The header every upload request carries (terminal-server/src/files.ts UPLOAD_HEADER). */
 const UPLOAD_HEADER = 'X-Terminal-Upload';
 const RECEIVED_HEADER = 'X-Upload-Received';
+const EXISTING_HEADER = 'X-Upload-Existing';
 /** Pieces are sized to take about this long on the network seen so far, well within the servers' 60 s. */
 const PIECE_TARGET_MS = 8000;
 const MIN_PIECE_BYTES = 256 << 10;
@@ -367,14 +368,12 @@ export class FileTransfers {
     const total = file.size;
     let cancelled = false;
     let current: XMLHttpRequest | null = null;
-    let id = '';
     const cancel = () => {
       cancelled = true;
       current?.abort();
     };
     this.cancels.add(cancel);
     item.button.onclick = cancel;
-    const base = `${this.options.prefix}/files/uploads`;
     const finish = (state: UploadState, message: string, extra: Partial<UploadEventDetail> = {}) => {
       this.cancels.delete(cancel);
       item.row.dataset.state = state;
@@ -389,76 +388,129 @@ export class FileTransfers {
       if (this.disposed || !this.enabled) throw new Cancelled();
       item.row.dataset.state = 'uploading';
       item.text.textContent = `${file.name}: starting`;
-      const query = new URLSearchParams({ session: this.options.session, name: file.name, size: String(total) });
-      const started = JSON.parse(
-        (await send({ method: 'POST', url: `${base}?${query}`, onRequest: (xhr) => (current = xhr) })).body,
-      ) as { id: string; name: string; directory: string; done: boolean };
-      id = started.id;
-      const where = { savedAs: started.name, directory: started.directory };
-      this.emit({ file: file.name, state: 'started', loaded: 0, total, ...where });
-      let offset = 0;
-      let piece = MIN_PIECE_BYTES * 4;
-      let failures = 0;
-      const show = (loaded: number) => {
-        item.bar.value = loaded;
-        item.text.textContent = `${started.name}: ${Math.floor((loaded / Math.max(total, 1)) * 100)} %`;
-        this.emit({ file: file.name, state: 'progress', loaded, total, ...where });
-      };
-      while (!started.done && offset < total) {
-        if (cancelled) throw new Cancelled();
-        const end = Math.min(total, offset + piece);
-        const sent = end - offset;
-        const startedAt = performance.now();
-        try {
-          const answer = await send({
-            method: 'PUT',
-            url: `${base}/${encodeURIComponent(id)}?offset=${offset}`,
-            body: file.slice(offset, end),
-            onProgress: (loaded) => show(offset + Math.min(loaded, end - offset)),
-            onRequest: (xhr) => (current = xhr),
-          });
-          const done = (JSON.parse(answer.body) as { done: boolean }).done;
-          offset = end;
-          failures = 0;
-          show(offset);
-          if (done) break;
-          // Bytes per millisecond of this piece: the next takes about PIECE_TARGET_MS at that rate.
-          const rate = sent / Math.max(1, performance.now() - startedAt);
-          piece = Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, Math.floor(rate * PIECE_TARGET_MS)));
-        } catch (error) {
-          if (cancelled || !(error instanceof SendError)) throw cancelled ? new Cancelled() : error;
-          // The server says where it is (a piece it has after all, or one it dropped): go on from there.
-          const received = error.received;
-          const retryable = error.status === 0 || error.status === 502 || error.status === 503 || received !== null;
-          if (!retryable || ++failures >= MAX_ATTEMPTS) throw error;
-          if (received !== null) offset = received;
-          piece = MIN_PIECE_BYTES;
-          await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** failures));
-        }
-      }
-      finish('done', `${started.name} uploaded to ${started.directory}`, { ...where, loaded: total });
+      let where: { savedAs: string; directory: string } | null = null;
+      const sent = await sendFile({
+        prefix: this.options.prefix,
+        file,
+        query: { session: this.options.session },
+        cancelled: () => cancelled,
+        onRequest: (xhr) => (current = xhr),
+        onStarted: (started) => {
+          where = { savedAs: started.name, directory: started.directory };
+          this.emit({ file: file.name, state: 'started', loaded: 0, total, ...where });
+        },
+        onProgress: (loaded) => {
+          item.bar.value = loaded;
+          item.text.textContent = `${where?.savedAs ?? file.name}: ${Math.floor((loaded / Math.max(total, 1)) * 100)} %`;
+          this.emit({ file: file.name, state: 'progress', loaded, total, ...where });
+        },
+      });
+      finish('done', `${sent.name} uploaded to ${sent.directory}`, {
+        savedAs: sent.name,
+        directory: sent.directory,
+        loaded: total,
+      });
     } catch (error) {
       if (error instanceof Cancelled || cancelled) {
-        if (id) void send({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` }).catch(() => {});
         finish('cancelled', `${file.name}: cancelled`);
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
-      // What is left of a failed upload is removed (the server also does so after a pause).
-      if (id) void send({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` }).catch(() => {});
       finish('failed', `${file.name} not uploaded: ${message}`, { error: message });
     }
   }
 }
 
-class Cancelled extends Error {}
+/**
+ * Sends one file to the server in pieces (files/uploads, see terminal-server/src/files.ts):
+ * `query` says where (a session's folder, or `into=uploads`); the pieces are sized to the
+ * network and retried from where the server is. Answers the name it got and its folder;
+ * throws UploadRefused (the server's status and reason) or UploadCancelled. What is left of
+ * an upload that does not complete is removed.
+ */
+export async function sendFile(options: {
+  prefix: string;
+  file: File;
+  /** The name to save it as (the file's own when not given). */
+  name?: string;
+  query: Record<string, string>;
+  cancelled?: () => boolean;
+  onRequest?: (xhr: XMLHttpRequest) => void;
+  onStarted?: (started: { name: string; directory: string }) => void;
+  onProgress?: (loaded: number) => void;
+}): Promise<{ name: string; directory: string }> {
+  const { file } = options;
+  const total = file.size;
+  const cancelled = options.cancelled ?? (() => false);
+  const base = `${options.prefix}/files/uploads`;
+  let id = '';
+  try {
+    const query = new URLSearchParams({ ...options.query, name: options.name ?? file.name, size: String(total) });
+    const started = JSON.parse(
+      (await send({ method: 'POST', url: `${base}?${query}`, onRequest: options.onRequest })).body,
+    ) as { id: string; name: string; directory: string; done: boolean };
+    id = started.id;
+    options.onStarted?.(started);
+    let offset = 0;
+    let piece = MIN_PIECE_BYTES * 4;
+    let failures = 0;
+    while (!started.done && offset < total) {
+      if (cancelled()) throw new Cancelled();
+      const end = Math.min(total, offset + piece);
+      const sent = end - offset;
+      const startedAt = performance.now();
+      try {
+        const answer = await send({
+          method: 'PUT',
+          url: `${base}/${encodeURIComponent(id)}?offset=${offset}`,
+          body: file.slice(offset, end),
+          onProgress: (loaded) => options.onProgress?.(offset + Math.min(loaded, end - offset)),
+          onRequest: options.onRequest,
+        });
+        const done = (JSON.parse(answer.body) as { done: boolean }).done;
+        offset = end;
+        failures = 0;
+        options.onProgress?.(offset);
+        if (done) break;
+        // Bytes per millisecond of this piece: the next takes about PIECE_TARGET_MS at that rate.
+        const rate = sent / Math.max(1, performance.now() - startedAt);
+        piece = Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, Math.floor(rate * PIECE_TARGET_MS)));
+      } catch (error) {
+        if (cancelled() || !(error instanceof UploadRefused)) throw cancelled() ? new Cancelled() : error;
+        // The piece that completes the upload is refused as a whole (the file in the way changed): no retry.
+        if (end === total && error.existing !== null) throw error;
+        // The server says where it is (a piece it has after all, or one it dropped): go on from there.
+        const received = error.received;
+        const retryable = error.status === 0 || error.status === 502 || error.status === 503 || received !== null;
+        if (!retryable || ++failures >= MAX_ATTEMPTS) throw error;
+        if (received !== null) offset = received;
+        piece = MIN_PIECE_BYTES;
+        await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** failures));
+      }
+    }
+    return { name: started.name, directory: started.directory };
+  } catch (error) {
+    // What is left of a failed upload is removed (the server also does so after a pause).
+    if (id) void send({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` }).catch(() => {});
+    throw error;
+  }
+}
 
-class SendError extends Error {
+/** An upload stopped by the page (its cancel button, the page going away). */
+export class Cancelled extends Error {
+  override name = 'UploadCancelled';
+}
+
+/** The server refused an upload request (status 0: it could not be reached). */
+export class UploadRefused extends Error {
+  override name = 'UploadRefused';
   constructor(
     message: string,
     readonly status: number,
     /** Bytes the server has of the upload, when it said (409). */
     readonly received: number | null,
+    /** When the file in the way was last changed, when that is why (409): what to send as `replace`. */
+    readonly existing: string | null = null,
   ) {
     super(message);
   }
@@ -496,9 +548,10 @@ function send(options: {
         // not JSON: the status says it
       }
       const received = xhr.getResponseHeader(RECEIVED_HEADER);
-      reject(new SendError(message, xhr.status, received === null ? null : Number(received)));
+      const existing = xhr.getResponseHeader(EXISTING_HEADER);
+      reject(new UploadRefused(message, xhr.status, received === null ? null : Number(received), existing));
     });
-    xhr.addEventListener('error', () => reject(new SendError('the connection failed', 0, null)));
+    xhr.addEventListener('error', () => reject(new UploadRefused('the connection failed', 0, null)));
     xhr.addEventListener('abort', () => reject(new Cancelled()));
     xhr.send(options.body ?? null);
   });

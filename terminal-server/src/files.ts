@@ -4,6 +4,12 @@
 //   POST     files/uploads?session=&name=&size=  starts an upload into the folder of the
 //            session's foreground program: picks a free name, creates it (O_EXCL) and
 //            answers its id
+//   POST     files/uploads?into=uploads&name=&size=[&replace=<mtime>]  starts an upload
+//            into ~/uploads under exactly that name (a workshop page's files:upload-file(s)):
+//            written beside it under a temporary name and renamed over it once complete,
+//            so the file is never seen half written; a file of that name is replaced only
+//            when `replace` gives its modification time (so, only when the attendee was
+//            told of that very file and chose to replace it: a newer one is kept)
 //   PUT      files/uploads/<id>?offset=N      the next piece (at most MAX_CHUNK_BYTES);
 //            the one that reaches the declared size completes the upload
 //   DELETE   files/uploads/<id>               cancels it; the partial file is removed
@@ -14,7 +20,7 @@
 // same origin (Sec-Fetch-Site, Origin), Content-Type application/octet-stream
 // and the UPLOAD_HEADER, which no form of another site can send, and no CORS.
 import { constants, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
-import { type FileHandle, lstat, open, realpath, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import type { Config } from '../../common/src/config.js';
@@ -32,6 +38,10 @@ export type FilesConfig = Pick<Config, 'prefix' | 'terminalHome' | 'uploadMaxByt
 export const UPLOAD_HEADER = 'x-terminal-upload';
 /** The header of a 409 answer that says how many bytes of the upload the server has. */
 export const RECEIVED_HEADER = 'x-upload-received';
+/** The header of a 409 answer that says when the file in the way was last changed (ms since 1970). */
+export const EXISTING_HEADER = 'x-upload-existing';
+/** The folder of the home folder that workshop pages upload into (Educates' default). */
+export const UPLOADS_FOLDER = 'uploads';
 /** The largest piece of an upload in one request: a few seconds on a slow network, well within the request timeout. */
 export const MAX_CHUNK_BYTES = 16 << 20;
 /** Uploads in progress at once (of all pages together). */
@@ -63,6 +73,8 @@ interface Upload {
   received: number;
   busy: boolean;
   timer: NodeJS.Timeout;
+  /** For an upload into ~/uploads: the file it becomes, and the time of the one it may replace. */
+  target?: { path: string; replaces: number | null };
 }
 
 /**
@@ -238,8 +250,10 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
     if (Number(req.headers['content-length'] ?? 0) !== 0 || req.headers['transfer-encoding']) {
       throw new HttpError(400, 'the request that starts an upload has no body (the file follows in PUT requests)');
     }
+    const into = query.get('into');
     const session = query.get('session') ?? '';
-    if (!SESSION_NAME.test(session)) throw new HttpError(400, 'say which session: ?session=<name>');
+    if (into !== null && into !== UPLOADS_FOLDER) throw new HttpError(400, `uploads go into ${UPLOADS_FOLDER} only`);
+    if (into === null && !SESSION_NAME.test(session)) throw new HttpError(400, 'say which session: ?session=<name>');
     const rawName = query.get('name') ?? '';
     const name = plainName(rawName);
     if (!name) throw new HttpError(400, `${JSON.stringify(rawName.slice(0, 100))} is not a usable file name`);
@@ -255,10 +269,22 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
     if (uploads.size >= MAX_UPLOADS) {
       throw new HttpError(429, `${MAX_UPLOADS} uploads are in progress already; try again when one has finished`);
     }
-    const directory = uploadDirectory(sessions.get(session)?.pid, config.terminalHome);
-    const { file, filePath } = await createExclusive(directory, name);
+    let directory: string;
+    let target: Upload['target'];
+    let created: { file: FileHandle; filePath: string };
+    if (into === null) {
+      directory = uploadDirectory(sessions.get(session)?.pid, config.terminalHome);
+      created = await createExclusive(directory, name);
+    } else {
+      directory = await uploadsFolder();
+      const replaces = await checkReplace(path.join(directory, name), query.get('replace'));
+      target = { path: path.join(directory, name), replaces };
+      // Beside it, hidden, under a name of its own until it is complete.
+      created = await createExclusive(directory, `.${name}.part-${randomSuffix()}`);
+    }
+    const { file, filePath } = created;
     const stats = await file.stat();
-    const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    const id = `${Date.now().toString(36)}${randomSuffix()}`;
     const upload: Upload = {
       id,
       file,
@@ -269,13 +295,15 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
       received: 0,
       busy: false,
       timer: setTimeout(() => abandon(upload), UPLOAD_IDLE_MS),
+      ...(target ? { target } : {}),
     };
     upload.timer.unref();
-    const savedAs = path.basename(filePath);
+    const savedAs = path.basename(target?.path ?? filePath);
     repeats.log('info', 'upload.started', 'upload.started', { session, path: filePath.slice(0, 200), size });
     if (size === 0) {
       clearTimeout(upload.timer);
       await file.close();
+      await complete(upload);
       repeats.log('info', 'upload.done', 'upload.done', { path: filePath.slice(0, 200), size });
       sendJson(res, 201, { id, name: savedAs, directory, size, received: 0, done: true });
       return;
@@ -367,8 +395,71 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
     uploads.delete(id);
     clearTimeout(upload.timer);
     await upload.file.close();
+    await complete(upload);
     repeats.log('info', 'upload.done', 'upload.done', { path: upload.path.slice(0, 200), size: upload.size });
     sendJson(res, 200, { received: upload.received, done: true });
+  }
+
+  /** ~/uploads, made when missing; refused when it is (or leads) outside the home folder. */
+  async function uploadsFolder(): Promise<string> {
+    const home = await realpath(config.terminalHome);
+    const folder = path.join(home, UPLOADS_FOLDER);
+    await mkdir(folder, { mode: 0o777 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw new HttpError(403, `${folder} cannot be made (${error.code})`);
+    });
+    const real = await realpath(folder);
+    if (!isInside(home, real) || !statSync(real).isDirectory()) {
+      throw new HttpError(
+        403,
+        `~/${UPLOADS_FOLDER} leads to ${real}, outside the home folder: nothing is uploaded there`,
+      );
+    }
+    return real;
+  }
+
+  /**
+   * Whether a file at `file` may be replaced: when there is none, or when `replace` is its
+   * modification time (the attendee saw that one and chose to replace it). Answers that time.
+   */
+  async function checkReplace(file: string, replace: string | null): Promise<number | null> {
+    const existing = await lstat(file).catch(() => null);
+    if (!existing) return null;
+    const shown = `~/${UPLOADS_FOLDER}/${path.basename(file)}`;
+    if (!existing.isFile()) {
+      throw new HttpError(
+        409,
+        `${shown} is ${existing.isDirectory() ? 'a folder' : 'not a plain file'}: it is not replaced`,
+      );
+    }
+    const modified = Math.floor(existing.mtimeMs);
+    if (replace !== String(modified)) {
+      throw new HttpError(
+        409,
+        `${shown} exists (changed ${new Date(modified).toISOString()}): it is replaced only when you say so`,
+        { [EXISTING_HEADER]: String(modified) },
+      );
+    }
+    return modified;
+  }
+
+  /** An upload into ~/uploads, complete: renamed over its name, unless that file changed since it was asked. */
+  async function complete(upload: Upload): Promise<void> {
+    if (!upload.target) return;
+    try {
+      const now = await lstat(upload.target.path).catch(() => null);
+      const modified = now ? Math.floor(now.mtimeMs) : null;
+      if (now && (!now.isFile() || modified !== upload.target.replaces)) {
+        throw new HttpError(
+          409,
+          `~/${UPLOADS_FOLDER}/${path.basename(upload.target.path)} changed while this upload was arriving: it is kept, and this upload dropped`,
+          modified === null ? {} : { [EXISTING_HEADER]: String(modified) },
+        );
+      }
+      await rename(upload.path, upload.target.path);
+    } catch (error) {
+      await unlink(upload.path).catch(() => {});
+      throw error;
+    }
   }
 
   async function abandon(upload: Upload): Promise<void> {
@@ -445,6 +536,10 @@ function readCwd(pid: number): string | null {
   } catch {
     return null;
   }
+}
+
+function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 10);
 }
 
 /** Creates `name` in `directory`, or the first free `name-N`; never opens a file that exists (O_EXCL). */
