@@ -85,3 +85,58 @@ describe('the sample workshop', () => {
     }
   });
 });
+
+describe('the Educates-layout sample', () => {
+  test('its pages by weight with their titles, its tabs, a bundle’s picture, a section and a click, in Chromium', async (t) => {
+    if (!requireTool(t, 'chromium')) return;
+    const home = mkdtempSync(path.join(os.tmpdir(), 'wt-sample-home-'));
+    const stack = await startStack({
+      WORKSHOP_DIR: path.join(projectRoot(), 'samples/educates-workshop/workshop'),
+      TERMINAL_HOME: home,
+    });
+    const browser = await startChromium();
+    try {
+      await waitReady(stack);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`http://localhost:${stack.port}/`);
+      await page.waitForSelector('#wt-page[data-page]');
+      assert.equal(await page.locator('.wt-problems li').count(), 0, 'no problems shown');
+      assert.deepEqual(await page.locator('.wt-page-list option').allTextContents(), [
+        '1. Overview',
+        '2. First commands',
+        '3. Finish',
+      ]);
+      assert.equal(await page.textContent('.wt-workshop-name'), "A workshop in Educates' layout");
+      assert.deepEqual(await page.locator('.wt-tab:visible').allTextContents(), ['Terminal', 'Scratch']);
+      // session.env reaches the shells; the note box is drawn.
+      assert.equal((await page.locator('#wt-page .wt-note, #wt-page [class*="note"]').count()) > 0, true, 'a note');
+      await page.locator('.wt-action', { hasText: 'echo "$GREETING"' }).click();
+      await eventually(
+        async () => /^hello from the Workshop resource$/m.test(await slotText(page, '1')),
+        10_000,
+        'the greeting from session.env',
+      );
+      await page.click('.wt-next');
+      await page.waitForSelector('#wt-page[data-page="02-first-commands"]');
+      await page.waitForFunction(
+        () => (document.querySelector('#wt-page img') as HTMLImageElement)?.naturalWidth > 100,
+      );
+      await page.locator('.wt-action', { hasText: 'uname -a' }).click();
+      await eventually(async () => /^Linux /m.test(await slotText(page, '2')), 10_000, 'uname in terminal 2');
+      // The section opens with a click, showing what it holds.
+      const more = page.locator('.wt-action-section-begin', { hasText: 'If you want more' });
+      assert.equal(await page.locator('.wt-section-body').first().isVisible(), false, 'closed at first');
+      await more.click();
+      await page.locator('.wt-section-body').first().waitFor({ state: 'visible' });
+      if (process.env.SCREENSHOTS)
+        await page.screenshot({ path: path.join(projectRoot(), 'docs/images/educates.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await stopStack(stack);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
