@@ -14,7 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
 import { launchBrowser, waitForScreen } from './support/browser.js';
-import { type RunningTerminalServer, startTerminalServer } from './support/servers.js';
+import { foregroundGroup } from './support/paste.js';
+import { eventually, type RunningTerminalServer, startTerminalServer } from './support/servers.js';
 
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
 const PREFIX = '/user/alice';
@@ -176,6 +177,15 @@ describe('accessibility, in Chromium', () => {
     // Tab and Esc are the shell's: cat -vT shows them as ^I and ^[.
     await page.keyboard.type('cat -vT');
     await page.keyboard.press('Enter');
+    // Once cat has the terminal (before, the shell's line editor would read the keys in its own modes).
+    await eventually(
+      () => {
+        const pid = terminal.server.sessions.get('keyboard')?.pid;
+        return pid !== undefined && foregroundGroup(pid) !== pid;
+      },
+      10_000,
+      'cat to run',
+    );
     await page.keyboard.press('Tab');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Shift+Tab');
