@@ -2,10 +2,12 @@
 // admin switch, activity for the idle culler, and stopping without orphans.
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeInput } from '../terminal-server/src/protocol.js';
-import { launchBrowser, waitForScreen } from './support/browser.js';
+import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
+import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
 import { type Hub, spawnServer, startHub } from './support/jupyterhub.js';
 import { eventually, upgradeStatus } from './support/servers.js';
@@ -53,6 +55,8 @@ describe('JupyterHub', { skip }, () => {
   let hub: Hub;
   before(async () => {
     hub = await startHub();
+    // dave's workshop (as a workshop image ships it): its content folder is his to write, and served.
+    mkdirSync(path.join(hub.home('dave'), 'workshop', 'content'), { recursive: true });
     await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave')]);
   });
   after(async () => {
@@ -213,6 +217,52 @@ describe('JupyterHub', { skip }, () => {
     );
     await watcher.close();
     await owner.close();
+  });
+
+  test('erin, watching dave, opens the SVG he wrote: it runs nothing, and her own terminal gets no input', async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    await spawnServer(hub, 'erin');
+    // On the hub's one origin, dave's script could reach erin's terminal with her cookie.
+    const marker = path.join(hub.home('erin'), 'pwned-by-dave');
+    const attack = contentAttack('/user/erin/terminal/socket/1', `echo pwned-by-dave; touch ${marker}`);
+    for (const [name, text] of Object.entries(attack)) {
+      writeFileSync(path.join(hub.home('dave'), 'workshop', 'content', name), text);
+    }
+    try {
+      const context = await browser.newContext();
+      const own = await context.newPage();
+      await own.goto(`${hub.url}/hub/login`);
+      await own.fill('input[name=username]', 'erin');
+      await own.fill('input[name=password]', 'any');
+      await own.click('input[type=submit], button[type=submit]');
+      await own.waitForLoadState();
+      await own.goto(`${hub.url}/user/erin/terminal/session/1`);
+      await waitForScreen(own, /\$ $/m);
+      // She watches dave: the hub asks her to let his server know who she is, the first time only.
+      const watching = await context.newPage();
+      await watching.goto(`${hub.url}/user/dave/terminal/session/1`);
+      if (watching.url().includes('/hub/api/oauth2/authorize')) {
+        await watching.click('input[type=submit], button[type=submit]');
+      }
+      await watching.waitForURL(/\/user\/dave\/terminal\/session\/1$/);
+      const logged: string[] = [];
+      watching.on('console', (message) => logged.push(message.text()));
+      const verdict = firstWordOnScript(watching);
+      const answer = await watching.goto(`${hub.url}/user/dave/dashboard/content/diagram.svg`);
+      assert.equal(answer?.status(), 200);
+      assert.equal(answer?.headers()['content-type'], 'image/svg+xml');
+      assert.match(await verdict, SANDBOX_REFUSAL);
+      assert.ok(!logged.includes(CONTENT_ATTACK_RAN), 'the script never ran');
+      // Her terminal is still hers alone: what she types comes out, and nothing else came in.
+      await own.keyboard.type('echo erin-$((6*7))');
+      await own.keyboard.press('Enter');
+      await waitForScreen(own, /^erin-42$/m);
+      assert.doesNotMatch(await screenText(own), /pwned-by-dave/);
+      assert.ok(!existsSync(marker));
+    } finally {
+      await browser.close();
+    }
   });
 
   test('a forged state or a replayed callback gets 400; next to another site is ignored', async () => {

@@ -19,6 +19,8 @@ export interface Hub {
   /** The jupyterhub process (configurable-http-proxy runs below it; the servers it spawns too, each in its own session). */
   pid: number;
   output(): string;
+  /** A user's home folder (their server starts there; it need not exist before). */
+  home(user: string): string;
   api<T = unknown>(method: string, apiPath: string): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
@@ -119,6 +121,7 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
     adminToken,
     pid: child.pid as number,
     output: () => output,
+    home: (user) => path.join(dir, 'home', user),
     api,
     async stop() {
       try {
