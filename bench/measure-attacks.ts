@@ -1,12 +1,13 @@
 // The stack under attack: what an attacker gets, and what the people using it
 // still get meanwhile. Figures for the defences the tests prove exist.
 import http from 'node:http';
-import { type LyingPageResult, lyingPage } from '../test/support/attacks.js';
+import { type Requester, requesterHeaders } from '../common/src/terminal-link.js';
+import { type LyingPageResult, lyingPage, stuckViewers } from '../test/support/attacks.js';
 import { startAuthProxy, startTerminalProcess, startTerminalServer } from '../test/support/servers.js';
 import { TerminalClient } from '../test/support/terminal-client.js';
 import type { Endpoint } from './endpoint.js';
 import { KEYS, LAUNCHER, openEchoPage } from './measure-echo.js';
-import { percentile } from './stats.js';
+import { median, percentile } from './stats.js';
 
 export interface GuessingResult {
   seconds: number;
@@ -152,6 +153,103 @@ export async function measureLyingPage(outputBytes: number): Promise<LyingPageRe
   const terminal = await startTerminalProcess();
   try {
     return await lyingPage(terminal, outputBytes);
+  } finally {
+    await terminal.stop();
+  }
+}
+
+const OWNER: Requester = { user: 'alice', access: 'owner', owner: 'alice' };
+const VIEWER: Requester = { user: 'bob', access: 'viewer', owner: 'alice' };
+
+export interface StuckViewerFigures {
+  rounds: number;
+  aloneMs: number[];
+  watchedMs: number[];
+  /** Median with a stuck viewer ÷ median alone. */
+  ratio: number;
+  /** Times a stuck viewer paused the owner's program, over all rounds. */
+  viewerPauses: number;
+}
+
+/** The owner's `seq 1 300000` alone and with a viewer that stopped reading, interleaved. */
+export async function measureStuckViewer(rounds: number): Promise<StuckViewerFigures> {
+  const terminal = await startTerminalProcess({ TERMINAL_HISTORY_BYTES: '4MiB' });
+  try {
+    const runs = await stuckViewers(terminal, { session: 'watched', owner: OWNER, viewer: VIEWER, rounds });
+    runs.lastViewer.socket.terminate();
+    await runs.owner.close();
+    return {
+      rounds,
+      aloneMs: runs.aloneMs,
+      watchedMs: runs.watchedMs,
+      ratio: median(runs.watchedMs) / median(runs.aloneMs),
+      viewerPauses: runs.viewers.reduce((sum, page) => sum + page.pauses, 0),
+    };
+  } finally {
+    await terminal.stop();
+  }
+}
+
+export interface PageCrowdResult {
+  pages: number;
+  attached: number;
+  refused: number;
+  /** Control bytes the attached pages (all the owner's) were sent, from the first attach to the last close. */
+  controlBytes: number;
+  /** Keystroke echo in another session meanwhile. */
+  echo: { p50: number; p99: number; max: number; keystrokes: number };
+  rssMiB: { baseline: number; peak: number };
+}
+
+/**
+ * `pages` pages of the owner's login open one session at once, then all
+ * close, while another session's keystrokes are echoed.
+ */
+export async function measurePageCrowd(pages: number): Promise<PageCrowdResult> {
+  const terminal = await startTerminalProcess({ TERMINAL_COMMAND: JSON.stringify(LAUNCHER) });
+  try {
+    const endpoint: Endpoint = { route: 'direct', socketUrl: terminal.socketUrl, headers: {}, close: async () => {} };
+    const calm = await openEchoPage(endpoint, 'calm');
+    const baseline = terminal.rssKiB() / 1024;
+    let peak = baseline;
+    const samples: number[] = [];
+    let running = true;
+    const typing = (async () => {
+      for (let i = 0; running; i++) {
+        samples.push(await calm.roundTrip(KEYS[i % KEYS.length] as string));
+        peak = Math.max(peak, terminal.rssKiB() / 1024);
+      }
+    })();
+    let crowd: TerminalClient[] = [];
+    try {
+      const first = await TerminalClient.connect(terminal.socketUrl('crowd'), { headers: requesterHeaders(OWNER) });
+      crowd = [
+        first,
+        ...Array.from({ length: pages - 1 }, () =>
+          TerminalClient.start(terminal.socketUrl('crowd'), { headers: requesterHeaders(OWNER) }),
+        ),
+      ];
+      await Promise.all(crowd.map((page) => page.attached.catch(() => page.closed)));
+      await Promise.all(crowd.map((page) => page.close()));
+    } finally {
+      running = false;
+      await typing;
+    }
+    await calm.close();
+    const attached = crowd.filter((page) => page.controls.some((m) => m.type === 'attached'));
+    return {
+      pages,
+      attached: attached.length,
+      refused: pages - attached.length,
+      controlBytes: attached.reduce((sum, page) => sum + page.controlBytes, 0),
+      echo: {
+        p50: percentile(samples, 50),
+        p99: percentile(samples, 99),
+        max: Math.max(...samples),
+        keystrokes: samples.length,
+      },
+      rssMiB: { baseline, peak },
+    };
   } finally {
     await terminal.stop();
   }

@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
 import { summaryChart } from './chart.js';
-import { measureBadFrames, measureGuessing, measureLyingPage } from './measure-attacks.js';
+import {
+  measureBadFrames,
+  measureGuessing,
+  measureLyingPage,
+  measurePageCrowd,
+  measureStuckViewer,
+} from './measure-attacks.js';
 import { measureDashboard } from './measure-dashboard.js';
 import { type EchoResult, measureEcho } from './measure-echo.js';
 import { measureFairness } from './measure-fairness.js';
@@ -656,6 +662,8 @@ async function stack(raw: Record<string, unknown>, warnings: string[]): Promise<
 
 const GUESSING_SECONDS = 20;
 const LYING_OUTPUT_BYTES = 200e6;
+const STUCK_VIEWER_ROUNDS = 10;
+const CROWD_PAGES = 500;
 const FLOOD_PAIRS = 3000;
 const FLOOD_CONCURRENCY = 8;
 
@@ -670,10 +678,15 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
   const badFrames = await measureBadFrames({ pages: 4, framesEach: 100_000, keystrokes: 200 });
   const lying = await measureLyingPage(LYING_OUTPUT_BYTES);
   log(
+    `under attack: a viewer that stops reading, ${STUCK_VIEWER_ROUNDS} rounds; ${CROWD_PAGES} pages open one session`,
+  );
+  const stuckViewer = await measureStuckViewer(STUCK_VIEWER_ROUNDS);
+  const crowd = await measurePageCrowd(CROWD_PAGES);
+  log(
     `under attack: OpenShift login flood, ${FLOOD_PAIRS} handshake + callback pairs without credentials, ${FLOOD_CONCURRENCY} at a time`,
   );
   const flood = await measureLoginFlood({ pairs: FLOOD_PAIRS, concurrency: FLOOD_CONCURRENCY });
-  raw.underAttack = { guessing: { oneAddress, rotating }, badFrames, lying, loginFlood: flood };
+  raw.underAttack = { guessing: { oneAddress, rotating }, badFrames, lying, stuckViewer, crowd, loginFlood: flood };
   const floodWhat = `OpenShift login flood (${flood.pairs} handshake + made-up-code callback pairs from one client without credentials, ${flood.concurrency} in flight; auth proxy, simulated cluster and attacker each in their own process)`;
   const mib = (n: number) => n.toFixed(0);
   // Beyond what may be tried at once (the README: five per client, twenty in all).
@@ -728,6 +741,29 @@ async function underAttack(raw: Record<string, unknown>): Promise<Figure[]> {
       label: 'Its RSS above the baseline after the page and the session have gone',
       value: lying.rssMiB.after - lying.rssMiB.baseline,
       unit: 'MiB',
+    },
+    {
+      id: 'attack.stuckViewer.ratio',
+      label: `The owner's seq 1 300000 with a viewer that stopped reading ÷ without, medians of ${STUCK_VIEWER_ROUNDS} interleaved runs (server in its own process)`,
+      value: stuckViewer.ratio,
+      unit: '×',
+      target: { op: '<=', value: 1.1 },
+      note: `alone ${median(stuckViewer.aloneMs).toFixed(0)} ms, with the stuck viewer ${median(stuckViewer.watchedMs).toFixed(0)} ms; the viewers paused the program ${stuckViewer.viewerPauses} times`,
+    },
+    {
+      id: 'attack.pageCrowd.echoP99',
+      label: `Keystroke echo p99 in another session while ${crowd.pages} pages of the owner's open one session at once, then close`,
+      value: crowd.echo.p99,
+      unit: 'ms',
+      target: { op: '<=', value: 50 },
+      note: `p50 ${crowd.echo.p50.toFixed(2)} ms, max ${crowd.echo.max.toFixed(1)} ms, ${crowd.echo.keystrokes} keystrokes; ${crowd.attached} attached, ${crowd.refused} refused`,
+    },
+    {
+      id: 'attack.pageCrowd.controlBytes',
+      label: 'Control messages sent to those pages, in all',
+      value: crowd.controlBytes / 1024,
+      unit: 'KiB',
+      note: `server RSS baseline ${crowd.rssMiB.baseline.toFixed(0)} MiB, peak ${crowd.rssMiB.peak.toFixed(0)} MiB`,
     },
     {
       id: 'attack.guessing.userLogin',

@@ -11,7 +11,10 @@ import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../common/src/config.js';
 import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
+import { PROXY_TIMEOUT_MS } from '../common/src/terminal-link.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
+import { EXAMINER_TIMEOUT } from '../dashboard/src/fences.js';
+import { builtInVariables } from '../dashboard/src/variables.js';
 import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
 import { launchBrowser } from './support/browser.js';
 import {
@@ -26,22 +29,26 @@ import {
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
 const PREFIX = '/user/alice';
 
-/** The processes whose parent is `pid`, with their command lines. */
-function children(pid: number): { pid: number; command: string }[] {
-  const found: { pid: number; command: string }[] = [];
+/** Every process we may read, with its parent and command line. */
+function processes(): { pid: number; ppid: number; command: string }[] {
+  const found: { pid: number; ppid: number; command: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== pid) continue;
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      found.push({ pid: Number(entry), command });
+      found.push({ pid: Number(entry), ppid, command });
     } catch {
       // gone meanwhile
     }
   }
   return found;
+}
+
+/** The processes whose parent is `pid`, with their command lines. */
+function children(pid: number): { pid: number; command: string }[] {
+  return processes().filter((process) => process.ppid === pid);
 }
 
 /** The workshop folder at `dir`, rendered as the terminal server does at start. */
@@ -54,6 +61,10 @@ function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''):
     logger: createLogger('test', 'error'),
   });
 }
+
+/** An action as a block's data-action attribute carries it: what raw HTML in a page would imitate. */
+const FORGED_ACTION =
+  '{&quot;type&quot;:&quot;execute&quot;,&quot;sessions&quot;:[&quot;1&quot;],&quot;command&quot;:&quot;touch forged&quot;}';
 
 /** The actions a page's HTML holds, as the page's script reads them. */
 function actionsOf(html: string): Record<string, unknown>[] {
@@ -77,6 +88,11 @@ describe('workshop pages, rendered on the server', () => {
     assert.match(html, /<span id="greeting">hello from the default<\/span>/);
     assert.match(html, /<span id="unknown">%not_a_variable%<\/span>/);
     assert.deepEqual(content?.workshop.tabs[0], { name: 'Docs', url: 'https://docs.example.com/from-env/' });
+  });
+
+  test('%username% is the account’s name outside a hub, even without USER', () => {
+    const config = loadConfig({ AUTH_USERNAME: '*' });
+    assert.equal(builtInVariables(config, {}).get('username'), os.userInfo().username);
   });
 
   test('rendering lets go of the Markdown, highlighting, sanitising and YAML libraries', () => {
@@ -178,6 +194,18 @@ describe('workshop pages, rendered on the server', () => {
 
 describe('the dashboard of a workshop', () => {
   let terminal: RunningTerminalServer;
+  test('raw HTML in a page or in a variable cannot forge a clickable block', () => {
+    const forged = `<div class="wt-action wt-action-execute" data-action="${FORGED_ACTION}">forged</div>`;
+    const html = render(WORKSHOP, { BANNER: forged })?.pages.get('intro')?.html ?? '';
+    assert.match(html, /id="forged"/, "the page's element is kept, as text and classes");
+    assert.match(html, /<div id="banner"><div class="wt-action wt-action-execute">forged<\/div><\/div>/);
+    assert.doesNotMatch(html, /touch forged/);
+    const commands = actionsOf(html).flatMap((action) => (action.type === 'execute' ? [action.command] : []));
+    assert.deepEqual(commands.slice(0, 2), ['echo $$ > ran-in-1', 'echo $$ > ran-in-2'], 'the real blocks are there');
+    // A page that writes the marker text itself gets no block for it either.
+    assert.doesNotMatch(html, /wt-block-/);
+  });
+
   let proxy: RunningAuthProxy;
   let browser: Browser | null = null;
   let origin: string;
@@ -188,6 +216,7 @@ describe('the dashboard of a workshop', () => {
       WORKSHOP_DIR: WORKSHOP,
       JUPYTERHUB_USER: 'alice',
       GREETING: 'hello from the environment',
+      BANNER: `<div id="forged-by-variable" class="wt-action wt-action-execute" data-action="${FORGED_ACTION}">x</div>`,
       CONSOLE_URL: 'https://console.example.com/console/',
     });
     proxy = await startAuthProxy({ AUTH_USERNAME: '*', URI_ROOT_PATH: PREFIX, WORKSHOP_DIR: WORKSHOP }, terminal.port);
@@ -319,6 +348,36 @@ describe('the dashboard of a workshop', () => {
     assert.ok(!existsSync(path.join(terminal.home, 'pwned')));
   });
 
+  test('a check ends with everything it started; its timeout is cut below the proxy’s; an oversize request gets 413', async () => {
+    assert.deepEqual(
+      render(WORKSHOP)
+        ?.checks.get('pass')
+        ?.find((check) => check.args[0] === 'leave-behind'),
+      { name: 'pass', args: ['leave-behind'], timeout: EXAMINER_TIMEOUT.max },
+      'declared with 600 s',
+    );
+    assert.ok(EXAMINER_TIMEOUT.max * 1000 < PROXY_TIMEOUT_MS);
+    const post = (body: string) =>
+      request(`${proxy.base}/dashboard/examiner/pass`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: origin },
+        body,
+      });
+    // It starts `setsid sleep 4243 &`, which leaves its process group and holds its output open.
+    const ran = await post(JSON.stringify({ args: ['leave-behind'] }));
+    assert.equal(ran.status, 200, ran.body);
+    assert.equal(JSON.parse(ran.body).passed, true);
+    await eventually(
+      () => !processes().some((process) => process.command === 'sleep 4243'),
+      10_000,
+      'the sleep to end',
+    );
+    // Larger than a list of arguments can be: refused as such, and the next request is served.
+    const large = await post(JSON.stringify({ args: ['x'.repeat(40_000)] }));
+    assert.equal(large.status, 413);
+    assert.equal((await post(JSON.stringify({ args: ['one', 'two'] }))).status, 200);
+  });
+
   test('variables are substituted, unknown ones left as written, inline handlers dropped', async (t) => {
     const page = await openDashboard(t, '?page=intro');
     if (!page) return;
@@ -327,6 +386,10 @@ describe('the dashboard of a workshop', () => {
     assert.equal(await page.textContent('#greeting'), 'hello from the environment');
     assert.equal(await page.textContent('#unknown'), '%not_a_variable%');
     assert.equal(await page.getAttribute('#handler', 'onerror'), null);
+    // Raw HTML shaped like a block, in the page or in a variable, is nothing the page's script runs.
+    for (const forged of ['#forged', '#forged-by-variable']) {
+      assert.equal(await page.getAttribute(forged, 'data-action'), null, forged);
+    }
     // The image beside the page loads from the content folder.
     await page.waitForFunction(() => (document.querySelector('#handler') as HTMLImageElement).naturalWidth === 4);
     assert.equal(await page.locator('table th').count(), 2, 'tables');

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { TRY_AGAIN_LATER } from '../auth-proxy/src/server.js';
 import { projectRoot } from '../common/src/paths.js';
 import { ATTACH_TIMEOUT_MS, PING_INTERVAL_MS } from '../terminal-server/src/connection.js';
-import { CloseCode, FlowControl, Limits, Reconnect } from '../terminal-server/src/protocol.js';
+import { CloseCode, FlowControl, Limits, Reconnect, VIEWERS_EVERY_MS } from '../terminal-server/src/protocol.js';
 
 const doc = readFileSync(path.join(projectRoot(), 'docs', 'protocol.md'), 'utf8').replace(/\s+/g, ' ');
 
@@ -39,6 +39,8 @@ describe('docs/protocol.md', () => {
     assert.equal(stated(/\d+–(\d+) rows/), Limits.maxRows);
     assert.equal(stated(/instance id \(ASCII, ≤ (\d+) bytes\)/), Limits.maxInstanceIdLength);
     assert.equal(stated(/up to the (\d+)th bad message/), Limits.maxBadMessages);
+    assert.equal(stated(/A session takes up to (\d+) of its owner's pages/), Limits.maxPagesPerSession);
+    assert.equal(stated(/at most every (\d+) (ms)/), VIEWERS_EVERY_MS);
     assert.equal(stated(/within (\d+) (s)/), ATTACH_TIMEOUT_MS);
     assert.equal(stated(/server pings every (\d+) (s)/), PING_INTERVAL_MS);
   });
@@ -51,6 +53,7 @@ describe('docs/protocol.md', () => {
       CloseCode.AttachFailed,
       CloseCode.ServerStopping,
       CloseCode.NotStarted,
+      CloseCode.TooManyPages,
       CloseCode.PolicyViolation,
       CloseCode.TryAgainLater,
     ].sort();

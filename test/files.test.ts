@@ -5,13 +5,16 @@
 // downloads stay in the home folder; `download FILE` and the dashboard's
 // files:download-file make the browser download.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  constants as fsConstants,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -22,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Response as PageResponse } from 'playwright-core';
+import { OutsideFolderError, openInside } from '../common/src/open-inside.js';
 import { projectRoot } from '../common/src/paths.js';
 import { plainName, suffixedName } from '../terminal-server/src/files.js';
 import { launchBrowser, waitForScreen } from './support/browser.js';
@@ -29,11 +33,16 @@ import {
   eventually,
   type RunningAuthProxy,
   type RunningTerminalServer,
+  request,
   startAuthProxy,
   startTerminalServer,
 } from './support/servers.js';
+import { TerminalClient } from './support/terminal-client.js';
+import { requireTool } from './support/tools.js';
 
 const PREFIX = '/user/alice';
+/** Requests made while a folder is swapped for a link (without the check on the opened file one got through within a few dozen). */
+const RACE_TRIES = 300;
 const CAP = 32 << 20;
 const USER = { username: 'grumpy', password: 'secret' };
 const AUTHORIZATION = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`;
@@ -56,6 +65,34 @@ interface Watched {
 }
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+interface DownloadSequenceEvent {
+  path: string;
+  outcome: string;
+}
+
+/** In the page: keeps what became of each download sequence (the terminal-download events). */
+function watchDownloadSequencesInPage(): void {
+  const w = window as unknown as { downloadSequences: DownloadSequenceEvent[] };
+  w.downloadSequences = [];
+  document.addEventListener('terminal-download', (event) =>
+    w.downloadSequences.push((event as CustomEvent<DownloadSequenceEvent>).detail),
+  );
+}
+
+function watchDownloadSequences(page: Page): Promise<void> {
+  return page.evaluate(watchDownloadSequencesInPage);
+}
+
+/** The first `count` download sequences the page decided on, once it has decided on that many. */
+async function downloadSequences(page: Page, count: number): Promise<DownloadSequenceEvent[]> {
+  const events = () => (window as unknown as { downloadSequences: DownloadSequenceEvent[] }).downloadSequences;
+  await page.waitForFunction(
+    (n) => (window as unknown as { downloadSequences: unknown[] }).downloadSequences.length >= n,
+    count,
+  );
+  return (await page.evaluate(events)).slice(0, count);
+}
 
 describe('file upload and download', () => {
   let terminal: RunningTerminalServer;
@@ -377,6 +414,27 @@ describe('file upload and download', () => {
     assert.deepEqual(readdirSync(dir), ['small.txt']);
   });
 
+  test('upload names that a shell glob would read as options, or that hide characters, land plain', async () => {
+    const cases: [string, string][] = [
+      ['-rf', '_-rf'],
+      ['--checkpoint-action=exec=sh x.sh', '_--checkpoint-action=exec=sh x.sh'],
+      ['in\u200bvisible\u2028line\ufeff.txt', 'invisibleline.txt'],
+      ['\u2066-rtl\u2069\u00ad.txt', '_-rtl.txt'],
+    ];
+    for (const [name, expected] of cases) {
+      const started = await uploadRequest(`uploads?${new URLSearchParams({ session: 'none', name, size: '2' })}`);
+      assert.equal(started.status, 201, await started.clone().text());
+      const { id, name: savedAs } = (await started.json()) as { id: string; name: string };
+      assert.equal(savedAs, expected);
+      assert.equal(
+        (await uploadRequest(`uploads/${id}?offset=0`, { method: 'PUT', body: Buffer.from('ok') })).status,
+        200,
+      );
+      assert.equal(readFileSync(path.join(terminal.home, expected), 'utf8'), 'ok');
+      rmSync(path.join(terminal.home, expected));
+    }
+  });
+
   test('at most 8 uploads at once: the next is refused until one ends, and leaves nothing behind', async () => {
     const dir = terminal.home;
     const before = readdirSync(dir);
@@ -436,6 +494,85 @@ describe('file upload and download', () => {
     assert.equal(unauthenticated.status, 401, 'behind the login like everything else');
   });
 
+  test('the file opened is checked, not only its path: a folder that is a link by then is refused', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'wt-outside-'));
+    const folder = path.join(terminal.home, 'opened-check');
+    try {
+      writeFileSync(path.join(outside, 'secret.txt'), 'outside\n');
+      mkdirSync(folder);
+      symlinkSync(outside, path.join(folder, 'link'));
+      // What a request would open after its path was checked while `link` was still a folder.
+      const asked = path.join(folder, 'link', 'secret.txt');
+      const flags = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
+      await assert.rejects(openInside(terminal.home, asked, flags), (error: unknown) => {
+        assert.ok(error instanceof OutsideFolderError);
+        assert.equal(error.opened, path.join(realpathSync(outside), 'secret.txt'));
+        return true;
+      });
+      writeFileSync(path.join(folder, 'inside.txt'), 'inside\n');
+      const inside = await openInside(terminal.home, path.join(folder, 'inside.txt'), flags);
+      assert.equal(inside.opened, path.join(realpathSync(terminal.home), 'opened-check', 'inside.txt'));
+      assert.ok(inside.stats.isFile());
+      await inside.handle.close();
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('download race: a folder swapped for a link to outside the home folder while requests come never serves the outside file', async (t) => {
+    if (!requireTool(t, 'python3')) return;
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'wt-outside-'));
+    const folder = path.join(terminal.home, 'race');
+    const outsideBytes = `outside ${randomBytes(8).toString('hex')}\n`;
+    const insideBytes = `inside ${randomBytes(8).toString('hex')}\n`;
+    writeFileSync(path.join(outside, 'secret.txt'), outsideBytes);
+    mkdirSync(path.join(folder, 'docs'), { recursive: true });
+    writeFileSync(path.join(folder, 'docs', 'secret.txt'), insideBytes);
+    symlinkSync(outside, path.join(folder, 'swap'));
+    // `docs` and `swap` change places (one atomic renameat2 RENAME_EXCHANGE each time), over and over:
+    // docs/secret.txt is the inside file one moment and, through the link, the outside file the next.
+    const swapper = spawn(
+      'python3',
+      [
+        '-c',
+        `import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = (os.fsencode(p) for p in sys.argv[1:3])
+print('swapping', flush=True)
+while True:
+    if libc.renameat2(-100, a, -100, b, 2) != 0:
+        sys.exit(os.strerror(ctypes.get_errno()))`,
+        path.join(folder, 'docs'),
+        path.join(folder, 'swap'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => swapper.once('exit', (code) => resolve(code)));
+    t.after(async () => {
+      swapper.kill();
+      await exited;
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
+    });
+    await new Promise<void>((resolve, reject) => {
+      swapper.stdout.once('data', () => resolve());
+      swapper.once('exit', (code) => reject(new Error(`the swapper ended (${code}) before it started`)));
+    });
+    const statuses = new Map<number, number>();
+    const url = `${terminal.base}/files/download?${new URLSearchParams({ path: 'race/docs/secret.txt' })}`;
+    for (let tries = 1; tries <= RACE_TRIES; tries++) {
+      const response = await request(url);
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      assert.notEqual(response.body, outsideBytes, `the file outside the home folder was served, at try ${tries}`);
+      if (response.status === 200) assert.equal(response.body, insideBytes);
+    }
+    t.diagnostic(`answers to ${RACE_TRIES} requests: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    assert.equal(swapper.exitCode, null, 'the swapper kept swapping all along');
+    assert.ok((statuses.get(200) ?? 0) > 0, 'the inside file was served when it was there');
+    assert.ok((statuses.get(403) ?? 0) > 0, 'the link was refused when it was there');
+  });
+
   test('`download FILE` in the shell makes the browser download it, once', async (t) => {
     const page = await openTerminal(t, 'down');
     if (!page) return;
@@ -449,19 +586,21 @@ describe('file upload and download', () => {
     ]);
     assert.equal(download.suggestedFilename(), 'results.tar.gz');
     assert.ok(readFileSync((await download.path()) as string).equals(bytes), 'byte for byte');
-    await waitForScreen(page, /results.tar.gz: sent to your browser/);
+    // The page answered the shell: it says what became of the request.
+    await waitForScreen(page, /download: results.tar.gz: your browser is downloading it/);
 
-    // Refused by the server: the page says why.
+    // Refused by the server: the page says why, and the shell that it was refused.
     symlinkSync('/etc/passwd', path.join(dir, 'sneaky'));
     await page.keyboard.type('download sneaky');
     await page.keyboard.press('Enter');
     await page.waitForSelector('.terminal-transfer[data-state="failed"]:has-text("outside it")');
+    await waitForScreen(page, /download: sneaky: refused by the terminal server \(403\)/);
 
     // A reload replays the output: the next download is the next one asked for, not that one again.
     const downloads: string[] = [];
     page.on('download', (d) => downloads.push(d.suggestedFilename()));
     await page.reload();
-    await waitForScreen(page, /results.tar.gz: sent to your browser/);
+    await waitForScreen(page, /results.tar.gz: your browser is downloading it/);
     writeFileSync(path.join(dir, 'second.txt'), 'two');
     // Nor an old request, which this browser has not seen (a page opened later, output replayed to it).
     const old = Buffer.from(path.join(dir, 'results.tar.gz')).toString('base64');
@@ -469,6 +608,102 @@ describe('file upload and download', () => {
     await page.keyboard.press('Enter');
     await eventually(() => downloads.length > 0, 10_000, 'a download');
     assert.deepEqual(downloads, ['second.txt']);
+  });
+
+  test('a download sequence dated ahead, or without a whole number for its time, downloads nothing', async (t) => {
+    const page = await openTerminal(t, 'dated');
+    if (!page) return;
+    const dir = path.join(terminal.home, 'dated');
+    await cdInto(page, 'dated', dir);
+    writeFileSync(path.join(dir, 'secret.txt'), 'not asked for');
+    writeFileSync(path.join(dir, 'asked.txt'), 'asked for');
+    const downloads: string[] = [];
+    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await watchDownloadSequences(page);
+    const secret = Buffer.from(path.join(dir, 'secret.txt')).toString('base64');
+    const sequence = (nonce: string, time: string) => `\\e]7717;download;${nonce};${time};${secret}\\a`;
+    // Dated in the year 5138 (never stale by "now - time <= 60" alone), half a minute ahead, not a
+    // number, not a whole number; then a request made now, the one that must be downloaded.
+    const dated = [
+      sequence('1111111111111111', '99999999999'),
+      sequence('2222222222222222', '$(($(date +%s)+30))'),
+      sequence('3333333333333333', 'NaN'),
+      sequence('4444444444444444', '1e10'),
+    ];
+    await page.keyboard.type(`printf "${dated.join('')}"; download asked.txt`);
+    await page.keyboard.press('Enter');
+    await eventually(() => downloads.includes('asked.txt'), 10_000, 'the download asked for');
+    await waitForScreen(page, /download: asked.txt: your browser is downloading it/);
+    const seen = await downloadSequences(page, 5);
+    assert.deepEqual(
+      // Each in its time: the malformed at once, the others after asking the server for its clock.
+      seen.map((e) => `${path.basename(e.path) || '(none)'} ${e.outcome}`).sort(),
+      ['(none) malformed', '(none) malformed', 'asked.txt started', 'secret.txt stale', 'secret.txt stale'],
+    );
+    assert.deepEqual(downloads, ['asked.txt']);
+  });
+
+  test('a download in history replayed to a page that attaches downloads nothing there; live, it does', async (t) => {
+    const first = await openTerminal(t, 'replayed');
+    if (!first) return;
+    const dir = path.join(terminal.home, 'replayed');
+    await cdInto(first, 'replayed', dir);
+    writeFileSync(path.join(dir, 'first.txt'), 'one');
+    writeFileSync(path.join(dir, 'second.txt'), 'two');
+    // The positive control: live output in the page that is there downloads.
+    const [download] = await Promise.all([
+      first.waitForEvent('download'),
+      first.keyboard.type('download first.txt').then(() => first.keyboard.press('Enter')),
+    ]);
+    assert.equal(download.suggestedFilename(), 'first.txt');
+    await waitForScreen(first, /download: first.txt: your browser is downloading it/);
+    await first.context().close();
+
+    // Another browser (nothing remembered of that request), well within the minute: the request is
+    // in the history it is sent on attaching.
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const context = await browser.newContext({ httpCredentials: USER, acceptDownloads: true });
+    t.after(() => context.close());
+    const second = await context.newPage();
+    const downloads: string[] = [];
+    second.on('download', (d) => downloads.push(d.suggestedFilename()));
+    // Watching from the start: the replay is parsed as soon as the page attaches.
+    await second.addInitScript(watchDownloadSequencesInPage);
+    await second.goto(`${proxy.base}/terminal/session/replayed`);
+    await waitForScreen(second, /download: first.txt: your browser is downloading it/);
+    const replayed = await downloadSequences(second, 1);
+    assert.deepEqual(
+      replayed.map((e) => `${path.basename(e.path)} ${e.outcome}`),
+      ['first.txt replayed'],
+    );
+    // What this page asks for now is live: it downloads, and only that.
+    await second.keyboard.type('download second.txt');
+    await second.keyboard.press('Enter');
+    await eventually(() => downloads.length > 0, 10_000, 'the live download');
+    await waitForScreen(second, /download: second.txt: your browser is downloading it/);
+    assert.deepEqual(downloads, ['second.txt']);
+    assert.deepEqual(
+      (await downloadSequences(second, 2)).map((e) => `${path.basename(e.path)} ${e.outcome}`),
+      ['first.txt replayed', 'second.txt started'],
+    );
+  });
+
+  test('`download` with no page to answer says so, and does not wait again for the next file', async () => {
+    const shell = await TerminalClient.connect(terminal.socketUrl('unanswered'));
+    try {
+      writeFileSync(path.join(terminal.home, 'unanswered.txt'), 'x');
+      await shell.waitFor(/\$ $/);
+      shell.type(
+        `download ${path.join(terminal.home, 'unanswered.txt')} ${path.join(terminal.home, 'unanswered.txt')}; echo "status $?"\r`,
+      );
+      await shell.waitFor(/status 1/, 30_000);
+      const said = shell.text().match(/download: .*unanswered.txt: .*/g) ?? [];
+      assert.equal(said.length, 2, shell.text());
+      for (const line of said) assert.match(line, /no terminal page answered within 10 s/);
+    } finally {
+      shell.close();
+    }
   });
 
   test('the dashboard’s files:download-file downloads through the same URL', async (t) => {

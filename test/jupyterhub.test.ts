@@ -212,9 +212,7 @@ describe('JupyterHub', { skip }, () => {
     const owner = await socket(dave);
     const watcher = await socket(erin);
     assert.deepEqual([(await watcher.attached).access, (await watcher.attached).canType], ['viewer', false]);
-    await owner.waitFor(() =>
-      owner.controls.some((m) => m.type === 'pages' && m.pages.some((p) => p.user === 'erin' && p.access === 'viewer')),
-    );
+    await owner.waitFor(() => owner.controls.some((m) => m.type === 'viewers' && m.watching.includes('erin')));
     await watcher.close();
     await owner.close();
   });

@@ -59,13 +59,14 @@ class FakeSocket implements ProtocolSocket {
   }
 }
 
-function attached(position: number, reset = false): ServerControl {
+function attached(position: number, reset = false, live = position): ServerControl {
   return {
     type: 'attached',
     session: 's',
     instance: 'i-1',
     position,
     reset,
+    live,
     pid: 1,
     page: 'p',
     access: 'owner',
@@ -83,6 +84,7 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
   const pending: (() => void)[] = [];
   const states: { state: TerminalState; retryInMs: number }[] = [];
   const events: string[] = [];
+  const delivered: { length: number; replayed: boolean }[] = [];
   const client = new ProtocolClient({
     openSocket: (query) => {
       const socket = new FakeSocket(query);
@@ -93,7 +95,10 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
     cols: 80,
     rows: 24,
     ...options,
-    onOutput: (_bytes, processed) => pending.push(processed),
+    onOutput: (bytes, processed, replayed) => {
+      pending.push(processed);
+      delivered.push({ length: bytes.length, replayed });
+    },
     onControl: (message) => events.push(`control ${message.type}`),
     onStateChange: (state, retryInMs) => {
       states.push({ state, retryInMs });
@@ -102,7 +107,7 @@ function setUp(options: { autoAck?: boolean; position?: number | null; instance?
   });
   const nextSocket = () => new Promise<void>((resolve) => (socketOpened = resolve));
   const last = () => sockets.at(-1) as FakeSocket;
-  return { client, sockets, last, pending, states, events, nextSocket };
+  return { client, sockets, last, pending, states, events, delivered, nextSocket };
 }
 
 describe('the protocol client', () => {
@@ -120,6 +125,35 @@ describe('the protocol client', () => {
     assert.equal(client.state, 'connected');
     assert.equal(client.position, 50);
     assert.deepEqual(events, ['state connecting', 'control attached', 'state connected']);
+  });
+
+  test('output before the attached message’s live position is marked replayed, and after it new, split where it ends', () => {
+    const { client, last, delivered, pending } = setUp();
+    client.connect();
+    last().open();
+    last().control(attached(100, true, 130));
+    last().output(20);
+    last().output(20); // 120..140: the replay ends at 130
+    last().output(5);
+    assert.deepEqual(delivered, [
+      { length: 20, replayed: true },
+      { length: 10, replayed: true },
+      { length: 10, replayed: false },
+      { length: 5, replayed: false },
+    ]);
+    assert.equal(client.position, 145);
+    for (const processed of pending.splice(0)) processed();
+    // A page that comes back gets what it missed as replay too: it was made while it was away.
+    delivered.length = 0;
+    client.connect();
+    last().open();
+    last().control(attached(145, false, 150));
+    last().output(5);
+    last().output(1);
+    assert.deepEqual(delivered, [
+      { length: 5, replayed: true },
+      { length: 1, replayed: false },
+    ]);
   });
 
   test('acks once processed, every ackEveryBytes and only then', () => {
@@ -194,12 +228,14 @@ describe('the protocol client', () => {
     assert.deepEqual(last().sent, [{ type: 'attach', position: 0, cols: 120, rows: 40, instance: 'i-1' }]);
   });
 
-  test('exit and gone end in exited; a session limit in refused; neither reconnects', () => {
+  test('exit and gone end in exited; a session or page limit in refused; neither reconnects', () => {
     for (const [message, code, state] of [
       [{ type: 'exit', code: 0, signal: 0 }, CloseCode.SessionEnded, 'exited'],
       [{ type: 'gone' }, CloseCode.SessionEnded, 'exited'],
       [null, CloseCode.SessionEnded, 'exited'],
       [{ type: 'error', message: 'too many sessions' }, CloseCode.TooManySessions, 'refused'],
+      [{ type: 'error', message: 'not started' }, CloseCode.NotStarted, 'refused'],
+      [{ type: 'error', message: 'too many pages' }, CloseCode.TooManyPages, 'refused'],
     ] as const) {
       const { client, sockets, last, events } = setUp();
       client.connect();

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,22 +17,34 @@ interface Stack extends RunningProcess {
   port: number;
 }
 
-/** Starts the stack as `npm start` does; nothing but the public port is chosen for it. */
-async function startStack(env: Record<string, string>): Promise<Stack & { tmp: string }> {
+/**
+ * Starts the stack as `npm start` does; nothing but the public port is chosen
+ * for it, and not even that when `port` is given: then it is the default's.
+ */
+async function startStack(env: Record<string, string>, port?: number): Promise<Stack & { tmp: string }> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-stack-'));
-  const port = await freePort();
+  const chosen = port === undefined ? await freePort() : null;
   const run = runProcess(
     'bash',
     [path.join(projectRoot(), 'supervisor/start.sh')],
     {
       TMPDIR: tmp,
-      PORT: String(port),
+      ...(chosen === null ? {} : { PORT: String(chosen) }),
       TERMINAL_COMMAND: 'bash --norc --noprofile -i',
       ...env,
     },
     { detached: true }, // its own process group, so a failed test can clean up everything
   );
-  return { ...run, port, tmp };
+  return { ...run, port: chosen ?? (port as number), tmp };
+}
+
+/** True when nothing listens on `port` of 127.0.0.1. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 /** The Unix socket linking the stack's auth proxy and terminal server. */
@@ -189,7 +202,7 @@ describe('the stack under pm2', () => {
     assert.match(stack.output(), /auth-proxy\s*\| .* listening/);
   });
 
-  test('the shell does not see the secrets or pm2 variables', async () => {
+  test('the shell does not see the secrets or pm2 variables, and finds the shell’s own commands', async () => {
     const page = await TerminalClient.connect(`ws://127.0.0.1:${stack.port}/terminal/socket/env`, { headers: auth });
     page.type('env | sort | tr "\\n" " "; echo EN""D\r');
     await page.waitFor(/END\r\n/);
@@ -197,6 +210,8 @@ describe('the stack under pm2', () => {
     assert.doesNotMatch(env, /AUTH_PASSWORD|secret/);
     assert.doesNotMatch(env, /\bpm_id=|PM2_HOME=|\bpm_exec_path=/);
     assert.match(env, /TERM=xterm-256color/);
+    // The shell's own commands (`download`) are there, after the machine's.
+    assert.ok(env.includes(`:${path.join(projectRoot(), 'shell', 'bin')} `), 'shell/bin last on PATH');
     await page.close();
   });
 
@@ -247,6 +262,36 @@ describe('the stack under pm2', () => {
 });
 
 describe('a restart of the terminal server, in Chromium', () => {
+  test('the README’s first command, as written: its URL opens in a browser and the log names it', async (t) => {
+    if (!requireTool(t, 'chromium')) return;
+    const readme = readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
+    const url = readme.match(/^Then open <(http:\/\/localhost:\d+)>/m)?.[1];
+    assert.ok(url, 'the README says which URL to open');
+    const port = Number(new URL(url).port);
+    if (!(await portFree(port))) {
+      const message = `port ${port}, the README's, is taken on this machine`;
+      if (process.env.CI) assert.fail(message);
+      t.skip(message);
+      return;
+    }
+    const stack = await startStack({}, port);
+    const browser = await startChromium();
+    try {
+      await waitReady(stack);
+      assert.match(stack.output(), new RegExp(`auth-proxy listening .* open=${url}/(\\s|$)`, 'm'));
+      const page = await browser.newPage();
+      const response = await page.goto(url);
+      assert.equal(response?.status(), 200);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type('echo opened-$((6*7))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^opened-42$/m);
+    } finally {
+      await browser.close();
+      await stopStack(stack);
+    }
+  });
+
   test('the page comes back by itself, says the shell ended, and Enter starts a new one', async (t) => {
     if (!requireTool(t, 'chromium')) return;
     const stack = await startStack({ AUTH_USERNAME: '*' });
@@ -296,6 +341,44 @@ describe('stopping and bad configuration', () => {
       assert.deepEqual(readdirSync(stack.tmp), [], 'no temporary pm2 folder left');
     } finally {
       await stopStack(stack);
+    }
+  });
+
+  test('`npm start` stopped by a signal to npm’s own process (as a spawner sends it) leaves nothing running', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-npm-'));
+    const port = await freePort();
+    const npm = runProcess(
+      'npm',
+      ['start'],
+      { HOME: process.env.HOME, TMPDIR: tmp, PORT: String(port), AUTH_USERNAME: '*' },
+      { cwd: projectRoot(), detached: true },
+    );
+    let processes: { pid: number; command: string }[] = [];
+    try {
+      // npm builds first: the stack is ready once the build and the start are done.
+      await eventually(
+        () => request(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200),
+        120_000,
+        `the stack to be ready; output:\n${npm.output()}`,
+      );
+      processes = descendants(npm.child.pid as number);
+      assert.ok(processes.length >= 4, processes.map((p) => p.command).join('\n'));
+      process.kill(npm.child.pid as number, 'SIGTERM');
+      await npm.exited;
+      await eventually(
+        () => processes.every((p) => !isAlive(p.pid)),
+        10_000,
+        `every process to be gone: ${processes.filter((p) => isAlive(p.pid)).map((p) => p.command)}`,
+      );
+    } finally {
+      for (const pid of [-(npm.child.pid as number), ...processes.map((p) => p.pid)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 

@@ -17,7 +17,10 @@ import {
   encodeInput,
   encodeKeyboard,
   encodeResize,
+  Limits,
+  type ServerControl,
 } from '../terminal-server/src/protocol.js';
+import { stuckViewers } from './support/attacks.js';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
 import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js';
@@ -27,7 +30,9 @@ import {
   type RunningTerminalServer,
   request,
   startAuthProxy,
+  startTerminalProcess,
   startTerminalServer,
+  type TerminalProcess,
 } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
@@ -36,10 +41,10 @@ const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice' };
 /** A new page's attach, as the URL carries it. */
 const ATTACH = attachQueryValue(encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }));
 
-/** The last `pages` message an owner's page got. */
-function lastPages(page: TerminalClient): { pages: AttachedPage[]; keyboard: string[] } | undefined {
-  const found = page.controls.filter((m) => m.type === 'pages').at(-1);
-  return found?.type === 'pages' ? found : undefined;
+/** The last `viewers` message an owner's page got. */
+function lastViewers(page: TerminalClient): (ServerControl & { type: 'viewers' }) | undefined {
+  const found = page.controls.filter((m) => m.type === 'viewers').at(-1);
+  return found?.type === 'viewers' ? found : undefined;
 }
 
 /** Waits for the page's next error message after the `seen` it had. */
@@ -72,9 +77,8 @@ describe('watching, on the terminal server', () => {
     assert.deepEqual([attached.cols, attached.rows], [80, 24], "the owner's size, not the viewer's");
 
     // The owner's page is told who watches.
-    await owner.waitFor(() => lastPages(owner)?.pages.some((p) => p.user === 'bob') === true);
-    const watching = lastPages(owner)?.pages.find((p) => p.user === 'bob');
-    assert.deepEqual([watching?.access, watching?.canType], ['viewer', false]);
+    await owner.waitFor(() => lastViewers(owner)?.watching.includes('bob') === true);
+    assert.deepEqual(lastViewers(owner), { type: 'viewers', watching: ['bob'], keyboard: [] });
 
     // The protocol client does not even send a viewer's input...
     viewer.type('echo by-the-page-$((1+1))\r');
@@ -110,7 +114,7 @@ describe('watching, on the terminal server', () => {
     // Handed over: bob's input and size are taken...
     owner.client.setKeyboard('bob', true);
     await viewer.waitFor(() => viewer.client.canType);
-    await owner.waitFor(() => lastPages(owner)?.keyboard.includes('bob') === true);
+    await owner.waitFor(() => lastViewers(owner)?.keyboard.includes('bob') === true);
     viewer.type('echo bob-$((4+4))\r');
     await owner.waitFor('bob-8');
     viewer.resize(60, 12);
@@ -341,6 +345,154 @@ describe('watching, through the whole stack with OpenShift logins', () => {
     } finally {
       for (const context of contexts) await context.close();
       await browser.close();
+    }
+  });
+});
+
+describe('a viewer who stops reading, on the terminal server as its own process', () => {
+  let terminal: TerminalProcess;
+  before(async () => {
+    // All of a run's output stays in the history: a viewer that catches up gets exactly what it missed.
+    terminal = await startTerminalProcess({ TERMINAL_HISTORY_BYTES: '4MiB' });
+  });
+  after(() => terminal?.stop());
+
+  test("never slows the owner's output: it lags at once, and catches up from the history", async (t) => {
+    const runs = await stuckViewers(terminal, { session: 'flood', owner: alice, viewer: bob, rounds: 3 });
+    const { owner, lastViewer: viewer } = runs;
+    // The mechanism: each stuck viewer was dropped to lagging, and never paused the program.
+    for (const seen of runs.viewers) {
+      assert.equal(seen.access, 'viewer');
+      assert.equal(seen.lagging, true, 'the stuck viewer is lagging');
+      assert.equal(seen.pauses, 0, 'the stuck viewer never paused the program');
+    }
+    // Noise only adds time, so the quickest run of each kind is compared. Loose
+    // on purpose (the machine is noisy): a viewer that held the program back
+    // would add the stall timeout, 25 times a run's length.
+    const ratio = Math.min(...runs.watchedMs) / Math.min(...runs.aloneMs);
+    const ms = (times: number[]) => times.map((x) => x.toFixed(0)).join(' ');
+    t.diagnostic(
+      `seq 1 300000, ms: alone ${ms(runs.aloneMs)}; with a stuck viewer ${ms(runs.watchedMs)}; quickest ÷ quickest ${ratio.toFixed(2)}`,
+    );
+    assert.ok(ratio < 2.5, `the owner's run took ${ratio.toFixed(2)} times as long with a stuck viewer`);
+
+    // The last viewer reads again: it gets every byte it missed, from the history, without a reset.
+    const page = (await viewer.attached).page;
+    viewer.socket.resume();
+    await viewer.waitFor(() => viewer.position === owner.position, 30_000);
+    assert.equal(viewer.controls.filter((m) => m.type === 'attached').length, 1, 'no replay from a clean point');
+    const now = (await terminal.session('flood'))?.attached.find((p) => p.page === page);
+    assert.equal(now?.lagging, false, 'caught up');
+    await viewer.close();
+    await owner.close();
+  });
+});
+
+describe('many pages on one session, on the terminal server as its own process', () => {
+  let terminal: TerminalProcess;
+  before(async () => {
+    terminal = await startTerminalProcess();
+  });
+  after(() => terminal?.stop());
+
+  /** Opens `count` pages at once; each ends attached or refused. */
+  async function openPages(name: string, count: number, who: Requester): Promise<TerminalClient[]> {
+    const pages = Array.from({ length: count }, () =>
+      TerminalClient.start(terminal.socketUrl(name), { headers: requesterHeaders(who) }),
+    );
+    await Promise.all(pages.map((page) => page.attached.catch(() => page.closed)));
+    return pages;
+  }
+
+  test("what the owner's pages are sent grows linearly with the pages attached", async (t) => {
+    /** Control bytes the owner's pages get while `count` of them and `count` of a viewer's attach. */
+    const ownerBytes = async (count: number): Promise<number> => {
+      const name = `linear-${count}`;
+      const first = await TerminalClient.connect(terminal.socketUrl(name), { headers: requesterHeaders(alice) });
+      const [more, viewers] = await Promise.all([openPages(name, count - 1, alice), openPages(name, count, bob)]);
+      const owners = [first, ...more];
+      // Every owner's page learns that bob watches.
+      for (const page of owners) await page.waitFor(() => lastViewers(page)?.watching.includes('bob') === true);
+      const bytes = owners.reduce((sum, page) => sum + page.controlBytes, 0);
+      await Promise.all([...owners, ...viewers].map((page) => page.close()));
+      await request(`${terminal.base}/terminal/api/sessions/${name}`, { method: 'DELETE' });
+      return bytes;
+    };
+    const small = await ownerBytes(16);
+    const large = await ownerBytes(64);
+    t.diagnostic(`control bytes to the owner's pages: 16+16 pages ${small}, 64+64 pages ${large}`);
+    // Four times the pages: four times the bytes, give or take (16 times would be quadratic).
+    assert.ok(large / small < 6, `${large / small} times the bytes for 4 times the pages`);
+  });
+
+  test("an owner's page that stops reading is sent no news of viewers until it catches up, then only the latest", async () => {
+    const reading = await TerminalClient.connect(terminal.socketUrl('news'), { headers: requesterHeaders(alice) });
+    const stuck = await TerminalClient.connect(terminal.socketUrl('news'), {
+      headers: requesterHeaders(alice),
+      keepText: false,
+    });
+    const stuckPage = (await stuck.attached).page;
+    stuck.socket.pause();
+    // Behind by more than the high-water mark: the stuck page holds the program back, then lags.
+    reading.type('seq 1 200000\r');
+    await eventually(async () => {
+      const seen = (await terminal.session('news'))?.attached.find((p) => p.page === stuckPage);
+      return (seen?.pauses ?? 0) > 0;
+    });
+    // Meanwhile bob comes and goes, six times, ending watching; the reading page hears of each.
+    let viewer: TerminalClient | undefined;
+    for (let i = 0; i < 6; i++) {
+      viewer = await TerminalClient.connect(terminal.socketUrl('news'), { headers: requesterHeaders(bob) });
+      await reading.waitFor(() => lastViewers(reading)?.watching.includes('bob') === true);
+      if (i === 5) break;
+      await viewer.close();
+      await reading.waitFor(() => lastViewers(reading)?.watching.length === 0);
+    }
+    assert.ok(reading.controls.filter((m) => m.type === 'viewers').length >= 12);
+    stuck.socket.resume();
+    await stuck.waitFor(() => lastViewers(stuck)?.watching.includes('bob') === true);
+    assert.deepEqual(
+      stuck.controls.filter((m) => m.type === 'viewers').map((m) => m.type === 'viewers' && m.watching),
+      [[], ['bob']],
+      'what it had on attach, then the latest',
+    );
+    await Promise.all([reading, stuck, viewer].map((page) => page?.close()));
+  });
+
+  test('past the cap a page is refused with 4006 and says why; neither kind shuts the other out; memory bounded', async (t) => {
+    const baselineMiB = terminal.rssKiB() / 1024;
+    let peakMiB = baselineMiB;
+    const sampler = setInterval(() => {
+      peakMiB = Math.max(peakMiB, terminal.rssKiB() / 1024);
+    }, 20);
+    try {
+      const first = await TerminalClient.connect(terminal.socketUrl('crowd'), { headers: requesterHeaders(alice) });
+      const owners = [first, ...(await openPages('crowd', 499, alice))];
+      const attached = owners.filter((page) => page.client.state === 'connected');
+      const most = Limits.maxPagesPerSession;
+      const ownersFull = new RegExp(`this terminal has ${most} of its owner's pages open, the most it takes`);
+      const viewersFull = new RegExp(`this terminal has ${most} viewers' pages open, the most it takes`);
+      const refused = owners.filter((page) => page.client.state === 'refused');
+      assert.equal(attached.length, Limits.maxPagesPerSession);
+      assert.equal(refused.length, 500 - Limits.maxPagesPerSession);
+      for (const page of refused) {
+        assert.equal((await page.closed).code, CloseCode.TooManyPages);
+        assert.match(page.errors()[0] ?? '', ownersFull);
+      }
+      // Viewers' pages are counted apart: the owner's cannot shut them out, nor they the owner.
+      const viewers = await openPages('crowd', Limits.maxPagesPerSession + 1, bob);
+      assert.equal(viewers.filter((page) => page.client.state === 'connected').length, Limits.maxPagesPerSession);
+      const extra = viewers.find((page) => page.client.state === 'refused');
+      assert.equal((await extra?.closed)?.code, CloseCode.TooManyPages);
+      assert.match(extra?.errors()[0] ?? '', viewersFull);
+      await attached[0]?.close();
+      const again = await TerminalClient.connect(terminal.socketUrl('crowd'), { headers: requesterHeaders(alice) });
+      assert.equal((await terminal.session('crowd'))?.pages, 2 * Limits.maxPagesPerSession);
+      t.diagnostic(`server RSS MiB: baseline ${baselineMiB.toFixed(0)}, peak ${peakMiB.toFixed(0)}`);
+      assert.ok(peakMiB - baselineMiB < 64, `the server grew by ${(peakMiB - baselineMiB).toFixed(0)} MiB`);
+      await Promise.all([again, ...attached, ...viewers].map((page) => page.close()));
+    } finally {
+      clearInterval(sampler);
     }
   });
 });

@@ -15,6 +15,7 @@ import {
   BUNDLE_FOLDERS,
   describeAddress,
   FRAME_SOURCES_HEADER,
+  PROXY_TIMEOUT_MS,
   requesterHeaders,
   terminalAddress,
   terminalRequest,
@@ -22,6 +23,7 @@ import {
 import type { Access } from '../../terminal-server/src/protocol.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
+import { BROWSER_BLOCKED_PORTS, urlToOpen } from './open-url.js';
 import { messagePage } from './pages.js';
 import { hostAllowList, hostName, originAllowed } from './site-checks.js';
 
@@ -92,7 +94,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     target:
       'socketPath' in address ? ({ socketPath: address.socketPath } as never) : `http://127.0.0.1:${address.port}`,
     xfwd: true,
-    proxyTimeout: 60_000,
+    proxyTimeout: PROXY_TIMEOUT_MS,
     headers: terminal.headers as Record<string, string>,
   });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
@@ -376,11 +378,19 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const port = (server.address() as AddressInfo).port;
+          const url = urlToOpen({ publicUrl: config.publicUrl, host: config.host, port, prefix });
           logger.info('listening', {
             address: `${config.host}:${port}`,
             prefix: prefix || '/',
             target: describeAddress(address),
+            ...(url ? { open: url } : {}),
           });
+          if (url && !config.publicUrl && BROWSER_BLOCKED_PORTS.has(port)) {
+            logger.warn('port.blocked_by_browsers', {
+              port,
+              hint: 'browsers refuse to open this port (ERR_UNSAFE_PORT): set PORT to another, like 8080',
+            });
+          }
           resolve(port);
         });
       });

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
+import { projectRoot } from './paths.js';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -282,9 +283,9 @@ const SETTINGS = {
   },
   port: {
     name: 'PORT',
-    help: 'Port of the auth proxy, the one public port; under JupyterHub: the port of JUPYTERHUB_SERVICE_URL.',
+    help: 'Port of the auth proxy, the one public port; default 8080 (the image sets 10080, which browsers refuse to open directly: publish it on another port); under JupyterHub: the port of JUPYTERHUB_SERVICE_URL.',
     parse: integer(0, 65535),
-    fallback: (env: Env) => serviceUrl(env)?.port ?? 10080,
+    fallback: (env: Env) => serviceUrl(env)?.port ?? 8080,
   },
   defaultRoute: {
     name: 'DEFAULT_ROUTE',
@@ -681,6 +682,11 @@ export function shellEnvironment(config: Config, env: Env = process.env): Record
   result.TERM = 'xterm-256color';
   result.COLORTERM = 'truecolor';
   result.PS1 = config.user ? `[${config.user}:\\w] $ ` : '[\\w] $ ';
+  // The shell's own commands (`download`, the cluster clients): the image puts them on
+  // PATH; run from a checkout they come last, so a tool of the machine's own comes first.
+  const commands = path.join(projectRoot(), 'shell', 'bin');
+  const searchPath = (result.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  if (!searchPath.includes(commands)) result.PATH = [...searchPath, commands].join(':');
   return result;
 }
 

@@ -42,6 +42,13 @@ export function tokenCheck(token: string): (req: http.IncomingMessage) => boolea
  */
 export type TerminalAddress = { socketPath: string } | { host: '127.0.0.1'; port: number };
 
+/**
+ * How long the auth proxy waits for the terminal server's answer to one
+ * request. Whatever answers slowly (a workshop's check) must finish within it,
+ * or the browser gets a 504 while the work goes on, holding its slot.
+ */
+export const PROXY_TIMEOUT_MS = 60_000;
+
 /** The original image's port, for a terminal server or auth proxy started alone. */
 export const DEFAULT_TERMINAL_PORT = 10081;
 

@@ -4,6 +4,10 @@
 // turned into elements the page's script wires up, and the whole result
 // sanitised: authors are trusted, but a stray tag or an inline handler must
 // not break the dashboard around the page (its CSP allows no inline script).
+// Clickable blocks are put in after sanitising, in place of markers no page can
+// guess: the sanitiser keeps no data-* attribute, so raw HTML in a page (or in
+// a variable's value) can never forge a block that runs something.
+import { randomBytes } from 'node:crypto';
 import type { Action } from './actions.js';
 import { escapeHtml } from './escape.js';
 import { type FenceContext, parseFence } from './fences.js';
@@ -28,7 +32,7 @@ export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
   pageNames: ReadonlySet<string>;
 }
 
-type RenderEnv = { checks: DeclaredCheck[] };
+type RenderEnv = { checks: DeclaredCheck[]; blocks: string[]; marker: string };
 
 /** A renderer for the workshop's pages: it holds the libraries, which go once it is dropped. */
 export function createRenderer(
@@ -54,14 +58,20 @@ export function createRenderer(
       case 'unknown':
         return `<div class="wt-unknown-action"><p class="wt-author-note">Note for the workshop author: ${escapeHtml(fence.note)}</p>${codeBlock(body, '')}</div>\n`;
       case 'action':
-        return actionBlock(fence.action, fence.label, fence.shown ? codeBlock(fence.shown, fence.lang) : '');
+        return placeBlock(
+          env,
+          actionBlock(fence.action, fence.label, fence.shown ? codeBlock(fence.shown, fence.lang) : ''),
+        );
       case 'check': {
         const { name, args } = fence.action;
         env.checks.push({ name, args, timeout: fence.timeout });
-        return actionBlock(
-          fence.action,
-          fence.label,
-          '<p class="wt-check-status" role="status">Not checked yet: click to check</p><pre class="wt-check-output"></pre>',
+        return placeBlock(
+          env,
+          actionBlock(
+            fence.action,
+            fence.label,
+            '<p class="wt-check-status" role="status">Not checked yet: click to check</p><pre class="wt-check-output"></pre>',
+          ),
         );
       }
     }
@@ -76,10 +86,27 @@ export function createRenderer(
 
   const allowedTags = [...sanitizeHtml.defaults.allowedTags, ...MORE_TAGS];
   return (name, markdown) => {
-    const env: RenderEnv = { checks: [] };
-    const html = md.render(substitute(markdown, options.variables), env);
-    return { html: sanitize(sanitizeHtml, allowedTags, html, name, options.pageNames), checks: env.checks };
+    // Chosen after the page is written, so nothing in it can contain the marker.
+    const env: RenderEnv = { checks: [], blocks: [], marker: `wt-block-${randomBytes(16).toString('hex')}-` };
+    const html = sanitize(
+      sanitizeHtml,
+      allowedTags,
+      md.render(substitute(markdown, options.variables), env),
+      name,
+      options.pageNames,
+    );
+    const pattern = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
+    return {
+      html: html.replace(pattern, (_all, index: string) => env.blocks[Number(index)] ?? ''),
+      checks: env.checks,
+    };
   };
+}
+
+/** A marker that survives sanitising as it is (a paragraph of plain text), for `block` to replace. */
+function placeBlock(env: RenderEnv, block: string): string {
+  env.blocks.push(block);
+  return `<p>${env.marker}${env.blocks.length - 1}</p>\n`;
 }
 
 function actionBlock(action: Action, label: string, inner: string): string {
@@ -153,8 +180,9 @@ function sanitize(
   return sanitizeHtml(html, {
     allowedTags,
     allowedAttributes: {
-      '*': ['id', 'class', 'title', 'lang', 'dir', 'role', 'tabindex', 'aria-*', 'data-*'],
-      a: ['href', 'name', 'target', 'rel'],
+      // Named one by one: no data-* (the page's script reads its blocks and links from those).
+      '*': ['id', 'class', 'title', 'lang', 'dir', 'role', 'aria-label', 'aria-hidden', 'aria-describedby'],
+      a: ['href', 'name', 'target', 'rel', 'data-page'],
       img: ['src', 'alt', 'width', 'height', 'loading'],
       th: ['style', 'colspan', 'rowspan'],
       td: ['style', 'colspan', 'rowspan'],
@@ -174,6 +202,8 @@ function sanitize(
         delete rest.href;
         delete rest.target;
         delete rest.rel;
+        // Set below for links to pages only, never taken from the page's own HTML.
+        delete rest['data-page'];
         if (!target) return { tagName, attribs: rest };
         if ('page' in target) {
           return {

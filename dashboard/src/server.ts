@@ -268,10 +268,12 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > MAX_BODY_BYTES) return; // refused already: the rest is read and dropped
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'the request is too large'));
-        req.destroy();
+        chunks.length = 0;
+        // Answered, not cut: a destroyed request reaches the browser as the proxy's 502.
+        reject(new HttpError(413, 'the request is too large', { Connection: 'close' }));
         return;
       }
       chunks.push(chunk);

@@ -2,6 +2,7 @@
 // syntax): a few the dashboard knows, and those a workshop declares with a
 // default in modules.yaml (config.vars), which the environment may override.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../common/src/config.js';
 
@@ -25,7 +26,7 @@ export function builtInVariables(config: VariableConfig, env: Readonly<Record<st
   const set = (name: string, value: string | undefined) => {
     if (value) vars.set(name, value);
   };
-  set('username', config.user || (config.authUsername !== '*' ? config.authUsername : '') || env.USER);
+  set('username', config.user || (config.authUsername !== '*' ? config.authUsername : '') || env.USER || accountName());
   set('session_namespace', podNamespace(config));
   set('cluster_subdomain', config.clusterSubdomain);
   set('ingress_domain', config.ingressDomain);
@@ -57,4 +58,13 @@ const VARIABLE = /%([A-Za-z_][A-Za-z0-9_-]*)%/g;
 /** Replaces every %name% whose name is known; an unknown one is left as written. */
 export function substitute(text: string, vars: Variables): string {
   return text.replace(VARIABLE, (whole, name: string) => vars.get(name) ?? whole);
+}
+
+/** The name of the account the server runs as; none for a UID without an entry in /etc/passwd. */
+function accountName(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,12 +3,45 @@
 // program, each with a progress bar; the shell's `download FILE` (shell/bin/download)
 // prints a private OSC sequence naming a file, and the browser downloads it.
 // The server side is terminal-server/src/files.ts.
+//
+// Output is not only what the attendee asked for: a cloned README, `kubectl logs`
+// or a web page printed with curl can carry the sequence too. So the page acts on
+// one only when it is new output (never history replayed to a page that attaches
+// or comes back), dated within a minute of now by the server's clock, and not seen
+// before in this browser, and the owner's page only. It then downloads at once
+// rather than offering a button to click: what is left for a sequence someone else
+// wrote to do is put one of the attendee's own files in their own browser's
+// downloads, while they are looking, which is what the attendee's own `download`
+// asks for each time; a click more per file would protect nothing further.
+// The page answers the shell's `download` through the terminal, as terminals answer
+// queries, so that it can say what became of its request.
 import type { IDisposable, Terminal } from '@xterm/xterm';
 
-/** The private OSC of `download FILE`: `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`. */
+/**
+ * The private OSC of `download FILE`: `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`.
+ * The page answers a new one with `ESC ] 7717 ; answer ; <nonce> ; <DownloadAnswer> BEL` as input.
+ */
 export const DOWNLOAD_OSC = 7717;
-/** A `download` older than this (by the server's clock) is output replayed to a page, not a new request. */
-const DOWNLOAD_FRESH_SECONDS = 60;
+/**
+ * A `download` is acted on only within this window of its time (seconds, by the server's clock):
+ * older, it is output printed again (a file, a log); later, it was dated ahead to never go stale.
+ * The few seconds before allow for the clock's seconds being cut, not rounded.
+ */
+const DOWNLOAD_FRESH_SECONDS = { before: 5, after: 60 } as const;
+/** What the page answers the shell's `download`: started, or the server's refusal (its status), or no server. */
+export type DownloadAnswer = 'ok' | `refused-${number}` | 'failed';
+
+/**
+ * What became of a `download` sequence in a view's output, as a `terminal-download` CustomEvent
+ * (bubbling) on its container: `replayed` (history replayed on attaching), `malformed`, `seen`
+ * (this browser acted on it before), `stale` (not dated within a minute of now), `started`,
+ * `refused` (by the server: `error` says why) or `failed` (the server could not be reached).
+ */
+export interface DownloadEventDetail {
+  path: string;
+  outcome: 'replayed' | 'malformed' | 'seen' | 'stale' | 'started' | 'refused' | 'failed';
+  error?: string;
+}
 /** The header every upload request carries (terminal-server/src/files.ts UPLOAD_HEADER). */
 const UPLOAD_HEADER = 'X-Terminal-Upload';
 const RECEIVED_HEADER = 'X-Upload-Received';
@@ -43,11 +76,29 @@ export function downloadUrl(prefix: string, filePath: string, name?: string): st
   return new URL(`${prefix}/files/download?${query}`, location.href).href;
 }
 
+/** The server refused a download (its status and reason). */
+export class DownloadRefused extends Error {
+  override name = 'DownloadRefused';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether a request dated `issuedAt` is fresh at `now` (unix seconds, both by the server's clock). */
+export function isFresh(issuedAt: number, now: number): boolean {
+  if (!Number.isSafeInteger(issuedAt) || !Number.isFinite(now)) return false;
+  const age = now - issuedAt;
+  return age >= -DOWNLOAD_FRESH_SECONDS.before && age <= DOWNLOAD_FRESH_SECONDS.after;
+}
+
 /**
  * Makes the browser download a file under the home folder. Asks first (HEAD), so
- * a refusal is an Error with the server's reason instead of a download of an error
- * page. With `issuedAt` (unix seconds, the server's clock), a request older than a
- * minute is left alone and false returned.
+ * a refusal is a DownloadRefused with the server's reason instead of a download of
+ * an error page. With `issuedAt` (unix seconds, the server's clock), a request
+ * outside a small window around the server's now is left alone and false returned.
  */
 export async function startDownload(options: {
   prefix: string;
@@ -59,9 +110,9 @@ export async function startDownload(options: {
   const head = await fetch(url, { method: 'HEAD', credentials: 'same-origin', cache: 'no-store' });
   if (options.issuedAt !== undefined) {
     const now = Date.parse(head.headers.get('Date') ?? '') / 1000;
-    if (!(now - options.issuedAt <= DOWNLOAD_FRESH_SECONDS)) return false;
+    if (!isFresh(options.issuedAt, now)) return false;
   }
-  if (!head.ok) throw new Error(await errorOf(url, head.status));
+  if (!head.ok) throw new DownloadRefused(head.status, await errorOf(url, head.status));
   const link = document.createElement('a');
   link.href = url;
   link.download = options.name ?? '';
@@ -139,7 +190,14 @@ export class FileTransfers {
   constructor(
     private readonly container: HTMLElement,
     terminal: Terminal,
-    private readonly options: { prefix: string; session: string },
+    private readonly options: {
+      prefix: string;
+      session: string;
+      /** True while the output being parsed is history replayed on attaching, not new output. */
+      replaying: () => boolean;
+      /** Sends text to the shell as input (a terminal's answer); dropped when this page cannot type. */
+      answer: (text: string) => void;
+    },
   ) {
     this.panel = document.createElement('div');
     this.panel.className = 'terminal-transfers';
@@ -219,14 +277,47 @@ export class FileTransfers {
 
   private onDownloadSequence(data: string): void {
     if (!this.enabled || this.disposed) return;
+    const tell = (detail: DownloadEventDetail) =>
+      this.container.dispatchEvent(
+        new CustomEvent<DownloadEventDetail>('terminal-download', { detail, bubbles: true }),
+      );
     const request = parseDownloadSequence(data);
     if (!request) {
       console.warn('terminal: a download sequence that is not one was ignored');
+      tell({ path: '', outcome: 'malformed' });
       return;
     }
-    if (!firstSighting(this.options.prefix, request.nonce)) return;
-    startDownload({ prefix: this.options.prefix, path: request.path, issuedAt: request.issuedAt }).catch(
-      (error: unknown) => this.notice(`Download of ${request.path} refused: ${(error as Error).message}`),
+    const { path } = request;
+    // Asked before this page was here (a new page, a reload, a reconnect): nobody waits for it now.
+    if (this.options.replaying()) {
+      tell({ path, outcome: 'replayed' });
+      return;
+    }
+    if (!firstSighting(this.options.prefix, request.nonce)) {
+      tell({ path, outcome: 'seen' });
+      return;
+    }
+    // Only a fresh request is answered: a `download` waits a few seconds for its answer, and an
+    // answer to old output (a file shown again) would be typed into whatever reads the terminal.
+    const answer = (status: DownloadAnswer) =>
+      this.options.answer(`\x1b]${DOWNLOAD_OSC};answer;${request.nonce};${status}\x07`);
+    startDownload({ prefix: this.options.prefix, path, issuedAt: request.issuedAt }).then(
+      (started) => {
+        if (!started) {
+          this.notice(`A download of ${path} was ignored: the request is not from the last minute`);
+          tell({ path, outcome: 'stale' });
+          return;
+        }
+        answer('ok');
+        tell({ path, outcome: 'started' });
+      },
+      (error: unknown) => {
+        const message = (error as Error).message;
+        this.notice(`Download of ${path} refused: ${message}`);
+        const refused = error instanceof DownloadRefused;
+        answer(refused ? `refused-${error.status}` : 'failed');
+        tell({ path, outcome: refused ? 'refused' : 'failed', error: message });
+      },
     );
   }
 

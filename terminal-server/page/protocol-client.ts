@@ -44,6 +44,9 @@ export interface ProtocolSocket {
 /** WebSocket.OPEN, the same in every implementation. */
 const OPEN = 1;
 
+/** Closes that trying again at once would not cure: the page says why (the error message before them) and waits for a click. */
+const refusals = new Set<number>([CloseCode.TooManySessions, CloseCode.NotStarted, CloseCode.TooManyPages]);
+
 export interface ProtocolClientOptions {
   /**
    * Opens a new socket to the session; called for each connection attempt, with
@@ -60,8 +63,12 @@ export interface ProtocolClientOptions {
   autoAck?: boolean;
   /** Reconnect after a close that reconnecting can cure (the default); false: stay 'lost'. */
   reconnect?: boolean;
-  /** Output, in order. Call `processed` once the bytes are on the screen: acknowledgements follow from it. */
-  onOutput: (bytes: Uint8Array, processed: () => void) => void;
+  /**
+   * Output, in order. Call `processed` once the bytes are on the screen: acknowledgements follow from it.
+   * `replayed`: the bytes are history the server replayed on attaching (made before this attach, see
+   * `live` in the attached message), not new output; a frame is split where the replay ends.
+   */
+  onOutput: (bytes: Uint8Array, processed: () => void, replayed: boolean) => void;
   /** Every control message, after the client has applied it and before any state change it brings. */
   onControl?: (message: ServerControl) => void;
   /** `retryInMs`: for 'lost', when the next attempt is due (Infinity when none is). */
@@ -79,6 +86,8 @@ export class ProtocolClient {
   /** Output position of the last byte processed. */
   private processed = 0;
   private acked = 0;
+  /** Output position where the last attach's replay ends and new output starts. */
+  private live = 0;
   private size: { cols: number; rows: number };
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -140,8 +149,7 @@ export class ProtocolClient {
       if (this.socket !== ws) return;
       this.socket = undefined;
       if (this.currentState === 'exited' || event.code === CloseCode.SessionEnded) this.setState('exited');
-      else if (event.code === CloseCode.TooManySessions || event.code === CloseCode.NotStarted)
-        this.setState('refused');
+      else if (refusals.has(event.code)) this.setState('refused');
       else this.scheduleReconnect();
       this.options.onClose?.({ code: event.code, reason: event.reason, opened });
     };
@@ -195,22 +203,40 @@ export class ProtocolClient {
   }
 
   private onOutput(bytes: Uint8Array): void {
-    const end = (this.received ?? 0) + bytes.length;
+    const start = this.received ?? 0;
+    // The server ends a replay with a frame of its own; one across the end is split all the same.
+    if (start < this.live && start + bytes.length > this.live) {
+      const cut = this.live - start;
+      this.deliver(bytes.subarray(0, cut));
+      this.deliver(bytes.subarray(cut));
+      return;
+    }
+    this.deliver(bytes);
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    const start = this.received ?? 0;
+    const end = start + bytes.length;
     this.received = end;
     const sentOn = this.socket;
-    this.options.onOutput(bytes, () => {
-      this.processed = Math.max(this.processed, end);
-      // Every ackEveryBytes, and only then: an ack is a frame of its own, and one
-      // for less could not change what the server decides (it resumes a session
-      // and lets a lagging page catch up at lowWaterBytes, which is more), so
-      // typing costs one frame each way, as it would without flow control.
-      if (this.options.autoAck === false) return;
-      if (this.processed - this.acked >= FlowControl.ackEveryBytes) {
-        this.acked = this.processed;
-        // An ack belongs to the connection the output came on.
-        if (sentOn && sentOn === this.socket && sentOn.readyState === OPEN) sentOn.send(encodeAck(this.processed));
-      }
-    });
+    const replayed = start < this.live;
+    this.options.onOutput(
+      bytes,
+      () => {
+        this.processed = Math.max(this.processed, end);
+        // Every ackEveryBytes, and only then: an ack is a frame of its own, and one
+        // for less could not change what the server decides (it resumes a session
+        // and lets a lagging page catch up at lowWaterBytes, which is more), so
+        // typing costs one frame each way, as it would without flow control.
+        if (this.options.autoAck === false) return;
+        if (this.processed - this.acked >= FlowControl.ackEveryBytes) {
+          this.acked = this.processed;
+          // An ack belongs to the connection the output came on.
+          if (sentOn && sentOn === this.socket && sentOn.readyState === OPEN) sentOn.send(encodeAck(this.processed));
+        }
+      },
+      replayed,
+    );
   }
 
   private onControl(frame: Uint8Array): void {
@@ -221,6 +247,7 @@ export class ProtocolClient {
       this.received = message.position;
       this.processed = message.position;
       this.acked = message.position;
+      this.live = message.live;
       this.retries = 0;
       this.typing = message.canType;
     } else if (message.type === 'access') {

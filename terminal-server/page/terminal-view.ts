@@ -63,6 +63,12 @@ export class TerminalView {
   /** The terminal's size as the server has it: a page that cannot type shows it at that size. */
   private sessionSize: { cols: number; rows: number } | undefined;
   private owner = '';
+  /**
+   * For each output write xterm.js has not finished parsing, oldest first: whether it is
+   * replayed history. xterm.js parses writes in order and calls each one's callback
+   * before it parses the next, so the first is the one being parsed now.
+   */
+  private readonly replayedWrites: boolean[] = [];
 
   constructor(
     private readonly container: HTMLElement,
@@ -122,8 +128,14 @@ export class TerminalView {
       },
       cols: term.cols,
       rows: term.rows,
-      onOutput: (bytes, processed) => {
-        if (!this.disposed) this.pacer.write(bytes, processed);
+      onOutput: (bytes, processed, replayed) => {
+        if (this.disposed) return;
+        // Before the write: xterm.js may parse it at once, inside write().
+        this.replayedWrites.push(replayed);
+        this.pacer.write(bytes, () => {
+          this.replayedWrites.shift();
+          processed();
+        });
       },
       onControl: (message) => this.onControl(message),
       onStateChange: (state, retryInMs) => {
@@ -162,7 +174,13 @@ export class TerminalView {
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(container);
     this.wireClipboard();
-    this.transfers = new FileTransfers(container, term, { prefix: options.prefix, session: options.session });
+    this.transfers = new FileTransfers(container, term, {
+      prefix: options.prefix,
+      session: options.session,
+      // Output parsed outside a write of ours is not known to be new.
+      replaying: () => this.replayedWrites[0] ?? true,
+      answer: (text) => this.client.input(encoder.encode(text)),
+    });
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
 
@@ -279,8 +297,8 @@ export class TerminalView {
         this.sessionSize = { cols: message.cols, rows: message.rows };
         this.showAccess();
         return;
-      case 'pages':
-        if (this.access === 'owner') this.watchBox.showOwner(message.pages, message.keyboard);
+      case 'viewers':
+        if (this.access === 'owner') this.watchBox.showOwner(message.watching, message.keyboard);
         return;
       case 'exit':
         this.exitText = `The shell exited${message.code ? ` with code ${message.code}` : ''}${message.signal ? ` (signal ${message.signal})` : ''}.`;

@@ -1,7 +1,7 @@
 // Who else is on a terminal, in a small box in a corner of its view: a viewer
 // sees whose terminal they are watching and whether they may type; the owner
 // sees who is watching, and gives each of them the keyboard or takes it back.
-import type { Access, AttachedPage } from '../src/protocol.js';
+import type { Access } from '../src/protocol.js';
 
 export class WatchBox {
   readonly element = document.createElement('div');
@@ -31,10 +31,10 @@ export class WatchBox {
     );
   }
 
-  /** The owner's page: every viewer attached, and those given the keyboard who are away. */
-  showOwner(pages: readonly AttachedPage[], keyboard: readonly string[]): void {
+  /** The owner's page: every viewer watching, and those given the keyboard who are away. */
+  showOwner(watching: readonly string[], keyboard: readonly string[]): void {
     const viewers = new Map<string, { attached: boolean }>();
-    for (const page of pages) if (page.access === 'viewer') viewers.set(page.user, { attached: true });
+    for (const user of watching) viewers.set(user, { attached: true });
     for (const user of keyboard) if (!viewers.has(user)) viewers.set(user, { attached: false });
     this.element.dataset.for = 'owner';
     this.element.hidden = viewers.size === 0;

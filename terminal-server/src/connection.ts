@@ -21,6 +21,7 @@ import {
   RefusedError,
   ServerStoppingError,
   type SessionManager,
+  TooManyPagesError,
   TooManySessionsError,
 } from './sessions.js';
 
@@ -137,7 +138,21 @@ export function handleConnection(options: {
       socket.close(CloseCode.TooManySessions, 'too many sessions');
       return;
     }
-    session.attach(link, message, requester);
+    try {
+      session.attach(link, message, requester);
+    } catch (error) {
+      if (!(error instanceof TooManyPagesError)) throw error;
+      // Keyed by session: a crowd of refused pages adds a few lines and a count.
+      repeats.log('warn', `pages ${sessionName}`, 'session.refused', {
+        session: sessionName,
+        page: id,
+        access: requester.access,
+        reason: error.message,
+      });
+      link.sendControl({ type: 'error', message: error.message });
+      socket.close(CloseCode.TooManyPages, 'too many pages');
+      session = undefined;
+    }
   };
 
   socket.on('message', (data, isBinary) => {

@@ -21,6 +21,7 @@ import type { Config } from '../../common/src/config.js';
 import { HttpError } from '../../common/src/http-error.js';
 import { sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
+import { isInside, OutsideFolderError, openInside } from '../../common/src/open-inside.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import { SESSION_NAME } from './protocol.js';
 import type { SessionManager } from './sessions.js';
@@ -65,14 +66,19 @@ interface Upload {
 }
 
 /**
- * A name as a plain file name: its last path segment, without control and
- * bidirectional-override characters; null when nothing usable is left.
+ * A name as a plain file name: its last path segment, without control,
+ * invisible (zero-width, BOM, soft hyphen), line-separator and bidirectional
+ * characters, so what an attendee sees in `ls` is what the file is called; one
+ * that begins with "-" gets a "_" before it, so `rm *` or `tar cf x *` in that
+ * folder cannot read it as an option. Null when nothing usable is left.
  */
 export function plainName(raw: string): string | null {
-  const cleaned = raw.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  // Cc: controls; Cf: format characters (U+200B-U+200F, U+202A-U+202E, U+2060-U+206F, U+FEFF, U+00AD, ...).
+  const cleaned = raw.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '');
   const segments = cleaned.split('/').filter((segment) => segment.trim() !== '');
-  const name = (segments.at(-1) ?? '').trim();
-  if (name === '' || name === '.' || name === '..') return null;
+  const last = (segments.at(-1) ?? '').trim();
+  if (last === '' || last === '.' || last === '..') return null;
+  const name = last.startsWith('-') ? `_${last}` : last;
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return null;
   return name;
 }
@@ -149,27 +155,34 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
       if (code === 'EACCES') throw new HttpError(403, `${requested} cannot be read`);
       throw error;
     }
-    if (!inside(home, real)) {
+    if (!isInside(home, real)) {
       throw new HttpError(
         403,
         `only files in the home folder (${config.terminalHome}) can be downloaded; ${requested} is ${real === lexical ? 'outside it' : `a link to ${real}, outside it`}`,
       );
     }
     let file: FileHandle;
-    try {
-      // Not blocking on a FIFO; and the file that realpath named, not a link put there since.
-      file = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES') throw new HttpError(403, `${requested} cannot be read`);
-      if (code === 'ENOENT' || code === 'ELOOP') throw new HttpError(404, `there is no file ${requested}`);
-      throw error;
-    }
     let stats: Stats;
     try {
-      stats = await file.stat();
+      // Not blocking on a FIFO. The check above names the file; this one is on the
+      // file opened, for a folder on the way may have become a link since.
+      ({ handle: file, stats } = await openInside(
+        home,
+        real,
+        constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW,
+      ));
     } catch (error) {
-      await file.close();
+      if (error instanceof OutsideFolderError) {
+        throw new HttpError(
+          403,
+          `only files in the home folder (${config.terminalHome}) can be downloaded; ${requested} changed while it was opened, and is outside it now`,
+        );
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES') throw new HttpError(403, `${requested} cannot be read`);
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
+        throw new HttpError(404, `there is no file ${requested}`);
+      }
       throw error;
     }
     if (!stats.isFile()) {
@@ -451,10 +464,6 @@ async function createExclusive(directory: string, name: string): Promise<{ file:
     }
   }
   throw new HttpError(409, `${directory} has ${name} and 999 other versions of it already`);
-}
-
-function inside(folder: string, file: string): boolean {
-  return file === folder || file.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
 }
 
 function describeBytes(bytes: number): string {

@@ -25,7 +25,7 @@ export const ClientType = {
  */
 export type Access = 'owner' | 'viewer';
 
-/** One page attached to a session, as its owner's pages and the session API see it. */
+/** One page attached to a session, as the session API describes it. */
 export interface AttachedPage {
   page: string;
   /** Who opened it, as the auth proxy knows them ('' when it knows nobody: no login). */
@@ -34,6 +34,10 @@ export interface AttachedPage {
   /** Whether its input and size are taken: always for the owner, for a viewer while they have the keyboard. */
   canType: boolean;
   since: string;
+  /** True while the page is too far behind to be sent output: it gets what it missed once it catches up. */
+  lagging: boolean;
+  /** How many times the session's program was paused because this page fell behind (never for a viewer's). */
+  pauses: number;
 }
 
 /** Server → page. */
@@ -47,6 +51,8 @@ export const ServerType = {
 export type ServerControl =
   /**
    * Attached; output that follows starts at `position`. `reset`: clear the screen first (not a continuation).
+   * `live`: the session's position at this attach. Output before it is history replayed to this page,
+   * made before it attached; from it on, output is new (the page acts on requests in output only then).
    * `page`: this page's id; `access` and `canType`: what it may do; `owner`: whose terminal it is
    * ('' when the proxy knows nobody); `cols` and `rows`: the terminal's size now.
    */
@@ -56,6 +62,7 @@ export type ServerControl =
       instance: string;
       position: number;
       reset: boolean;
+      live: number;
       pid: number;
       page: string;
       access: Access;
@@ -68,8 +75,12 @@ export type ServerControl =
   | { type: 'size'; cols: number; rows: number }
   /** This page was given (true) or lost (false) the keyboard; the terminal's size now. */
   | { type: 'access'; canType: boolean; cols: number; rows: number }
-  /** To the owner's pages, whenever it changes: every page attached, and the viewers who have the keyboard (attached or not). */
-  | { type: 'pages'; pages: AttachedPage[]; keyboard: string[] }
+  /**
+   * To the owner's pages: who is watching (each viewer once, however many pages
+   * they have open) and the viewers who have the keyboard (watching or not).
+   * Sent on attach, then only when it changes, at most every VIEWERS_EVERY_MS.
+   */
+  | { type: 'viewers'; watching: string[]; keyboard: string[] }
   /** The program in the session ended; nothing follows. */
   | { type: 'exit'; code: number; signal: number }
   /** The page attached to an instance that no longer exists (its shell exited, or the server restarted since); nothing follows. */
@@ -96,6 +107,8 @@ export const CloseCode = {
   ServerStopping: 4004,
   /** A viewer asked for a session its owner has not started: a viewer never starts one. */
   NotStarted: 4005,
+  /** The session has as many of the owner's pages, or of viewers' pages, as it takes (Limits.maxPagesPerSession). */
+  TooManyPages: 4006,
 } as const;
 
 /** Session names: letters, digits, `_` and `-`, 1 to 64 of them. */
@@ -121,7 +134,24 @@ export const Limits = {
   maxUserBytes: 256,
   /** A connection sending this many bad frames is closed (1008); nothing it sends after is read. */
   maxBadMessages: 100,
+  /**
+   * Pages a session takes from its owner, and as many again from viewers (so
+   * neither can shut the other out). Someone's own tabs and the few people who
+   * watch them (an instructor, a helper) are a handful; this leaves room for
+   * forgotten tabs and for reconnects whose old socket has not timed out yet,
+   * while bounding what one login can make a session do: every output frame is
+   * written to every page that keeps up, and each attach or leave is news to
+   * the owner's pages.
+   */
+  maxPagesPerSession: 64,
 } as const;
+
+/**
+ * The owner's pages are told who is watching at most this often (and only
+ * when it changed): a crowd of pages coming and going costs each page a few
+ * small messages a second, not one per attach.
+ */
+export const VIEWERS_EVERY_MS = 250;
 
 /** How the page reconnects after a close it can recover from: doubling delays, with jitter so a room does not come back in lockstep. */
 export const Reconnect = {

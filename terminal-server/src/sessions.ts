@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/src/log.js';
 import type { Requester } from '../../common/src/terminal-link.js';
 import { History } from './history.js';
-import { type AttachedPage, FlowControl, Limits, type ServerControl, ServerType } from './protocol.js';
+import {
+  type Access,
+  type AttachedPage,
+  FlowControl,
+  Limits,
+  type ServerControl,
+  ServerType,
+  VIEWERS_EVERY_MS,
+} from './protocol.js';
 import { type ExitStatus, isInterrupt, type PtyOptions, PtyProcess } from './pty.js';
 
 /** One attached page, as the session sees it. */
@@ -27,6 +35,11 @@ export interface PageLink {
 /** What a page asked of a session is not for it to do (a viewer typing, say): the page is told, nothing changes. */
 export class RefusedError extends Error {
   override name = 'RefusedError';
+}
+
+/** The session has all the pages of this kind it takes (Limits.maxPagesPerSession). */
+export class TooManyPagesError extends Error {
+  override name = 'TooManyPagesError';
 }
 
 export interface SessionInfo {
@@ -69,6 +82,14 @@ interface Attachment {
   behindSince: number;
   /** True while the page is too slow to hold the session back: it gets no output until it catches up. */
   lagging: boolean;
+  /** Times this page became lagging (only the first is logged; the detach line has the count). */
+  lagged: number;
+  /** Times the program was paused because this page was behind. */
+  pauses: number;
+  /** The `viewers` message last sent to this (owner's) page, as sent; '' before the first. */
+  viewersSent: string;
+  /** True when a `viewers` message was held back because the page was behind: its next ack asks again. */
+  viewersHeld: boolean;
   /** For choosing the terminal size: the page used most recently decides. */
   lastUsed: number;
   /** Bytes of this page's input dropped since the program last had room for it (0: none). */
@@ -76,6 +97,11 @@ interface Attachment {
 }
 
 let useCounter = 0;
+
+interface ViewersMessage {
+  message: ServerControl & { type: 'viewers' };
+  text: string;
+}
 
 export class Session {
   readonly instance = randomBytes(9).toString('base64url');
@@ -96,6 +122,8 @@ export class Session {
   private unsentBytes = 0;
   private flushSoon: { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate } | undefined;
   private lastFlush = 0;
+  private viewersTimer: NodeJS.Timeout | undefined;
+  private lastViewersRound = 0;
 
   constructor(
     readonly name: string,
@@ -168,6 +196,13 @@ export class Session {
     request: { position: number | null; instance: string; cols: number; rows: number },
     who: Requester = OWNER,
   ): void {
+    const sameKind = this.countPages(who.access);
+    if (sameKind >= Limits.maxPagesPerSession) {
+      const whose = who.access === 'owner' ? "of its owner's pages" : "viewers' pages";
+      throw new TooManyPagesError(
+        `this terminal has ${sameKind} ${whose} open, the most it takes: close one of them, then try again`,
+      );
+    }
     // Pages already attached get what is pending first: the replay covers it for this one.
     this.flush();
     this.seen = true;
@@ -183,6 +218,10 @@ export class Session {
       acked: replay.position,
       behindSince: 0,
       lagging: false,
+      lagged: 0,
+      pauses: 0,
+      viewersSent: '',
+      viewersHeld: false,
       lastUsed: ++useCounter,
       droppedInput: 0,
     };
@@ -203,15 +242,25 @@ export class Session {
     // full-screen program's display; a size change makes the program redraw.
     if (replay.reset && replay.position > 0 && !resized) this.nudgeRedraw();
     this.updateFlowAll();
-    this.tellOwners();
+    // A new owner's page learns who watches at once; the others hear of a new viewer with the next round.
+    if (who.access === 'owner') this.sendViewers(page, this.viewersMessage());
+    if (who.access === 'viewer') this.tellOwners();
   }
 
   detach(link: PageLink, reason: string): void {
-    if (!this.pages.delete(link.id)) return;
-    this.options.logger.info('session.detach', { session: this.name, page: link.id, pages: this.pages.size, reason });
+    const page = this.pages.get(link.id);
+    if (!page) return;
+    this.pages.delete(link.id);
+    this.options.logger.info('session.detach', {
+      session: this.name,
+      page: link.id,
+      pages: this.pages.size,
+      reason,
+      ...(page.lagged > 1 ? { lagged: page.lagged } : {}),
+    });
     this.applySize();
     this.updateFlowAll();
-    this.tellOwners();
+    if (page.who.access === 'viewer') this.tellOwners();
   }
 
   /**
@@ -296,6 +345,7 @@ export class Session {
     if (position > page.acked) page.acked = Math.min(position, page.sent);
     if (page.lagging && backlog(page) <= FlowControl.lowWaterBytes) this.catchUp(page);
     this.updateFlowAll();
+    if (page.viewersHeld) this.tellOwners();
   }
 
   /** Ends the session: hang up the program, and kill it if it does not go. */
@@ -353,10 +403,12 @@ export class Session {
   }
 
   /**
-   * Pauses the program while any page that keeps up is more than the high-water
-   * mark behind, and resumes it when all are below the low-water mark. A page
-   * that stays behind for stallTimeoutMs becomes lagging: it stops holding
-   * the session back (a session never stalls for a page that has gone quiet).
+   * Pauses the program while any owner's page that keeps up is more than the
+   * high-water mark behind, and resumes it when all are below the low-water
+   * mark. An owner's page that stays behind for stallTimeoutMs becomes
+   * lagging: it stops holding the session back (a session never stalls for a
+   * page that has gone quiet). A viewer's page never holds it back: past the
+   * high-water mark it is lagging at once.
    */
   private updateFlowAll(): void {
     let hold = false;
@@ -364,11 +416,19 @@ export class Session {
     for (const page of this.pages.values()) {
       const pending = this.measure(page);
       if (page.lagging) continue;
+      if (!holdsSession(page)) {
+        if (pending > FlowControl.highWaterBytes) this.dropToLagging(page, 'viewer behind');
+        continue;
+      }
       if (pending > FlowControl.highWaterBytes) hold = true;
       if (pending > FlowControl.lowWaterBytes) blocked = true;
     }
-    if (hold && !this.pty.isPaused) this.pty.pause();
-    else if (!blocked && this.pty.isPaused) this.pty.resume();
+    if (hold && !this.pty.isPaused) {
+      this.pty.pause();
+      for (const page of this.pages.values()) {
+        if (!page.lagging && holdsSession(page) && backlog(page) > FlowControl.highWaterBytes) page.pauses++;
+      }
+    } else if (!blocked && this.pty.isPaused) this.pty.resume();
     this.scheduleStallCheck();
   }
 
@@ -378,10 +438,27 @@ export class Session {
     // Over the high-water mark a page pauses the program; once paused, the
     // program waits until every page is under the low-water mark. A page that
     // goes quiet in between holds it as surely, so the stall clock runs then too.
-    const holding = pending > FlowControl.highWaterBytes || (this.pty.isPaused && pending > FlowControl.lowWaterBytes);
+    const holding =
+      holdsSession(page) &&
+      (pending > FlowControl.highWaterBytes || (this.pty.isPaused && pending > FlowControl.lowWaterBytes));
     if (page.lagging || !holding) page.behindSince = 0;
     else if (page.behindSince === 0) page.behindSince = Date.now();
     return pending;
+  }
+
+  /**
+   * The page gets no more output until it has caught up (its ack says it is
+   * under the low-water mark and its socket has drained): then catchUp() sends
+   * what it missed from the history.
+   */
+  private dropToLagging(page: Attachment, reason: 'stalled' | 'viewer behind'): void {
+    page.lagging = true;
+    page.behindSince = 0;
+    page.lagged++;
+    // A page that keeps falling behind would log a line each time; the detach line has the count.
+    if (page.lagged === 1) {
+      this.options.logger.info('session.page_lagging', { session: this.name, page: page.link.id, reason });
+    }
   }
 
   private scheduleStallCheck(): void {
@@ -399,9 +476,7 @@ export class Session {
         // Measured again: what waited in its socket may have gone out since.
         this.measure(page);
         if (page.behindSince && now - page.behindSince >= FlowControl.stallTimeoutMs) {
-          page.lagging = true;
-          page.behindSince = 0;
-          this.options.logger.info('session.page_lagging', { session: this.name, page: page.link.id });
+          this.dropToLagging(page, 'stalled');
         }
       }
       this.updateFlowAll();
@@ -437,6 +512,8 @@ export class Session {
       instance: this.instance,
       position: replay.position,
       reset: replay.reset,
+      // Every replay ends where the session's output is now; what comes after is new.
+      live: this.history.end,
       pid: this.pid,
       page: page.link.id,
       access: page.who.access,
@@ -454,17 +531,60 @@ export class Session {
       access: page.who.access,
       canType: this.canType(page),
       since: page.since.toISOString(),
+      lagging: page.lagging,
+      pauses: page.pauses,
     }));
   }
 
-  /** The owner's pages always know who else is attached. */
+  private countPages(access: Access): number {
+    let count = 0;
+    for (const page of this.pages.values()) if (page.who.access === access) count++;
+    return count;
+  }
+
+  /** Who is watching and who has the keyboard, for the owner's pages (each viewer once, in order), and as text to compare. */
+  private viewersMessage(): ViewersMessage {
+    const watching = new Set<string>();
+    for (const page of this.pages.values()) if (page.who.access === 'viewer') watching.add(page.who.user);
+    const message: ViewersMessage['message'] = {
+      type: 'viewers',
+      watching: [...watching].sort(),
+      keyboard: [...this.keyboard].sort(),
+    };
+    return { message, text: JSON.stringify(message) };
+  }
+
+  /**
+   * The owner's pages always know who is watching, but hear of it at most every
+   * VIEWERS_EVERY_MS and only when it changed: pages attaching and leaving by
+   * the hundred cost each owner's page a few small messages, not one per attach.
+   */
   private tellOwners(): void {
-    let message: ServerControl | undefined;
-    for (const page of this.pages.values()) {
-      if (page.who.access !== 'owner') continue;
-      message ??= { type: 'pages', pages: this.attachedPages(), keyboard: [...this.keyboard] };
-      page.link.sendControl(message);
+    if (this.viewersTimer || this.ended) return;
+    const wait = Math.max(0, this.lastViewersRound + VIEWERS_EVERY_MS - performance.now());
+    this.viewersTimer = setTimeout(() => {
+      this.viewersTimer = undefined;
+      this.lastViewersRound = performance.now();
+      const viewers = this.viewersMessage();
+      for (const page of this.pages.values()) if (page.who.access === 'owner') this.sendViewers(page, viewers);
+    }, wait);
+    this.viewersTimer.unref();
+  }
+
+  /**
+   * Sends the message unless the page has it already. It counts in the page's
+   * backlog like output: a page that is behind is sent none until it catches
+   * up, and then only the latest, so one that stops reading never piles them up.
+   */
+  private sendViewers(page: Attachment, { message, text }: ViewersMessage): void {
+    if (text === page.viewersSent) return;
+    if (page.lagging || backlog(page) > FlowControl.highWaterBytes) {
+      page.viewersHeld = true;
+      return;
     }
+    page.viewersHeld = false;
+    page.viewersSent = text;
+    page.link.sendControl(message);
   }
 
   /**
@@ -497,6 +617,7 @@ export class Session {
     this.flush();
     this.ended = true;
     if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.viewersTimer) clearTimeout(this.viewersTimer);
     this.options.logger.info('session.exit', {
       session: this.name,
       pid: this.pid,
@@ -527,6 +648,11 @@ export class Session {
  */
 function backlog(page: Attachment): number {
   return Math.max(page.sent - page.acked, page.link.bufferedBytes);
+}
+
+/** Whether the page's backlog may pause the program: the owner's may, a viewer's never (it lags instead). */
+function holdsSession(page: Attachment): boolean {
+  return page.who.access === 'owner';
 }
 
 /** Pages opened without a word from the proxy (no login): the owner's. */

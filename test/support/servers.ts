@@ -12,6 +12,7 @@ import { createAuthProxy } from '../../auth-proxy/src/server.js';
 import { loadConfig } from '../../common/src/config.js';
 import { createLogger } from '../../common/src/log.js';
 import { pageAssetsDir, projectRoot } from '../../common/src/paths.js';
+import type { AttachedPage } from '../../terminal-server/src/protocol.js';
 import { createTerminalServer, type TerminalServer } from '../../terminal-server/src/server.js';
 
 export interface RunningTerminalServer {
@@ -96,6 +97,13 @@ export function startProcess(script: string, env: Record<string, string>): Runni
   return runProcess(process.execPath, [path.join(projectRoot(), script)], env);
 }
 
+/** What the tests read of the session API's answer. */
+export interface SessionDescription {
+  outputBytes: number;
+  pages: number;
+  attached: AttachedPage[];
+}
+
 export interface TerminalProcess {
   run: RunningProcess;
   pid: number;
@@ -105,7 +113,7 @@ export interface TerminalProcess {
   /** Resident set size of the server process in KiB (VmRSS). */
   rssKiB(): number;
   /** The session as the server's API describes it; undefined when there is none. */
-  session(name: string): Promise<{ outputBytes: number; pages: number } | undefined>;
+  session(name: string): Promise<SessionDescription | undefined>;
   /** Stops the server (SIGTERM) and resolves with everything it wrote, once its output has ended. */
   stop(): Promise<string>;
 }
@@ -162,7 +170,7 @@ export async function startTerminalProcess(env: Record<string, string> = {}): Pr
       const response = await request(`${base}/terminal/api/sessions/${name}`);
       if (response.status === 404) return undefined;
       if (response.status !== 200) throw new Error(`session ${name}: HTTP ${response.status} ${response.body}`);
-      return JSON.parse(response.body) as { outputBytes: number; pages: number };
+      return JSON.parse(response.body) as SessionDescription;
     },
     stop,
   };

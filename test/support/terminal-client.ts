@@ -3,7 +3,7 @@
 // promises to wait on. It does not reconnect: tests look at each close.
 import { WebSocket } from 'ws';
 import { ProtocolClient } from '../../terminal-server/page/protocol-client.js';
-import type { ServerControl } from '../../terminal-server/src/protocol.js';
+import { type ServerControl, ServerType } from '../../terminal-server/src/protocol.js';
 
 export interface ClientOptions {
   position?: number | null;
@@ -26,6 +26,8 @@ export class TerminalClient {
   pid = 0;
   /** Output bytes received since connecting (not counting what came before the attach position). */
   received = 0;
+  /** Bytes of control frames received (type byte included), on every connection of this page. */
+  controlBytes = 0;
   private chunks: Buffer[] = [];
   private waiters: (() => void)[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -52,6 +54,9 @@ export class TerminalClient {
       openSocket: (query) => {
         const socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}${query}`, { headers: options.headers });
         this.socket = socket;
+        socket.on('message', (data: Buffer, isBinary) => {
+          if (isBinary && data[0] === ServerType.Control) this.controlBytes += data.length;
+        });
         socket.on('close', (code, reason) => {
           closed({ code, reason: reason.toString() });
           failed(new Error(`closed before attach: ${code}`));
@@ -86,9 +91,15 @@ export class TerminalClient {
     });
   }
 
-  static async connect(url: string, options: ClientOptions = {}): Promise<TerminalClient> {
+  /** Opens the page without waiting: for pages the server may refuse (`attached` rejects, `closed` says how). */
+  static start(url: string, options: ClientOptions = {}): TerminalClient {
     const page = new TerminalClient(url, options);
     page.client.connect();
+    return page;
+  }
+
+  static async connect(url: string, options: ClientOptions = {}): Promise<TerminalClient> {
+    const page = TerminalClient.start(url, options);
     const socket = page.socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
