@@ -60,12 +60,14 @@ export const SANDBOX_REFUSAL = /sandboxed and the 'allow-scripts' permission is 
 /**
  * The first thing the page's console says about a script (call it before the
  * page opens the document): that the content attack's ran, that a
- * Content-Security-Policy refused one, or that a sandbox ran none.
+ * Content-Security-Policy refused one, that a sandbox ran none, or that one's
+ * type is not a script's.
  */
 export async function firstWordOnScript(page: Page): Promise<string> {
   const message = await page.waitForEvent('console', {
     predicate: (message) =>
-      message.text() === CONTENT_ATTACK_RAN || /Content Security Policy|sandboxed/.test(message.text()),
+      message.text() === CONTENT_ATTACK_RAN ||
+      /Content Security Policy|sandboxed|Refused to execute script/.test(message.text()),
     timeout: 10_000,
   });
   return message.text();

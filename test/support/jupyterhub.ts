@@ -143,11 +143,17 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
   return hub;
 }
 
-/** Starts a user's server through the hub API and waits until it is ready. */
+/**
+ * Starts a user's server through the hub API (unless it is starting or running
+ * already: logging in at the hub starts it) and waits until it is ready.
+ */
 export async function spawnServer(hub: Hub, user: string, timeoutMs = 60_000): Promise<void> {
   await hub.api('POST', `/users/${user}`);
-  const started = await hub.api('POST', `/users/${user}/server`);
-  if (started.status !== 201 && started.status !== 202) throw new Error(`spawn ${user}: ${started.status}`);
+  const started = await hub.api<{ message?: string }>('POST', `/users/${user}/server`);
+  const underWay = started.status === 400 && /is (already running|pending)/.test(started.body?.message ?? '');
+  if (started.status !== 201 && started.status !== 202 && !underWay) {
+    throw new Error(`spawn ${user}: ${started.status} ${started.body?.message ?? ''}`);
+  }
   await eventually(
     async () => {
       const info = await hub.api<{ servers: Record<string, { ready: boolean }> }>('GET', `/users/${user}`);
