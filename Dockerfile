@@ -71,6 +71,9 @@ RUN mkdir -p /usr/share/man/man1 \
  && apt-get install -y --no-install-recommends \
       git vim nano curl wget jq less tmux bash-completion procps \
       python3 python3-pip python3-venv openjdk-21-jdk-headless maven ca-certificates \
+ # Fonts for what runs a browser here (screenshots, tests): Latin, CJK (with a monospace face) and
+ # symbols, about 11 MB; the pages name the same families first (terminal-view.ts, dashboard.css).
+      fonts-dejavu-core fonts-wqy-microhei fonts-symbola \
  # No package lists or downloaded packages left behind (the official base images' apt
  # configuration deletes the .debs as it goes; other bases keep them, hundreds of MB).
  && apt-get clean \

@@ -158,8 +158,8 @@ export async function measureLyingPage(outputBytes: number): Promise<LyingPageRe
   }
 }
 
-const OWNER: Requester = { user: 'alice', access: 'owner', owner: 'alice' };
-const VIEWER: Requester = { user: 'bob', access: 'viewer', owner: 'alice' };
+const OWNER: Requester = { user: 'alice', access: 'owner', owner: 'alice', sharedOrigin: false };
+const VIEWER: Requester = { user: 'bob', access: 'viewer', owner: 'alice', sharedOrigin: false };
 
 export interface StuckViewerFigures {
   rounds: number;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { withoutSecrets } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 import { configOrExit } from '../common/src/process.js';
+import { SETUP_REPORT_FILE } from '../dashboard/src/setup-report.js';
 
 interface App {
   name: string;
@@ -151,7 +152,12 @@ if (config.terminalPort === null && !config.terminalSocket) {
   link.TERMINAL_SOCKET = path.join(mkdtempSync(path.join(home, 'link-')), 'terminal.sock');
 }
 const terminalServer = ours.find((app) => app.name === 'terminal-server') as App;
-terminalServer.env = { SHELL_ENVIRONMENT_FILE: shellEnvironmentFile, ...link };
+terminalServer.env = {
+  SHELL_ENVIRONMENT_FILE: shellEnvironmentFile,
+  // Written by setup-workshop.js, which start.sh runs next.
+  WORKSHOP_SETUP_REPORT: path.join(home, SETUP_REPORT_FILE),
+  ...link,
+};
 const authProxy = ours.find((app) => app.name === 'auth-proxy') as App;
 authProxy.env = { ...link };
 

@@ -9,6 +9,8 @@ given_home=${PM2_HOME:-}
 ecosystem=$(node "$root/dist/supervisor/prepare.js")
 PM2_HOME=$(dirname "$ecosystem")
 export PM2_HOME
+# The workshop's session.env and setup.d scripts; whatever happens there, the terminal starts.
+node "$root/dist/supervisor/setup-workshop.js" || echo "supervisor: the workshop's setup failed (exit code $?); the terminal starts anyway" >&2
 
 # pm2 would also check for a newer pm2 once a day, over the network: not from here.
 export PM2_DISABLE_VERSION_CHECK=true

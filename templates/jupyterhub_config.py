@@ -10,6 +10,7 @@ import json
 import os
 import re
 import ssl
+import urllib.error
 import urllib.request
 
 from oauthenticator.openshift import OpenShiftOAuthenticator
@@ -21,6 +22,12 @@ TERMINAL_IMAGE = os.environ['TERMINAL_IMAGE']
 VOLUME_SIZE = os.environ['VOLUME_SIZE']
 # The in-pod location; another folder only for trying this file outside a pod.
 SERVICE_ACCOUNT_DIR = os.environ.get('SERVICE_ACCOUNT_DIR') or '/var/run/secrets/kubernetes.io/serviceaccount'
+# A host name whose subdomains all reach the cluster's router: the hub is there, and
+# each attendee's terminal at <user>.SUBDOMAIN_HOST, an origin of its own. Empty:
+# every terminal shares the hub's origin.
+SUBDOMAIN_HOST = os.environ.get('SUBDOMAIN_HOST', '').strip().lower().rstrip('.')
+if SUBDOMAIN_HOST and not re.fullmatch(r'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+', SUBDOMAIN_HOST):
+    raise ValueError(f'SUBDOMAIN_HOST must be a host name like workshop.apps.example.com, not {SUBDOMAIN_HOST!r}')
 # The terminal image's one public port (its auth proxy).
 TERMINAL_PORT = 10080
 HUB_PORT = 8081
@@ -64,18 +71,34 @@ def service_account_file(name):
 NAMESPACE = service_account_file('namespace')
 
 
-def kubernetes_get(path):
+def kubernetes_request(method, path, body=None, content_type='application/json'):
+    """One call to the API server as the hub's service account: (status, answer as JSON)."""
     host = os.environ['KUBERNETES_SERVICE_HOST']
     if ':' in host:
         host = f'[{host}]'
     port = os.environ.get('KUBERNETES_SERVICE_PORT') or '443'
     context = ssl.create_default_context(cafile=os.path.join(SERVICE_ACCOUNT_DIR, 'ca.crt'))
+    headers = {'Authorization': f'Bearer {service_account_file("token")}', 'Accept': 'application/json'}
+    if body is not None:
+        headers['Content-Type'] = content_type
     request = urllib.request.Request(
         f'https://{host}:{port}{path}',
-        headers={'Authorization': f'Bearer {service_account_file("token")}', 'Accept': 'application/json'},
+        method=method,
+        headers=headers,
+        data=None if body is None else json.dumps(body).encode(),
     )
-    with urllib.request.urlopen(request, context=context, timeout=10) as response:
-        return json.load(response)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def kubernetes_get(path):
+    status, answer = kubernetes_request('GET', path)
+    if status != 200:
+        raise RuntimeError(f'GET {path}: the API server answered {status}')
+    return answer
 
 
 def public_host():
@@ -84,7 +107,59 @@ def public_host():
     host = (route.get('spec') or {}).get('host')
     if not host:
         raise RuntimeError(f'route {APPLICATION} has no host yet')
+    if SUBDOMAIN_HOST and host != SUBDOMAIN_HOST:
+        raise RuntimeError(f'route {APPLICATION} has the host {host}, not SUBDOMAIN_HOST ({SUBDOMAIN_HOST})')
     return host
+
+
+USERS_ROUTE = f'{APPLICATION}-users'
+ROUTES = f'/apis/route.openshift.io/v1/namespaces/{NAMESPACE}/routes'
+
+
+def users_route():
+    """The Route sending every <user>.SUBDOMAIN_HOST to the proxy, which routes by host."""
+    return {
+        'apiVersion': 'route.openshift.io/v1',
+        'kind': 'Route',
+        'metadata': {'name': USERS_ROUTE, 'labels': {'app': APPLICATION}},
+        'spec': {
+            # With wildcardPolicy Subdomain, a route for x.D serves every *.D.
+            'host': f'{USERS_ROUTE}.{SUBDOMAIN_HOST}',
+            'wildcardPolicy': 'Subdomain',
+            'to': {'kind': 'Service', 'name': f'{APPLICATION}-proxy', 'weight': 100},
+            'port': {'targetPort': 'http'},
+            'tls': {'termination': 'edge', 'insecureEdgeTerminationPolicy': 'Redirect'},
+        },
+    }
+
+
+def reconcile_users_route():
+    """
+    Made here, not in the template: OpenShift refuses a wildcard route without a
+    host, and the template cannot leave an object out when SUBDOMAIN_HOST is
+    empty. Created when missing, its host kept to SUBDOMAIN_HOST (a certificate
+    added to it stays), removed when the room goes back to one origin.
+    """
+    status, current = kubernetes_request('GET', f'{ROUTES}/{USERS_ROUTE}')
+    if status not in (200, 404):
+        raise RuntimeError(f'GET route {USERS_ROUTE}: the API server answered {status}')
+    wanted = users_route()
+    if SUBDOMAIN_HOST and status == 404:
+        done, _ = kubernetes_request('POST', ROUTES, wanted)
+    elif SUBDOMAIN_HOST:
+        spec = (current or {}).get('spec') or {}
+        change = {key: wanted['spec'][key] for key in ('host', 'wildcardPolicy') if spec.get(key) != wanted['spec'][key]}
+        if not change:
+            return
+        done, _ = kubernetes_request(
+            'PATCH', f'{ROUTES}/{USERS_ROUTE}', {'spec': change}, 'application/merge-patch+json'
+        )
+    elif status == 200 and ((current or {}).get('metadata') or {}).get('labels', {}).get('app') == APPLICATION:
+        done, _ = kubernetes_request('DELETE', f'{ROUTES}/{USERS_ROUTE}')
+    else:
+        return
+    if done >= 300:
+        raise RuntimeError(f'route {USERS_ROUTE}: the API server answered {done}')
 
 
 # ---- The hub, behind configurable-http-proxy running in its own pod.
@@ -99,6 +174,21 @@ c.JupyterHub.cleanup_servers = False
 c.JupyterHub.db_url = 'sqlite:////srv/jupyterhub/data/jupyterhub.sqlite'
 c.JupyterHub.upgrade_db = True
 c.JupyterHub.cookie_secret = bytes.fromhex(os.environ['JPY_COOKIE_SECRET'])
+
+# ---- One origin per attendee (SUBDOMAIN_HOST): an attendee controls their own
+# server and so every page it serves; on a shared origin such a page could use the
+# cookies of whoever opens it (an instructor watching) for the hub and for the
+# visitor's own terminal. The proxy pod routes by host when SUBDOMAIN_HOST is set.
+HUB_HOST = public_host()
+reconcile_users_route()
+if SUBDOMAIN_HOST:
+    c.JupyterHub.subdomain_host = f'https://{SUBDOMAIN_HOST}'
+    # JupyterHub 4.1 and later: the hub's cookies get the __Host- prefix, so no
+    # attendee's server (a subdomain) can set cookies the hub would take for its own.
+    from jupyterhub.app import JupyterHub
+
+    if JupyterHub.class_traits().get('cookie_host_prefix_enabled') is not None:
+        c.JupyterHub.cookie_host_prefix_enabled = True
 
 
 # ---- Log in with OpenShift: the hub's service account is the OAuth client.
@@ -115,7 +205,7 @@ c.OpenShiftOAuthenticator.openshift_url = 'https://kubernetes.default.svc'
 c.OpenShiftOAuthenticator.client_id = f'system:serviceaccount:{NAMESPACE}:{APPLICATION}-hub'
 c.OpenShiftOAuthenticator.client_secret = service_account_file('token')
 # Registered by the service account's redirect annotation, which names the Route.
-c.OpenShiftOAuthenticator.oauth_callback_url = f'https://{public_host()}/hub/oauth_callback'
+c.OpenShiftOAuthenticator.oauth_callback_url = f'https://{HUB_HOST}/hub/oauth_callback'
 # The client id holds colons: it must go in the form body, not in a Basic header.
 c.OpenShiftOAuthenticator.basic_auth = False
 # Everyone who can log in to the cluster gets a terminal.

@@ -6,6 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { loadConfig } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 import { startChromium, waitForScreen } from './support/browser.js';
 import {
@@ -521,5 +522,37 @@ describe('auth modes', () => {
       SERVICE_ACCOUNT_DIR: '/nonexistent',
     });
     for (const name of OAUTH) assert.ok(openshift.includes(name), `openshift: ${name}`);
+  });
+});
+
+describe("JupyterHub's settings for a server on a host of its own (subdomain_host)", () => {
+  const HUB = {
+    JUPYTERHUB_API_TOKEN: 'token',
+    JUPYTERHUB_CLIENT_ID: 'jupyterhub-user-alice',
+    JUPYTERHUB_API_URL: 'http://127.0.0.1:8081/hub/api',
+    JUPYTERHUB_USER: 'alice',
+  };
+
+  test('the hub origin and a full callback URL are taken; anything else stops the start naming the variable', () => {
+    const config = loadConfig({
+      ...HUB,
+      JUPYTERHUB_HOST: 'https://hub.example.com',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: 'https://alice.hub.example.com/user/alice/oauth_callback',
+    });
+    assert.equal(config.hubHost, 'https://hub.example.com');
+    assert.equal(config.hubCallbackUrl, 'https://alice.hub.example.com/user/alice/oauth_callback');
+    assert.equal(loadConfig({ ...HUB, JUPYTERHUB_OAUTH_CALLBACK_URL: '/user/alice/oauth_callback' }).hubHost, '');
+    for (const [name, value] of [
+      ['JUPYTERHUB_HOST', 'https://hub.example.com/hub/'],
+      ['JUPYTERHUB_HOST', 'javascript:alert(1)'],
+      ['JUPYTERHUB_OAUTH_CALLBACK_URL', 'ftp://alice.hub.example.com/user/alice/oauth_callback'],
+      ['JUPYTERHUB_OAUTH_CALLBACK_URL', 'https://alice.hub.example.com/user/alice/oauth_callback?next=x'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ JUPYTERHUB_OAUTH_CALLBACK_URL: '/user/alice/oauth_callback', ...HUB, [name]: value }),
+        (error: Error) => error.message.split('\n').filter((line) => line.includes(name)).length === 1,
+        `${name}=${value}`,
+      );
+    }
   });
 });

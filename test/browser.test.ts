@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenText, startChromium, waitForScreen } from './support/browser.js';
+import { drawnPixels, launchBrowser, screenText, startChromium, waitForScreen } from './support/browser.js';
 import { foregroundGroup } from './support/paste.js';
 import { eventually, type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
 import { requireTool } from './support/tools.js';
@@ -289,6 +289,41 @@ describe('terminal page in Chromium', () => {
     } finally {
       await domBrowser.close();
     }
+  });
+
+  test('text is drawn at pixel ratios 1, 2 and 3 (WebGL where it draws, else the DOM renderer)', async (t) => {
+    browser ??= await launchBrowser(t);
+    if (!browser) return;
+    const renderers: string[] = [];
+    for (const ratio of [1, 2, 3]) {
+      const context = await browser.newContext({ deviceScaleFactor: ratio, viewport: { width: 640, height: 400 } });
+      const page = await context.newPage();
+      await page.goto(`${terminal.base}/terminal/session/ratio${ratio}`);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type("printf '%.0sWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW\\n' 1 2 3 4 5 6 7 8");
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^W{40}\n(W{40}\n){7}/m);
+      // The rows of Ws as the screen shows them: a good part of their area is ink.
+      const cells = await page.evaluate(() => {
+        const term = (window as unknown as { terminal: import('@xterm/xterm').Terminal }).terminal;
+        const screen = document.querySelector('.xterm-screen') as HTMLElement;
+        return { width: screen.clientWidth / term.cols, height: screen.clientHeight / term.rows };
+      });
+      const area = 40 * cells.width * 8 * cells.height * ratio * ratio;
+      // Drawn within the next frames (a renderer that draws nothing never gets there).
+      let drawn = 0;
+      for (let frame = 0; frame < 30 && drawn < area / 5; frame++) {
+        await page.evaluate(() => new Promise(requestAnimationFrame));
+        drawn = await drawnPixels(page, await page.locator('.xterm-screen').screenshot());
+      }
+      t.diagnostic(`ratio ${ratio}: ${drawn} pixels drawn, the Ws cover ${Math.round(area)}`);
+      assert.ok(drawn >= area / 5, `at pixel ratio ${ratio} the text is drawn (${drawn} pixels)`);
+      renderers.push(
+        `${ratio}: ${await page.evaluate(() => document.querySelector<HTMLElement>('[data-renderer]')?.dataset.renderer)}`,
+      );
+      await context.close();
+    }
+    t.diagnostic(`renderers by pixel ratio: ${renderers.join(', ')}`);
   });
 
   test('through the auth proxy with basic auth: the page, its WebSocket, and no CSP violation', async (t) => {

@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { encodeInput } from '../terminal-server/src/protocol.js';
+import type { Page } from 'playwright-core';
+import { encodeAttach, encodeInput } from '../terminal-server/src/protocol.js';
 import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
@@ -51,13 +54,67 @@ function environOf(pid: number): Map<string, string> {
   return environ;
 }
 
+/** Logs in at the hub's login page in Chromium (DummyAuthenticator takes any password). */
+async function logInInBrowser(page: Page, hub: Hub, user: string): Promise<void> {
+  await page.goto(`${hub.url}/hub/login`);
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', 'any');
+  await page.click('input[type=submit], button[type=submit]');
+  await page.waitForLoadState();
+}
+
+/** Opens a page of a user's server; where the hub asks to authorize someone else's server, authorizes it. */
+async function openServer(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  if (page.url().includes('/hub/api/oauth2/authorize')) {
+    await Promise.all([
+      page.waitForURL((u) => !u.pathname.includes('/hub/api/oauth2/')),
+      page.click('input[value=Authorize]'),
+    ]);
+  }
+}
+
+/**
+ * A page of `attacker`'s server (which its user controls: they can replace the server),
+ * served through the hub's proxy on their origin, whose script opens `victim`'s terminal
+ * socket with the browser's cookies and types a command; resolves to whether the socket opened.
+ */
+async function attackFromServerOf(page: Page, hub: Hub, attacker: string, victim: string): Promise<boolean> {
+  const attach = Buffer.from(encodeAttach({ position: null, instance: '', cols: 80, rows: 24 })).toString('hex');
+  const input = Buffer.from(encodeInput(Buffer.from('echo driven-by-$((6*7))\r'))).toString('hex');
+  const socketUrl = `${hub.userOrigin(victim).replace(/^http/, 'ws')}/user/${victim}/terminal/socket/1`;
+  const html = `<script>
+    const bytes = (hex) => new Uint8Array(hex.match(/../g).map((b) => parseInt(b, 16)));
+    const socket = new WebSocket(${JSON.stringify(socketUrl)});
+    socket.onopen = () => { socket.send(bytes('${attach}')); socket.send(bytes('${input}')); document.title = 'opened'; };
+    socket.onclose = () => { if (document.title !== 'opened') document.title = 'refused'; };
+  </script>`;
+  // A real server behind the hub's proxy, not a page made up in the browser: Chromium
+  // treats those as from the internet and keeps them away from this machine's ports.
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(html));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await hub.serveAs(
+      attacker,
+      `/user/${attacker}/attack`,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    );
+    await page.goto(`${hub.userOrigin(attacker)}/user/${attacker}/attack`);
+    await page.waitForFunction(() => document.title !== '');
+    return (await page.title()) === 'opened';
+  } finally {
+    server.close();
+    server.closeAllConnections();
+  }
+}
+
 describe('JupyterHub', { skip }, () => {
   let hub: Hub;
   before(async () => {
     hub = await startHub();
     // dave's workshop (as a workshop image ships it): its content folder is his to write, and served.
     mkdirSync(path.join(hub.home('dave'), 'workshop', 'content'), { recursive: true });
-    await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave')]);
+    await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave'), spawnServer(hub, 'erin')]);
   });
   after(async () => {
     await hub?.stop();
@@ -131,7 +188,9 @@ describe('JupyterHub', { skip }, () => {
       );
       assert.ok(proxyPid, "alice's auth proxy");
       process.kill(proxyPid, 'SIGKILL');
-      await page.waitForEvent('load', { timeout: 30_000 });
+      // The page's next reconnect (up to 10 s away), its refusal, then the hub's login round trip:
+      // an event, bounded only against a stall (a loaded machine takes its time over each step).
+      await page.waitForEvent('load', { timeout: 120_000 });
       await waitForScreen(page, /^hub-42$/m, 20_000);
       await page.keyboard.type('echo back-$((6*7))');
       await page.keyboard.press('Enter');
@@ -220,8 +279,7 @@ describe('JupyterHub', { skip }, () => {
   test('erin, watching dave, opens the SVG he wrote: it runs nothing, and her own terminal gets no input', async (t) => {
     const browser = await launchBrowser(t);
     if (!browser) return;
-    await spawnServer(hub, 'erin');
-    // On the hub's one origin, dave's script could reach erin's terminal with her cookie.
+    // On the hub's one origin, a script of dave's content could reach erin's terminal with her cookie.
     const marker = path.join(hub.home('erin'), 'pwned-by-dave');
     const attack = contentAttack('/user/erin/terminal/socket/1', `echo pwned-by-dave; touch ${marker}`);
     for (const [name, text] of Object.entries(attack)) {
@@ -230,19 +288,11 @@ describe('JupyterHub', { skip }, () => {
     try {
       const context = await browser.newContext();
       const own = await context.newPage();
-      await own.goto(`${hub.url}/hub/login`);
-      await own.fill('input[name=username]', 'erin');
-      await own.fill('input[name=password]', 'any');
-      await own.click('input[type=submit], button[type=submit]');
-      await own.waitForLoadState();
-      await own.goto(`${hub.url}/user/erin/terminal/session/1`);
+      await logInInBrowser(own, hub, 'erin');
+      await openServer(own, `${hub.url}/user/erin/terminal/session/1`);
       await waitForScreen(own, /\$ $/m);
-      // She watches dave: the hub asks her to let his server know who she is, the first time only.
       const watching = await context.newPage();
-      await watching.goto(`${hub.url}/user/dave/terminal/session/1`);
-      if (watching.url().includes('/hub/api/oauth2/authorize')) {
-        await watching.click('input[type=submit], button[type=submit]');
-      }
+      await openServer(watching, `${hub.url}/user/dave/terminal/session/1`);
       await watching.waitForURL(/\/user\/dave\/terminal\/session\/1$/);
       const logged: string[] = [];
       watching.on('console', (message) => logged.push(message.text()));
@@ -258,6 +308,43 @@ describe('JupyterHub', { skip }, () => {
       await waitForScreen(own, /^erin-42$/m);
       assert.doesNotMatch(await screenText(own), /pwned-by-dave/);
       assert.ok(!existsSync(marker));
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('in Chromium, on the shared origin: erin is told once what watching dave trusts him with, and a page of his server drives her terminal', async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await logInInBrowser(page, hub, 'erin');
+      await openServer(page, `${hub.url}/user/erin/terminal/session/1`);
+      await waitForScreen(page, /\$ $/m);
+
+      const watching = await context.newPage();
+      await openServer(watching, `${hub.url}/user/dave/terminal/session/1`);
+      const notice = watching.locator('.terminal-watch [data-notice="shared-origin"]');
+      await notice.waitFor();
+      assert.match(
+        String(await watching.locator('.terminal-watch').textContent()),
+        /Viewing dave's terminal: read-only/,
+      );
+      assert.match(
+        String(await notice.textContent()),
+        /dave's own server, which shares its web origin with your terminal/,
+      );
+      await notice.getByRole('button', { name: 'Understood' }).click();
+      await notice.waitFor({ state: 'detached' });
+      await watching.reload();
+      await watching.waitForSelector('.terminal-watch[data-for="viewer"]:not([hidden])');
+      assert.match(String(await watching.locator('.terminal-watch').textContent()), /Viewing dave's terminal/);
+      assert.equal(await notice.count(), 0, 'read once: not shown again');
+
+      // What the notice says: any page dave's server serves is on erin's origin, and her cookies go with it.
+      assert.equal(await attackFromServerOf(watching, hub, 'dave', 'erin'), true);
+      await waitForScreen(page, /^driven-by-42$/m);
     } finally {
       await browser.close();
     }
@@ -425,5 +512,94 @@ describe('JupyterHub', { skip }, () => {
       return !info.body.servers[''];
     }, 30_000);
     await eventually(() => processesOf('alice').length === 0, 5000, 'no process of alice left');
+  });
+});
+
+describe('JupyterHub with subdomain_host: each server on a host of its own', { skip }, () => {
+  let hub: Hub;
+  before(async () => {
+    hub = await startHub({ subdomains: true });
+    await Promise.all([spawnServer(hub, 'dave'), spawnServer(hub, 'erin')]);
+  });
+  after(async () => {
+    await hub?.stop();
+  });
+
+  test("erin logs in on her own host through the hub's; a socket from dave's host is refused", async () => {
+    const erin = new CookieClient();
+    await erin.logInToHub(hub, 'erin');
+    const own = hub.userOrigin('erin');
+    const page = await erin.open(`${own}/user/erin/terminal/session/1`);
+    assert.equal(page.status, 200, `${page.visited.join('\n')}\n${page.body.slice(0, 500)}`);
+    assert.equal(page.url, `${own}/user/erin/terminal/session/1`);
+    // (The hub's login itself led there, through the OAuth flow.)
+    assert.ok(
+      erin.history.some((u) => u.startsWith(`${hub.url}/hub/api/oauth2/authorize?client_id=jupyterhub-user-erin&`)),
+      `authorized at the hub's own host: ${erin.history.join(' → ')}`,
+    );
+    assert.ok(
+      erin.history.some((u) => u.startsWith(`${own}/user/erin/oauth_callback?`)),
+      'back on her own host',
+    );
+    const socketUrl = `ws://127.0.0.1:${hub.port}/user/erin/terminal/socket/1`;
+    const from = (origin: string) => ({
+      Host: new URL(own).host,
+      Origin: origin,
+      // A server on a sibling host can set a cookie of this name for the whole domain, which may come first.
+      Cookie: `jupyterhub-user-erin=set-by-another-host; ${erin.cookieHeader()}`,
+    });
+    const terminal = await TerminalClient.connect(socketUrl, { headers: from(own) });
+    const attached = await terminal.attached;
+    assert.deepEqual([attached.access, attached.sharedOrigin], ['owner', false]);
+    terminal.type('echo own-$((6*7))\r');
+    await terminal.waitFor('own-42');
+    await terminal.close();
+    assert.equal(await upgradeStatus(socketUrl, from(hub.userOrigin('dave'))), 403);
+  });
+
+  test("in Chromium: a page of dave's host cannot drive erin's terminal nor get her cookies; watching him shows no notice", async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await logInInBrowser(page, hub, 'erin');
+      await openServer(page, `${hub.userOrigin('erin')}/user/erin/terminal/session/1`);
+      await waitForScreen(page, /\$ $/m);
+      await page.keyboard.type('echo erin-$((6*7))');
+      await page.keyboard.press('Enter');
+      await waitForScreen(page, /^erin-42$/m);
+
+      const watching = await context.newPage();
+      await openServer(watching, `${hub.userOrigin('dave')}/user/dave/terminal/session/1`);
+      await watching.waitForSelector('.terminal-watch[data-for="viewer"]:not([hidden])');
+      assert.match(
+        String(await watching.locator('.terminal-watch').textContent()),
+        /Viewing dave's terminal: read-only/,
+      );
+      assert.equal(await watching.locator('[data-notice="shared-origin"]').count(), 0, 'an origin of its own');
+      // The terminals' cookies are host-only (no Domain attribute): the browser sends none of erin's to dave's
+      // host. (JupyterHub 3 puts its own on the whole domain; 4.1 and later keep them on the hub's host
+      // with cookie_host_prefix_enabled, which the room's jupyterhub_config.py sets.)
+      const cookies = await context.cookies();
+      assert.deepEqual(
+        cookies
+          .filter((c) => c.name.startsWith('jupyterhub-user-') && c.domain.startsWith('.'))
+          .map((c) => `${c.name} for ${c.domain}`),
+        [],
+      );
+      assert.equal(cookies.find((c) => c.name === 'jupyterhub-user-erin')?.domain, 'erin.hub.localhost');
+      assert.equal(cookies.find((c) => c.name === 'jupyterhub-user-dave')?.domain, 'dave.hub.localhost');
+
+      // Any page dave's server serves (he can replace it): it tries erin's terminal with her cookies.
+      assert.equal(await attackFromServerOf(watching, hub, 'dave', 'erin'), false, 'refused by Origin');
+      // Her own shell never saw it: a command typed after it shows, the attack's output does not.
+      await page.keyboard.type('echo after-$((6*7))');
+      await page.keyboard.press('Enter');
+      const screen = await waitForScreen(page, /^after-42$/m);
+      assert.doesNotMatch(screen, /driven-by-42/);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -72,6 +72,7 @@ function attached(position: number, reset = false, live = position): ServerContr
     access: 'owner',
     canType: true,
     owner: '',
+    sharedOrigin: false,
     cols: 80,
     rows: 24,
   };

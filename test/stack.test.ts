@@ -3,74 +3,21 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
 import { startChromium, waitForScreen } from './support/browser.js';
-import { eventually, freePort, isAlive, type RunningProcess, request, runProcess } from './support/servers.js';
+import { eventually, freePort, isAlive, request, runProcess } from './support/servers.js';
+import { portFree, type Stack, startStack, stopStack, waitReady } from './support/stack.js';
 import { TerminalClient } from './support/terminal-client.js';
 import { requireTool } from './support/tools.js';
-
-interface Stack extends RunningProcess {
-  port: number;
-}
-
-/**
- * Starts the stack as `npm start` does; nothing but the public port is chosen
- * for it, and not even that when `port` is given: then it is the default's.
- */
-async function startStack(env: Record<string, string>, port?: number): Promise<Stack & { tmp: string }> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'wt-stack-'));
-  const chosen = port === undefined ? await freePort() : null;
-  const run = runProcess(
-    'bash',
-    [path.join(projectRoot(), 'supervisor/start.sh')],
-    {
-      TMPDIR: tmp,
-      ...(chosen === null ? {} : { PORT: String(chosen) }),
-      TERMINAL_COMMAND: 'bash --norc --noprofile -i',
-      ...env,
-    },
-    { detached: true }, // its own process group, so a failed test can clean up everything
-  );
-  return { ...run, port: chosen ?? (port as number), tmp };
-}
-
-/** True when nothing listens on `port` of 127.0.0.1. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
 
 /** The Unix socket linking the stack's auth proxy and terminal server. */
 function linkSocket(stack: Stack & { tmp: string }): string {
   const home = readdirSync(stack.tmp).find((name) => name.startsWith('workshop-pm2-')) as string;
   const link = readdirSync(path.join(stack.tmp, home)).find((name) => name.startsWith('link-')) as string;
   return path.join(stack.tmp, home, link, 'terminal.sock');
-}
-
-async function waitReady(stack: Stack): Promise<void> {
-  await eventually(
-    () => request(`http://127.0.0.1:${stack.port}/readyz`).then((r) => r.status === 200),
-    20_000,
-    `the stack to be ready; output:\n${stack.output()}`,
-  );
-}
-
-async function stopStack(stack: Stack & { tmp: string }): Promise<void> {
-  try {
-    process.kill(-(stack.child.pid as number), 'SIGTERM');
-    await Promise.race([stack.exited, new Promise((r) => setTimeout(r, 5000))]);
-    process.kill(-(stack.child.pid as number), 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  rmSync(stack.tmp, { recursive: true, force: true });
 }
 
 /** Every file below dir, with its size. */

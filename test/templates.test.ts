@@ -640,8 +640,14 @@ describe('OpenShift templates', () => {
     const proxy = podContainers(named(objects, 'Deployment', 'room-proxy')!)[0]!;
     assert.equal(hub.image, 'quay.io/jupyterhub/k8s-hub:4.0.0');
     assert.equal(proxy.image, 'quay.io/jupyterhub/configurable-http-proxy:4.6.2');
-    assert.equal(list<string>(proxy.command)[0], 'configurable-http-proxy');
-    assert.ok(list<string>(proxy.command).includes('--default-target=http://room-hub:8081'));
+    assert.deepEqual(proxyArguments(objects), [
+      '--ip=0.0.0.0',
+      '--port=8000',
+      '--api-ip=0.0.0.0',
+      '--api-port=8001',
+      '--default-target=http://room-hub:8081',
+      '--error-target=http://room-hub:8081/hub/error',
+    ]);
     assert.equal(environmentOf(hub, objects).CONFIGPROXY_AUTH_TOKEN, values.PROXY_API_TOKEN);
     assert.equal(environmentOf(proxy, objects).CONFIGPROXY_AUTH_TOKEN, values.PROXY_API_TOKEN);
     assert.equal(environmentOf(hub, objects).TERMINAL_IMAGE, TERMINAL_IMAGE);
@@ -654,6 +660,43 @@ describe('OpenShift templates', () => {
   });
 });
 
+/**
+ * What configurable-http-proxy is started with in the proxy pod: its command run
+ * by the shell, with a stand-in configurable-http-proxy that prints its arguments.
+ */
+function proxyArguments(objects: K8sObject[]): string[] {
+  const proxy = podContainers(objects.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-proxy'))!)[0]!;
+  const bin = mkdtempSync(path.join(scratch, 'chp-'));
+  writeFileSync(path.join(bin, 'configurable-http-proxy'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
+  chmodSync(path.join(bin, 'configurable-http-proxy'), 0o755);
+  const [program, ...rest] = list<string>(proxy.command);
+  const run = spawnSync(program!, rest, {
+    encoding: 'utf8',
+    env: { PATH: `${bin}:${process.env.PATH}`, ...environmentOf(proxy, objects) },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout.split('\n').filter(Boolean);
+}
+
+test('hosted-workshop.json with SUBDOMAIN_HOST: the hub on that host, the proxy routing by host', async () => {
+  const template = loadTemplate(path.join(templatesDir, 'hosted-workshop.json'));
+  const { objects } = processTemplate(template, {
+    TERMINAL_IMAGE,
+    APPLICATION_NAME: 'room',
+    SUBDOMAIN_HOST: 'room.apps.example.com',
+  });
+  assert.deepEqual(await validateAll(objects), []);
+  assert.equal(record(named(objects, 'Route', 'room')!.spec).host, 'room.apps.example.com');
+  const hub = podContainers(named(objects, 'Deployment', 'room-hub')!)[0]!;
+  assert.equal(environmentOf(hub, objects).SUBDOMAIN_HOST, 'room.apps.example.com');
+  // configurable-http-proxy must look up routes by host (JupyterHub adds them as <user>.<host>/user/<user>/).
+  assert.equal(proxyArguments(objects).at(-1), '--host-routing');
+  // Without it the route's host is left to OpenShift, as before.
+  const plain = processTemplate(template, { TERMINAL_IMAGE, APPLICATION_NAME: 'room' }).objects;
+  assert.equal(record(named(plain, 'Route', 'room')!.spec).host, '');
+  assert.ok(!proxyArguments(plain).includes('--host-routing'));
+});
+
 // ---------------------------------------------------------------------------
 
 describe('hosted workshop: jupyterhub_config.py', () => {
@@ -661,7 +704,19 @@ describe('hosted workshop: jupyterhub_config.py', () => {
   let configFile: string;
   let accountDir: string;
   let api: https.Server | undefined;
-  const apiRequests: { url: string; authorization: string }[] = [];
+  const apiRequests: { method: string; url: string; authorization: string; body?: K8sObject }[] = [];
+  /** The Routes the API server holds: the hub's, with the host OpenShift gave it. */
+  const routes = new Map<string, K8sObject>([
+    [
+      'room',
+      {
+        apiVersion: 'route.openshift.io/v1',
+        kind: 'Route',
+        metadata: { name: 'room', labels: { app: 'room' } },
+        spec: { host: 'room.apps.example.com' },
+      },
+    ],
+  ]);
 
   before(async () => {
     processed = processTemplate(loadTemplate(path.join(templatesDir, 'hosted-workshop.json')), {
@@ -705,12 +760,45 @@ describe('hosted workshop: jupyterhub_config.py', () => {
     api = https.createServer(
       { key: readFileSync(path.join(scratch, 'api.key')), cert: readFileSync(path.join(accountDir, 'ca.crt')) },
       (req, res) => {
-        apiRequests.push({ url: req.url ?? '', authorization: req.headers.authorization ?? '' });
-        const route = req.url === '/apis/route.openshift.io/v1/namespaces/workshop-ns/routes/room';
-        res.writeHead(route ? 200 : 404, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify(route ? { kind: 'Route', spec: { host: 'room.apps.example.com' } } : { kind: 'Status' }),
-        );
+        let body = '';
+        req.on('data', (chunk: Buffer) => {
+          body += chunk;
+        });
+        req.on('end', () => {
+          apiRequests.push({
+            method: req.method ?? '',
+            url: req.url ?? '',
+            authorization: req.headers.authorization ?? '',
+            ...(body ? { body: JSON.parse(body) as K8sObject } : {}),
+          });
+          const answer = (status: number, value: unknown = { kind: 'Status' }) => {
+            res.writeHead(status, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(value));
+          };
+          const [, name] =
+            /^\/apis\/route\.openshift\.io\/v1\/namespaces\/workshop-ns\/routes(?:\/([a-z0-9-]+))?$/.exec(
+              req.url ?? '',
+            ) ?? [undefined, undefined];
+          if (req.url?.startsWith('/apis/route.openshift.io/') !== true) return answer(404);
+          if (req.method === 'POST' && !name) {
+            const route = JSON.parse(body) as K8sObject;
+            routes.set(route.metadata.name, route);
+            return answer(201, route);
+          }
+          const route = name ? routes.get(name) : undefined;
+          if (!route) return answer(404);
+          if (req.method === 'GET') return answer(200, route);
+          if (req.method === 'DELETE') {
+            routes.delete(name!);
+            return answer(200);
+          }
+          if (req.method === 'PATCH' && req.headers['content-type'] === 'application/merge-patch+json') {
+            const change = JSON.parse(body) as { spec: Record<string, unknown> };
+            route.spec = { ...record(route.spec), ...change.spec };
+            return answer(200, route);
+          }
+          return answer(405);
+        });
       },
     );
     await new Promise<void>((resolve) => api!.listen(0, '127.0.0.1', resolve));
@@ -808,10 +896,21 @@ describe('hosted workshop: jupyterhub_config.py', () => {
     assert.equal(auth.is_openshift, true, 'an OpenShiftOAuthenticator');
     assert.equal(auth.client_id, 'system:serviceaccount:workshop-ns:room-hub');
     assert.equal(auth.oauth_callback_url, 'https://room.apps.example.com/hub/oauth_callback');
-    assert.deepEqual(apiRequests.at(-1), {
-      url: '/apis/route.openshift.io/v1/namespaces/workshop-ns/routes/room',
-      authorization: 'Bearer token-at-start',
-    });
+    assert.ok(
+      apiRequests.some(
+        (r) =>
+          r.method === 'GET' &&
+          r.url === '/apis/route.openshift.io/v1/namespaces/workshop-ns/routes/room' &&
+          r.authorization === 'Bearer token-at-start',
+      ),
+    );
+    // One origin for all: no subdomains, and no route for them.
+    assert.equal(hub.subdomain_host, undefined);
+    assert.ok(!routes.has('room-users'));
+    assert.deepEqual(
+      apiRequests.filter((r) => r.method !== 'GET'),
+      [],
+    );
     assert.deepEqual(record(auth.login).auth_state, { client_secret: 'token-after-rotation' }, 'token read at login');
     assert.equal(auth.allow_all, true);
     assert.equal(auth.basic_auth, false);
@@ -875,6 +974,62 @@ describe('hosted workshop: jupyterhub_config.py', () => {
     for (const service of ofKind(objects, 'Service')) {
       const selector = record(service.spec).selector as Record<string, string>;
       assert.ok(!contains(labels, selector), `Service ${service.metadata.name} must not select terminal pods`);
+    }
+  });
+
+  test('SUBDOMAIN_HOST: subdomain_host, and a valid wildcard Route for *.SUBDOMAIN_HOST made, kept, moved and removed', async (t) => {
+    if (!requireTool(t, 'python3') || !requireTool(t, 'jupyterhub') || !requireTool(t, 'openssl')) return;
+    const hubRoute = routes.get('room')!;
+    const changes = () => apiRequests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url}`);
+    try {
+      const run = await loadHubConfig({ SUBDOMAIN_HOST: 'room.apps.example.com' });
+      assert.equal(run.status, 0, `${run.stderr}\n${run.stdout}`);
+      const loaded = JSON.parse(run.stdout) as { hub: Record<string, unknown>; unknown: string[]; invalid: string[] };
+      assert.deepEqual([loaded.unknown, loaded.invalid], [[], []]);
+      assert.equal(loaded.hub.subdomain_host, 'https://room.apps.example.com');
+      const users = routes.get('room-users');
+      assert.ok(users, "the hub made the route for the users' hosts");
+      assert.deepEqual(await validateObject(users), []);
+      assert.deepEqual(referenceProblems([...processed.objects, users]), []);
+      assert.equal(users.metadata.labels?.app, 'room');
+      // A wildcard route for x.D serves *.D: every <user>.room.apps.example.com.
+      assert.deepEqual(
+        [record(users.spec).host, record(users.spec).wildcardPolicy],
+        ['room-users.room.apps.example.com', 'Subdomain'],
+      );
+      assert.deepEqual(record(users.spec).tls, { termination: 'edge', insecureEdgeTerminationPolicy: 'Redirect' });
+
+      // A restart leaves it alone (a certificate the admin added stays); a new host moves it, certificate kept.
+      users.spec = { ...record(users.spec), tls: { termination: 'edge', certificate: 'CERT', key: 'KEY' } };
+      const before = changes().length;
+      assert.equal((await loadHubConfig({ SUBDOMAIN_HOST: 'room.apps.example.com' })).status, 0);
+      assert.equal(changes().length, before);
+      hubRoute.spec = { host: 'lab.example.org' };
+      assert.equal((await loadHubConfig({ SUBDOMAIN_HOST: 'lab.example.org' })).status, 0);
+      assert.equal(record(routes.get('room-users')!.spec).host, 'room-users.lab.example.org');
+      assert.equal(record(record(routes.get('room-users')!.spec).tls).certificate, 'CERT');
+
+      // The hub's route on another host than SUBDOMAIN_HOST: a clear refusal, nothing changed.
+      const wrong = await loadHubConfig({ SUBDOMAIN_HOST: 'room.apps.example.com' });
+      assert.notEqual(wrong.status, 0);
+      assert.match(
+        wrong.stderr,
+        /route room has the host lab\.example\.org, not SUBDOMAIN_HOST \(room\.apps\.example\.com\)/,
+      );
+      const bad = await loadHubConfig({ SUBDOMAIN_HOST: 'https://x' });
+      assert.match(bad.stderr, /SUBDOMAIN_HOST must be a host name/);
+
+      // Back to one origin: the route goes.
+      assert.equal((await loadHubConfig()).status, 0);
+      assert.ok(!routes.has('room-users'));
+      assert.deepEqual(changes(), [
+        'POST /apis/route.openshift.io/v1/namespaces/workshop-ns/routes',
+        'PATCH /apis/route.openshift.io/v1/namespaces/workshop-ns/routes/room-users',
+        'DELETE /apis/route.openshift.io/v1/namespaces/workshop-ns/routes/room-users',
+      ]);
+    } finally {
+      hubRoute.spec = { host: 'room.apps.example.com' };
+      routes.delete('room-users');
     }
   });
 

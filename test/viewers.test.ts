@@ -36,8 +36,8 @@ import {
 } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 
-const alice: Requester = { user: 'alice', access: 'owner', owner: 'alice' };
-const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice' };
+const alice: Requester = { user: 'alice', access: 'owner', owner: 'alice', sharedOrigin: false };
+const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice', sharedOrigin: false };
 /** A new page's attach, as the URL carries it. */
 const ATTACH = attachQueryValue(encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }));
 
@@ -243,7 +243,10 @@ describe('watching, through the whole stack with OpenShift logins', () => {
     assert.equal((await owner.attached).access, 'owner');
     const bobCookie = (await loggedIn('bob')).cookieHeader();
     const claiming = await TerminalClient.connect(proxy.socketUrl('claims'), {
-      headers: { Cookie: bobCookie, ...requesterHeaders({ user: 'alice', access: 'owner', owner: '' }) },
+      headers: {
+        Cookie: bobCookie,
+        ...requesterHeaders({ user: 'alice', access: 'owner', owner: '', sharedOrigin: false }),
+      },
     });
     assert.equal((await claiming.attached).access, 'viewer');
     assert.equal((await claiming.attached).owner, 'the workshop project');
@@ -286,10 +289,21 @@ describe('watching, through the whole stack with OpenShift logins', () => {
       // The owner sees bob.
       await owner.waitForSelector('.terminal-watch [data-user="bob"]:has-text("bob is watching")');
 
-      // bob's keys go nowhere.
+      // bob's keys go nowhere, and his page says so instead of taking them (on a window smaller
+      // than alice's, the text they went into scrolled the view away from the terminal).
+      await viewer.setViewportSize({ width: 600, height: 300 });
       await viewer.click('#terminal');
+      const scrolled = () =>
+        viewer.evaluate(() => {
+          const view = document.getElementById('terminal') as HTMLElement;
+          return [view.scrollTop, view.scrollLeft, document.scrollingElement?.scrollTop ?? 0];
+        });
+      const scrolledBefore = await scrolled();
       await viewer.keyboard.type('echo bob-keys-$((7*6))');
       await viewer.keyboard.press('Enter');
+      await viewer.waitForSelector('.terminal-notice:visible:has-text("Read-only: your keys are not sent")');
+      assert.deepEqual(await scrolled(), scrolledBefore, "bob's keys do not scroll his view");
+      await viewer.setViewportSize({ width: 900, height: 420 });
       // A frame made by hand on a socket of bob's own (his cookies) is refused by the server.
       const refusal = await viewer.evaluate(
         ({ frame, attach }) =>
@@ -381,8 +395,12 @@ describe('a viewer who stops reading, on the terminal server as its own process'
     viewer.socket.resume();
     await viewer.waitFor(() => viewer.position === owner.position, 30_000);
     assert.equal(viewer.controls.filter((m) => m.type === 'attached').length, 1, 'no replay from a clean point');
-    const now = (await terminal.session('flood'))?.attached.find((p) => p.page === page);
-    assert.equal(now?.lagging, false, 'caught up');
+    // The server learns it from the page's acknowledgement, which follows the last bytes.
+    await eventually(
+      async () => (await terminal.session('flood'))?.attached.find((p) => p.page === page)?.lagging === false,
+      10_000,
+      'the viewer to be caught up on the server',
+    );
     await viewer.close();
     await owner.close();
   });

@@ -56,34 +56,45 @@ export function encryptedCookie<T>(options: {
     res.setHeader('Set-Cookie', [...list, header]);
   }
 
+  /** The value sealed in one cookie value, or null when it is not one of ours (or has expired). */
+  function unseal(raw: string): T | null {
+    if (raw.length > MAX_COOKIE_CHARS) return null;
+    const sealed = Buffer.from(raw, 'base64url');
+    if (sealed.length < 29) return null;
+    for (const key of keys) {
+      let plain: Buffer;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+        // Sealed for this cookie's name only: a value cannot be moved to another cookie.
+        decipher.setAAD(additionalData);
+        decipher.setAuthTag(sealed.subarray(12, 28));
+        plain = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+      } catch {
+        continue; // not sealed with this key (or tampered with): try the next
+      }
+      let content: unknown;
+      try {
+        content = JSON.parse(plain.toString('utf8'));
+      } catch {
+        return null;
+      }
+      if (!content || typeof content !== 'object') return null;
+      const { value, expires } = content as { value?: unknown; expires?: unknown };
+      if (typeof expires !== 'number' || Date.now() >= expires || !options.shape(value)) return null;
+      return value;
+    }
+    return null;
+  }
+
   return {
     name: options.name,
     read(req) {
-      const raw = cookie.parse(req.headers.cookie ?? '')[options.name];
-      if (!raw || raw.length > MAX_COOKIE_CHARS) return null;
-      const sealed = Buffer.from(raw, 'base64url');
-      if (sealed.length < 29) return null;
-      for (const key of keys) {
-        let plain: Buffer;
-        try {
-          const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-          // Sealed for this cookie's name only: a value cannot be moved to another cookie.
-          decipher.setAAD(additionalData);
-          decipher.setAuthTag(sealed.subarray(12, 28));
-          plain = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
-        } catch {
-          continue; // not sealed with this key (or tampered with): try the next
-        }
-        let content: unknown;
-        try {
-          content = JSON.parse(plain.toString('utf8'));
-        } catch {
-          return null;
-        }
-        if (!content || typeof content !== 'object') return null;
-        const { value, expires } = content as { value?: unknown; expires?: unknown };
-        if (typeof expires !== 'number' || Date.now() >= expires || !options.shape(value)) return null;
-        return value;
+      // Every cookie of this name, not only the first: a server on a sibling host
+      // (another user's, with subdomain_host) can set one for the whole domain,
+      // which the browser may send first; it does not decrypt and is passed over.
+      for (const raw of cookieValues(req.headers.cookie ?? '', options.name)) {
+        const value = unseal(raw);
+        if (value !== null) return value;
       }
       return null;
     },
@@ -100,6 +111,22 @@ export function encryptedCookie<T>(options: {
       append(res, cookie.serialize(options.name, '', attributes(client, 0)));
     },
   };
+}
+
+/** The values of every cookie of this name in a Cookie header, in the order sent (Node's header limit bounds them). */
+function cookieValues(header: string, name: string): string[] {
+  const values: string[] = [];
+  for (const pair of header.split(';')) {
+    const at = pair.indexOf('=');
+    if (at < 0 || pair.slice(0, at).trim() !== name) continue;
+    values.push(
+      pair
+        .slice(at + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1'),
+    );
+  }
+  return values;
 }
 
 /** A cookie name of our own that differs for each prefix, so two terminals on one host never share a login. */

@@ -99,22 +99,27 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
-  // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
-  // other ends cleanly: a destroyed one (revoked login, vanished peer) would
-  // leave its partner open, and the page attached in the terminal server.
   // Every answer from behind gets our policy here, in one place. The terminal server names the
   // origins a page of its frames (the dashboard: its console and tabs): that page may frame exactly
-  // those. Its own policy (inert content: sandbox, no script) is kept beside ours: http-proxy would
-  // copy it over ours (setHeader), losing frame-ancestors and our script-src; sent both, each is
-  // enforced, so the terminal server's can only narrow ours, never widen it.
+  // those. A policy of the terminal server's own is kept: http-proxy would copy it over ours
+  // (setHeader), losing frame-ancestors and our script-src. One that makes the document opaque
+  // (sandbox without allow-same-origin: attendees' files, a workshop's slides) decides alone what
+  // runs there, since nothing that runs can reach our origin, with our frame-ancestors beside it;
+  // any other is sent beside ours, each enforced, so it can only narrow ours.
   proxy.on('proxyRes', (proxyRes, req, res) => {
     const named = proxyRes.headers[FRAME_SOURCES_HEADER];
     delete proxyRes.headers[FRAME_SOURCES_HEADER];
     const ours = contentSecurityPolicy(clientInfo(req, trust), named === undefined ? [] : webOrigins(String(named)));
     const theirs = proxyRes.headers['content-security-policy'];
     delete proxyRes.headers['content-security-policy'];
-    res.setHeader('Content-Security-Policy', theirs === undefined ? ours : [ours, ...[theirs].flat()]);
+    if (theirs === undefined) res.setHeader('Content-Security-Policy', ours);
+    else if (typeof theirs === 'string' && opaque(theirs))
+      res.setHeader('Content-Security-Policy', [theirs, `frame-ancestors ${config.frameAncestors}`]);
+    else res.setHeader('Content-Security-Policy', [ours, ...[theirs].flat()]);
   });
+  // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
+  // other ends cleanly: a destroyed one (revoked login, vanished peer) would
+  // leave its partner open, and the page attached in the terminal server.
   proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
     proxyReq.on('upgrade', (_res, proxySocket) => {
       socket.once('close', () => proxySocket.destroy());
@@ -195,7 +200,15 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       answerRefusal(req, res, verdict);
       return;
     }
-    Object.assign(req.headers, requesterHeaders({ user: verdict.user, access: verdict.access, owner: mode.owner }));
+    Object.assign(
+      req.headers,
+      requesterHeaders({
+        user: verdict.user,
+        access: verdict.access,
+        owner: mode.owner,
+        sharedOrigin: mode.sharedOrigin,
+      }),
+    );
     // Only the prefix itself (with or without its slash) redirects.
     const path = url.split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && (path === prefix || path === `${prefix}/`)) {
@@ -291,7 +304,15 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     // behind sees the internal one, so it is not passed on.
     delete req.headers.origin;
     // Who this is replaces whatever the client said it was.
-    Object.assign(req.headers, requesterHeaders({ user: verdict.user, access: verdict.access, owner: mode.owner }));
+    Object.assign(
+      req.headers,
+      requesterHeaders({
+        user: verdict.user,
+        access: verdict.access,
+        owner: mode.owner,
+        sharedOrigin: mode.sharedOrigin,
+      }),
+    );
     const admitted = { req, socket, client, access: verdict.access };
     openSockets.add(admitted);
     socket.once('close', () => openSockets.delete(admitted));
@@ -418,6 +439,16 @@ export function scriptSources(host: string, prefix: string): string {
   if (/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return "'self'";
   // No browser sends anything else.
   return "'none'";
+}
+
+/** Whether a policy (one, not a list) gives its document an origin of its own: sandbox without allow-same-origin. */
+export function opaque(policy: string): boolean {
+  if (policy.includes(',')) return false;
+  const sandbox = policy
+    .split(';')
+    .map((directive) => directive.trim().toLowerCase().split(/\s+/))
+    .filter((words) => words[0] === 'sandbox');
+  return sandbox.length > 0 && sandbox.every((words) => !words.includes('allow-same-origin'));
 }
 
 /** The http(s) origins among space-separated words; anything else could widen the policy, and is dropped. */

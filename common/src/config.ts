@@ -177,6 +177,20 @@ function url(raw: string): string {
   }
 }
 
+/** The origin (scheme, host and port) of an http(s) URL that has no path. */
+function origin(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new Error('must be an http(s) origin like https://hub.example.com');
+  }
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.pathname !== '/' || parsed.search) {
+    throw new Error('must be an http(s) origin like https://hub.example.com');
+  }
+  return parsed.origin;
+}
+
 /** Host and port from JUPYTERHUB_SERVICE_URL: the only place the hub says where to listen. An empty host means all interfaces. */
 function serviceUrl(env: Env): { host: string; port: number } | null {
   const raw = env.JUPYTERHUB_SERVICE_URL;
@@ -400,6 +414,12 @@ const SETTINGS = {
     },
     fallback: () => null as Readonly<Record<string, string>> | null,
   },
+  workshopSetupReport: {
+    name: 'WORKSHOP_SETUP_REPORT',
+    help: "JSON file where the supervisor reports how the workshop's setup.d scripts ran, for the dashboard's note to the author.",
+    parse: text,
+    fallback: () => '',
+  },
   authRecheckSeconds: {
     name: 'AUTH_RECHECK_INTERVAL',
     help: 'Seconds between re-checks of a logged-in user (token still valid, still allowed), open WebSockets included; default 300.',
@@ -437,14 +457,30 @@ const SETTINGS = {
     parse: url,
     fallback: () => '',
   },
-  hubCallbackPath: {
+  hubCallbackUrl: {
     name: 'JUPYTERHUB_OAUTH_CALLBACK_URL',
-    help: 'The OAuth callback path registered at the hub (JupyterHub sets it).',
+    help: "The OAuth callback registered at the hub (JupyterHub sets it): a path, or with subdomain_host the full URL on this server's own host.",
     parse: (raw: string) => {
       const value = raw.trim();
-      if (!/^\/[A-Za-z0-9._~@%+/-]*$/.test(value)) throw new Error('must be a path like /user/alice/oauth_callback');
+      if (/^\/[A-Za-z0-9._~@%+/-]*$/.test(value)) return value;
+      // With subdomain_host the hub registers the callback on the server's own host, as a full URL.
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(value);
+      } catch {}
+      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search || parsed.hash) {
+        throw new Error(
+          'must be a path like /user/alice/oauth_callback or a URL like https://alice.hub.example.com/user/alice/oauth_callback',
+        );
+      }
       return value;
     },
+    fallback: () => '',
+  },
+  hubHost: {
+    name: 'JUPYTERHUB_HOST',
+    help: "The hub's public origin when each user's server has a host of its own (the hub's subdomain_host, like https://hub.example.com; JupyterHub sets it); empty: every server shares the hub's origin.",
+    parse: origin,
     fallback: () => '',
   },
   hubServerName: {
@@ -612,7 +648,7 @@ function crossCheck(config: Config): string[] {
         ['JUPYTERHUB_API_TOKEN', config.hubApiToken],
         ['JUPYTERHUB_CLIENT_ID', config.hubClientId],
         ['JUPYTERHUB_API_URL', config.hubApiUrl],
-        ['JUPYTERHUB_OAUTH_CALLBACK_URL', config.hubCallbackPath],
+        ['JUPYTERHUB_OAUTH_CALLBACK_URL', config.hubCallbackUrl],
         ['JUPYTERHUB_USER', config.user],
       ] as const
     )

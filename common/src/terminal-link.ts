@@ -76,6 +76,7 @@ export const REQUESTER_HEADERS = {
   user: 'x-terminal-user',
   access: 'x-terminal-access',
   owner: 'x-terminal-owner',
+  sharedOrigin: 'x-terminal-shared-origin',
 } as const;
 
 export interface Requester {
@@ -84,6 +85,8 @@ export interface Requester {
   access: Access;
   /** Whose terminal this is, to show viewers ('' when not known). */
   owner: string;
+  /** Whether other people's servers share this terminal's web origin (see AuthMode.sharedOrigin), to tell viewers. */
+  sharedOrigin: boolean;
 }
 
 export function requesterHeaders(requester: Requester): Record<string, string> {
@@ -91,6 +94,7 @@ export function requesterHeaders(requester: Requester): Record<string, string> {
     [REQUESTER_HEADERS.user]: encodeURIComponent(requester.user),
     [REQUESTER_HEADERS.access]: requester.access,
     [REQUESTER_HEADERS.owner]: encodeURIComponent(requester.owner),
+    [REQUESTER_HEADERS.sharedOrigin]: requester.sharedOrigin ? 'true' : 'false',
   };
 }
 
@@ -105,11 +109,13 @@ export function readRequester(req: http.IncomingMessage): Requester {
     return typeof value === 'string' ? value : undefined;
   };
   const access = header(REQUESTER_HEADERS.access);
-  if (access === undefined) return { user: '', access: 'owner', owner: '' };
+  if (access === undefined) return { user: '', access: 'owner', owner: '', sharedOrigin: false };
   return {
     user: decodeHeader(header(REQUESTER_HEADERS.user)),
     access: access === 'owner' ? 'owner' : 'viewer',
     owner: decodeHeader(header(REQUESTER_HEADERS.owner)),
+    // Anything but exactly "false" counts as shared: a mistake never hides the notice.
+    sharedOrigin: header(REQUESTER_HEADERS.sharedOrigin) !== 'false',
   };
 }
 

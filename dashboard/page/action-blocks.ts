@@ -62,7 +62,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
           const view = tabs.terminal(session);
           if (!view) continue;
           if (action.clear) view.clear();
-          view.input(`${toKeys(action.command)}\r`);
+          view.runCommand(toKeys(action.command));
         }
         showSessions(action.sessions);
         return;

@@ -1,6 +1,8 @@
 // The workshop dashboard: instructions on the left, a divider, tabs on the
 // right (terminals, console, the workshop's own). On a narrow screen the
 // instructions become one more tab. Without a workshop: just the terminals.
+
+import { KeyBar } from '../../terminal-server/page/key-bar.js';
 import { DATA_ELEMENT_ID, type DashboardData } from '../src/page-data.js';
 import { wireActionBlocks } from './action-blocks.js';
 import { dragResize } from './divider.js';
@@ -8,12 +10,16 @@ import { createNavigation } from './navigation.js';
 import { createTabs, element } from './tabs.js';
 
 const data = JSON.parse(document.getElementById(DATA_ELEMENT_ID)?.textContent ?? '{}') as DashboardData;
-const root = element('div', 'wt-root');
+// The whole dashboard is the page's main content: instructions and terminals are its regions.
+const root = element('main', 'wt-root');
 root.id = 'wt-root';
 const work = element('section', 'wt-work');
 work.id = 'wt-work';
-const tabs = createTabs(data);
+work.setAttribute('aria-label', 'Terminals');
+// One key bar for every terminal, along the bottom of the page (touch screens only).
+const tabs = createTabs(data, new KeyBar(root, null));
 work.append(tabs.bar, tabs.panels);
+if (tabs.lower) work.append(tabs.lower);
 
 if (data.workshop === null) {
   root.append(work);
@@ -45,10 +51,8 @@ if (data.workshop === null) {
 
   const divider = element('div', 'wt-divider');
   divider.id = 'wt-divider';
-  divider.setAttribute('role', 'separator');
-  divider.setAttribute('aria-orientation', 'vertical');
-  divider.setAttribute('aria-label', 'Resize the instructions');
-  divider.tabIndex = 0;
+  divider.setAttribute('aria-label', 'Width of the instructions');
+  divider.setAttribute('aria-controls', instructions.id);
   const widthKey = `workshop-dashboard-width:${data.prefix}`;
   const setWidth = (px: number) => {
     const clamped = Math.max(240, Math.min(window.innerWidth - 240, px));
@@ -56,28 +60,32 @@ if (data.workshop === null) {
   };
   const saved = Number(localStorage.getItem(widthKey));
   if (saved > 0) setWidth(saved);
-  dragResize(
-    divider,
-    'x',
-    (delta) => setWidth(instructions.offsetWidth + delta),
-    () => localStorage.setItem(widthKey, String(instructions.offsetWidth)),
-  );
+  dragResize(divider, {
+    axis: 'x',
+    move: (delta) => setWidth(instructions.offsetWidth + delta),
+    done: () => localStorage.setItem(widthKey, String(instructions.offsetWidth)),
+    position: () => (instructions.offsetWidth / Math.max(1, root.offsetWidth)) * 100,
+  });
 
   // Narrow screens: an Instructions tab, and the body says which of the two is in view.
   const instructionsTab = element('button', 'wt-tab wt-tab-instructions');
   instructionsTab.type = 'button';
+  instructionsTab.id = 'wt-tab-instructions';
   instructionsTab.textContent = 'Instructions';
-  instructionsTab.addEventListener('click', () => {
-    document.body.dataset.view = 'instructions';
-  });
-  tabs.bar.prepend(instructionsTab);
-  tabs.onActivate = () => {
-    document.body.dataset.view = 'work';
+  instructionsTab.setAttribute('role', 'tab');
+  instructionsTab.setAttribute('aria-controls', instructions.id);
+  const showView = (view: 'instructions' | 'work') => {
+    document.body.dataset.view = view;
+    // Only narrow screens show this tab: the others stay selected for wide ones.
+    instructionsTab.setAttribute('aria-selected', String(view === 'instructions'));
   };
+  instructionsTab.addEventListener('click', () => showView('instructions'));
+  tabs.bar.prepend(instructionsTab);
+  tabs.onActivate = () => showView('work');
   root.append(instructions, divider, work);
 }
 
 document.body.append(root);
 // Terminals measure their screens: they start once in the document.
 tabs.start();
-if (data.workshop !== null) document.body.dataset.view = 'instructions';
+if (data.workshop !== null) document.getElementById('wt-tab-instructions')?.click();

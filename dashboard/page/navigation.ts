@@ -53,12 +53,26 @@ export function createNavigation(
     const index = indexOf(page.name);
     article.innerHTML = page.html;
     article.dataset.page = page.name;
+    // The page's title on top, numbered, as Educates' and Homeroom's renderers show it;
+    // unless the page starts with a heading of its own, which they would show twice.
+    if (!article.firstElementChild?.matches('h1')) {
+      const heading = element('h1', 'wt-page-title');
+      heading.textContent = index >= 0 ? `${index + 1}: ${page.title}` : page.title;
+      article.prepend(heading);
+    }
     const end = element('footer', 'wt-page-end');
-    const following = pages[index + 1];
+    const following = pages.find((other) => other.name === page.nextPage) ?? pages[index + 1];
     if (following) {
       const go = button('wt-exit-sign', page.exitSign ?? 'Continue');
       go.addEventListener('click', () => void open(following.name, 'push'));
       end.append(go);
+    } else if (page.exitLink) {
+      // The server lets only http(s) addresses through.
+      const leave = element('a', 'wt-exit-sign');
+      leave.href = page.exitLink;
+      leave.rel = 'noopener noreferrer';
+      leave.textContent = page.exitSign ?? 'Finish Workshop';
+      end.append(leave);
     } else {
       end.textContent = 'This is the last page of the workshop.';
     }

@@ -1,14 +1,17 @@
 // The right-hand side of the dashboard: a tab bar and its panels. "Terminal"
 // stacks one to three terminals (sessions 1, 2, 3) with dividers between
-// them; "Console" and the workshop's URL tabs are frames, made when first
-// shown; a terminal:<name> tab is one more terminal, on session <name>.
+// them; "Console", "Slides" and the workshop's URL tabs are frames, made when
+// first shown; a terminal:<name> tab is one more terminal, on session <name>.
+// Layout `lower` puts the terminal below the tabs instead of in one; layout
+// `none` shows no terminal until an action needs one.
 import type { Terminal } from '@xterm/xterm';
+import type { KeyBar } from '../../terminal-server/page/key-bar.js';
 import { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import { TERMINAL_SESSIONS } from '../src/actions.js';
 import type { DashboardData } from '../src/page-data.js';
 import { dragResize } from './divider.js';
 
-const LAYOUT_COUNT = { single: 1, split: 2, 'split/2': 3 } as const;
+const LAYOUT_COUNT = { single: 1, split: 2, 'split/2': 3, lower: 1, none: 0 } as const;
 
 interface Tab {
   name: string;
@@ -22,6 +25,8 @@ export interface Tabs {
   /** The tab bar; the dashboard puts an Instructions tab in it on narrow screens. */
   readonly bar: HTMLElement;
   readonly panels: HTMLElement;
+  /** Layout lower: the terminal's place below the panels (with the divider above it); else null. */
+  readonly lower: HTMLElement | null;
   /** Shows a tab by name (case does not matter); false when there is none. */
   activate(name: string): boolean;
   /** The terminal of a session, made (and its slot shown) when needed; null for a session the dashboard has not. */
@@ -34,7 +39,8 @@ export interface Tabs {
   onActivate?: (name: string) => void;
 }
 
-export function createTabs(data: DashboardData): Tabs {
+/** `keyBar`: the one key bar of the page's terminals (touch screens), for the terminal in focus. */
+export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
   const bar = element('div', 'wt-tabbar');
   bar.id = 'wt-tabbar';
   bar.setAttribute('role', 'tablist');
@@ -56,6 +62,8 @@ export function createTabs(data: DashboardData): Tabs {
     button.textContent = name;
     button.setAttribute('role', 'tab');
     const panel = element('div', 'wt-panel');
+    panel.id = `${id}-panel`;
+    button.setAttribute('aria-controls', panel.id);
     panel.setAttribute('role', 'tabpanel');
     panel.setAttribute('aria-labelledby', id);
     panel.dataset.tab = name;
@@ -70,12 +78,30 @@ export function createTabs(data: DashboardData): Tabs {
 
   // Terminal: a stack of slots for sessions 1-3; the layout says how many show from the start.
   const stack = element('div', 'wt-terminal-stack');
-  const terminalTab = addTab('Terminal');
-  terminalTab.panel.append(stack);
+  let lower: HTMLElement | null = null;
+  let terminalTab: Tab | null = null;
+  if (data.layout === 'lower') {
+    lower = element('div', 'wt-lower');
+    const divider = element('div', 'wt-stack-divider');
+    const below = lower;
+    divider.setAttribute('aria-label', 'Height of the tabs against the terminal');
+    dragResize(divider, {
+      axis: 'y',
+      move: (delta) => shareHeight(panels, below, delta),
+      position: () => (panels.offsetHeight / Math.max(1, panels.offsetHeight + below.offsetHeight)) * 100,
+    });
+    lower.append(divider, stack);
+  } else {
+    terminalTab = addTab('Terminal');
+    terminalTab.panel.append(stack);
+    // Layout none: the tab appears with the first terminal an action opens.
+    if (data.layout === 'none') terminalTab.button.hidden = true;
+  }
   const slots = new Map<string, HTMLElement>();
   for (const session of TERMINAL_SESSIONS) {
     homes.set(session, () => {
       let slot = slots.get(session);
+      if (terminalTab) terminalTab.button.hidden = false;
       if (!slot) {
         slot = element('div', 'wt-terminal-slot');
         slot.dataset.session = session;
@@ -95,11 +121,16 @@ export function createTabs(data: DashboardData): Tabs {
     ordered.forEach((slot, i) => {
       if (i > 0) {
         const divider = element('div', 'wt-stack-divider');
-        divider.setAttribute('role', 'separator');
-        divider.setAttribute('aria-orientation', 'horizontal');
-        divider.tabIndex = 0;
         const above = ordered[i - 1] as HTMLElement;
-        dragResize(divider, 'y', (delta) => shareHeight(above, slot, delta));
+        divider.setAttribute(
+          'aria-label',
+          `Height of terminal ${above.dataset.session} against ${slot.dataset.session}`,
+        );
+        dragResize(divider, {
+          axis: 'y',
+          move: (delta) => shareHeight(above, slot, delta),
+          position: () => (above.offsetHeight / Math.max(1, above.offsetHeight + slot.offsetHeight)) * 100,
+        });
         stack.append(divider);
       }
       stack.append(slot);
@@ -110,6 +141,7 @@ export function createTabs(data: DashboardData): Tabs {
     const url = data.console;
     addTab('Console', (panel) => panel.append(frame(url, 'Console')));
   }
+  if (data.slides) addTab('Slides', (panel) => panel.append(frame('slides/', 'Slides')));
   for (const custom of data.tabs) {
     if ('url' in custom) {
       addTab(custom.name, (panel) => panel.append(frame(custom.url, custom.name)));
@@ -126,6 +158,7 @@ export function createTabs(data: DashboardData): Tabs {
   const api: Tabs = {
     bar,
     panels,
+    lower,
     activate(name) {
       const tab = tabs.find((t) => t.name.toLowerCase() === name.toLowerCase());
       if (!tab) return false;
@@ -152,7 +185,7 @@ export function createTabs(data: DashboardData): Tabs {
       if (!home) return null;
       const container = home();
       container.classList.add('terminal-view');
-      const view = new TerminalView(container, { prefix: data.prefix, session });
+      const view = new TerminalView(container, { prefix: data.prefix, session, keyBar });
       views.set(session, view);
       exposed[session] = view.terminal;
       return view;
@@ -163,7 +196,8 @@ export function createTabs(data: DashboardData): Tabs {
     },
     start() {
       for (const session of TERMINAL_SESSIONS.slice(0, LAYOUT_COUNT[data.layout])) api.terminal(session);
-      api.activate('Terminal');
+      const first = tabs.find((tab) => !tab.button.hidden);
+      if (first) api.activate(first.name);
     },
   };
   return api;

@@ -2,7 +2,7 @@
 // checks each declares. Loaded only when there is a workshop folder, so a
 // terminal without one never loads the Markdown and highlighting libraries;
 // one with a workshop lets them go once its pages are rendered (libraries.ts).
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/src/log.js';
 import { TERMINAL_SESSIONS } from './actions.js';
@@ -35,10 +35,17 @@ export function loadContent(options: {
       {
         variables: workshop.variables,
         pageNames: new Set(workshop.pages.map((page) => page.name)),
-        allSessions: TERMINAL_SESSIONS.slice(0, LAYOUT_TERMINALS[workshop.layout]),
+        // Layout none starts no terminal; execute-all still types into the first, which it opens.
+        allSessions: TERMINAL_SESSIONS.slice(0, Math.max(1, LAYOUT_TERMINALS[workshop.layout])),
+        pageBases: new Map(workshop.pages.map((page) => [page.name, page.base])),
         tabSessions,
-        tabNames: ['Terminal', ...(options.consoleUrl ? ['Console'] : []), ...workshop.tabs.map((tab) => tab.name)],
-        examinerExists: (name) => isExecutable(path.join(workshop.examinerDir, name)),
+        tabNames: [
+          'Terminal',
+          ...(options.consoleUrl && workshop.consoleEnabled ? ['Console'] : []),
+          ...(workshop.slidesDir ? ['Slides'] : []),
+          ...workshop.tabs.map((tab) => tab.name),
+        ],
+        examinerExists: (name) => workshop.examinerEnabled && isExecutable(path.join(workshop.examinerDir, name)),
       },
       libraries,
     );
@@ -48,7 +55,7 @@ export function loadContent(options: {
       let html: string;
       if (page.file) {
         try {
-          const rendered = render(page.name, readFileSync(page.file, 'utf8'));
+          const rendered = render(page.name, page.text);
           html = rendered.html;
           for (const check of rendered.checks) checks.set(check.name, [...(checks.get(check.name) ?? []), check]);
         } catch (error) {
@@ -59,11 +66,17 @@ export function loadContent(options: {
       } else {
         html = problemHtml(page.problem ?? 'this page cannot be shown');
       }
-      pages.set(page.name, { name: page.name, title: page.title, exitSign: page.exitSign, html });
+      const { name, title, exitSign, nextPage, exitLink } = page;
+      pages.set(page.name, { name, title, exitSign, nextPage, exitLink, html });
     }
     for (const problem of workshop.problems) options.logger.warn('workshop.problem', { problem, dir: workshop.dir });
+    if (workshop.ignored.length > 0) {
+      // Once, in one line: the settings a cluster acts on that one container does not.
+      options.logger.info('workshop.settings.ignored', { settings: workshop.ignored.join(', ').slice(0, 2000) });
+    }
     options.logger.info('workshop.loaded', {
       name: workshop.name,
+      format: workshop.format,
       pages: workshop.pages.length,
       checks: [...checks.values()].reduce((n, list) => n + list.length, 0),
       problems: workshop.problems.length,

@@ -2,7 +2,12 @@
 // allows no inline script) and what the pages API answers. Types only, shared
 // by the server and the page bundle.
 
-export type TerminalLayout = 'single' | 'split' | 'split/2';
+/**
+ * How the terminals are laid out: one, two or three stacked on the Terminal
+ * tab; `lower`, one below the other tabs; `none`, no terminal until an action
+ * needs one.
+ */
+export type TerminalLayout = 'single' | 'split' | 'split/2' | 'lower' | 'none';
 
 export type DashboardTab = { name: string; url: string } | { name: string; session: string };
 
@@ -15,6 +20,10 @@ export interface PageSummary {
 export interface PageContent extends PageSummary {
   /** The label of the button at its end that goes on to the next page. */
   exitSign: string | null;
+  /** The page that button leads to, when not the next one (Homeroom's next_page). */
+  nextPage: string | null;
+  /** Where the last page's button leads (an http(s) URL); null: no button. */
+  exitLink: string | null;
   html: string;
 }
 
@@ -26,6 +35,8 @@ export interface DashboardData {
   layout: TerminalLayout;
   console: string | null;
   tabs: DashboardTab[];
+  /** A Slides tab, for the workshop's slides/index.html. */
+  slides: boolean;
   pages: PageSummary[];
   /** The page the HTML holds (null without a workshop). */
   page: PageContent | null;

@@ -30,6 +30,8 @@ export interface RenderOptions extends Omit<FenceContext, 'parseYaml'> {
   variables: Variables;
   /** Every page, to tell links between pages from links to files beside them. */
   pageNames: ReadonlySet<string>;
+  /** Where each page's relative links start, under content/ (see PageSource.base); default <page>.md. */
+  pageBases?: ReadonlyMap<string, string>;
 }
 
 type RenderEnv = { checks: DeclaredCheck[]; blocks: string[]; marker: string };
@@ -92,7 +94,7 @@ export function createRenderer(
       sanitizeHtml,
       allowedTags,
       md.render(substitute(markdown, options.variables), env),
-      name,
+      options.pageBases?.get(name) ?? `${name}.md`,
       options.pageNames,
     );
     const pattern = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
@@ -113,7 +115,9 @@ function actionBlock(action: Action, label: string, inner: string): string {
   // A block the attendee clicks (or presses Enter on); nothing runs until then.
   const kind = action.type === 'examiner' ? 'wt-action wt-check' : `wt-action wt-action-${action.type}`;
   const json = JSON.stringify(action, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value));
-  return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(label)}</p>${inner}</div>\n`;
+  // "Check:" is in the text, not the stylesheet, so the icon before it stays a picture only.
+  const shown = action.type === 'examiner' ? `Check: ${label}` : label;
+  return `<div class="${kind}" role="button" tabindex="0" data-action="${escapeHtml(json)}"><p class="wt-action-label">${escapeHtml(shown)}</p>${inner}</div>\n`;
 }
 
 /** GitHub-style heading ids: lower case, punctuation dropped, spaces to dashes. */
@@ -149,7 +153,7 @@ const MORE_TAGS = [
 /** Where a URL in a page points, relative to the dashboard (<prefix>/dashboard/). */
 type Target = { page: string; hash: string } | { file: string } | { external: string } | null;
 
-function resolveUrl(url: string, page: string, pageNames: ReadonlySet<string>): Target {
+function resolveUrl(url: string, base: string, pageNames: ReadonlySet<string>): Target {
   const trimmed = url.trim();
   if (trimmed === '' || trimmed.startsWith('#')) return { external: trimmed };
   if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || trimmed.startsWith('//')) {
@@ -159,7 +163,7 @@ function resolveUrl(url: string, page: string, pageNames: ReadonlySet<string>): 
   // Relative to the page's own file under content/; never outside content/.
   let resolved: URL;
   try {
-    resolved = new URL(trimmed, `http://content.invalid/content/${page}.md`);
+    resolved = new URL(trimmed, `http://content.invalid/content/${base}`);
   } catch {
     return null;
   }
@@ -174,7 +178,7 @@ function sanitize(
   sanitizeHtml: Libraries['sanitizeHtml'],
   allowedTags: string[],
   html: string,
-  page: string,
+  base: string,
   pageNames: ReadonlySet<string>,
 ): string {
   return sanitizeHtml(html, {
@@ -197,7 +201,7 @@ function sanitize(
       a: (tagName, attribs) => {
         const href = attribs.href;
         if (href === undefined) return { tagName, attribs };
-        const target = resolveUrl(href, page, pageNames);
+        const target = resolveUrl(href, base, pageNames);
         const rest = { ...attribs };
         delete rest.href;
         delete rest.target;
@@ -224,7 +228,7 @@ function sanitize(
       },
       img: (tagName, attribs) => {
         const src = attribs.src;
-        const target = src === undefined || src.startsWith('data:') ? null : resolveUrl(src, page, pageNames);
+        const target = src === undefined || src.startsWith('data:') ? null : resolveUrl(src, base, pageNames);
         const rest = { ...attribs };
         if (src !== undefined && !src.startsWith('data:')) delete rest.src;
         if (target && 'file' in target) rest.src = target.file;

@@ -14,9 +14,11 @@ import type { Content } from './content.js';
 import { escapeHtml } from './escape.js';
 import { createExaminer, type Examiner } from './examiner.js';
 import { DATA_ELEMENT_ID, type DashboardData } from './page-data.js';
+import { setupProblems } from './setup-report.js';
 import { builtInVariables, type VariableConfig } from './variables.js';
 
-export type DashboardConfig = VariableConfig & Pick<Config, 'workshopDir' | 'terminalHome'>;
+export type DashboardConfig = VariableConfig &
+  Pick<Config, 'workshopDir' | 'terminalHome' | 'frameAncestors' | 'workshopSetupReport'>;
 
 export interface Dashboard {
   /** True for the requests this handles: everything under <prefix>/dashboard. */
@@ -43,6 +45,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.webp': 'image/webp',
   '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
   '.pdf': 'application/pdf',
   '.zip': 'application/zip',
   '.mp4': 'video/mp4',
@@ -60,6 +64,40 @@ const CONTENT_TYPES: Record<string, string> = {
   '.xml': PLAIN_TEXT,
 };
 
+/**
+ * The slides' files: their scripts are scripts, for their pages only (those
+ * run sandboxed; our pages take scripts from our bundle folders alone).
+ */
+const SLIDES_TYPES: Record<string, string> = {
+  ...CONTENT_TYPES,
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+};
+
+/**
+ * Slides are web pages of the workshop's own, with their scripts (reveal.js
+ * and the like, inline ones too): served sandboxed, so they run in an origin
+ * of their own, which has none of the terminal's cookies nor its pages (one
+ * JupyterHub serves everyone's terminals under one origin). This policy
+ * replaces the auth proxy's for these pages only.
+ */
+function slidesPolicy(frameAncestors: string): string {
+  return [
+    'sandbox allow-scripts allow-popups allow-modals',
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "media-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+    `frame-ancestors ${frameAncestors}`,
+  ].join('; ');
+}
+
 /** The largest examiner request body: a list of arguments. */
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -73,6 +111,7 @@ export function createDashboard(options: {
   const { config, logger } = options;
   const base = `${config.prefix}/dashboard`;
   const assets = loadPageAssets(options.assetsDir, 'dashboard');
+  const slidesHeaders = { headers: { 'Content-Security-Policy': slidesPolicy(config.frameAncestors) } };
   let content: Content | null = null;
   let examiner: Examiner | null = null;
 
@@ -86,6 +125,10 @@ export function createDashboard(options: {
           logger,
         });
         if (content) {
+          // How the setup.d scripts ran (the supervisor ran them before this process started).
+          const setup = setupProblems(config.workshopSetupReport);
+          for (const problem of setup) logger.warn('workshop.problem', { problem });
+          content.workshop.problems.push(...setup);
           examiner = createExaminer({
             testsDir: content.workshop.examinerDir,
             cwd: config.terminalHome,
@@ -133,7 +176,16 @@ export function createDashboard(options: {
       sendJson(res, 200, page);
       return;
     }
-    if (section === 'content' && parts.length > 0) return serveContent(req, res, parts);
+    if (section === 'content' && parts.length > 0) {
+      // Hugo serves static/ at the site's root beside the pages (and their bundles' files): content/ first.
+      const roots = [content?.workshop.contentDir, content?.workshop.staticDir];
+      return serveFile(req, res, roots, parts);
+    }
+    if (section === 'slides') {
+      // slides/ opens on its index.html; nothing of the workshop outside slides/ is served here.
+      const file = parts.length > 0 && parts.at(-1) !== '' ? parts : [...parts.filter(Boolean), 'index.html'];
+      return serveFile(req, res, [content?.workshop.slidesDir], file, slidesHeaders);
+    }
     if (section === 'examiner' && parts.length === 1) return runCheck(req, res, parts[0] as string);
     throw new HttpError(404, 'not found');
   }
@@ -146,8 +198,9 @@ export function createDashboard(options: {
       prefix: config.prefix,
       workshop: workshop?.name ?? null,
       layout: workshop?.layout ?? 'single',
-      console: config.consoleUrl || null,
+      console: workshop?.consoleEnabled === false ? null : config.consoleUrl || null,
       tabs: workshop?.tabs ?? [],
+      slides: Boolean(workshop?.slidesDir),
       pages: (workshop?.pages ?? []).map(({ name, title }) => ({ name, title })),
       page,
       problems: workshop?.problems ?? [],
@@ -173,10 +226,17 @@ export function createDashboard(options: {
     return sendPageAsset(req, res, assets.get(file), version);
   }
 
-  async function serveContent(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): Promise<void> {
+  /** A file from the first of `roots` that has it; never anything outside them, however the path is written. */
+  async function serveFile(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    roots: (string | null | undefined)[],
+    parts: string[],
+    html?: { headers: Record<string, string> },
+  ): Promise<void> {
     onlyGet(req);
-    if (!content) throw new HttpError(404, 'not found');
     const notFound = new HttpError(404, 'not found');
+    if (!content) throw notFound;
     let segments: string[];
     try {
       segments = decodeSegments(parts);
@@ -185,15 +245,27 @@ export function createDashboard(options: {
     }
     // Every segment a plain name: no . or .., no hidden separators, nothing empty.
     if (segments.some((s) => s === '' || s === '.' || s === '..' || /[/\\\0]/.test(s))) throw notFound;
-    const root = await realpath(content.workshop.contentDir).catch(() => null);
-    if (!root) throw notFound;
-    // Through symbolic links too: what is served must really be inside content/.
-    const file = await realpath(path.join(root, ...segments)).catch(() => null);
-    if (!file?.startsWith(`${root}${path.sep}`)) throw notFound;
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) throw notFound;
-    const type = CONTENT_TYPES[path.extname(file).toLowerCase()];
+    let file: string | null = null;
+    let info: Awaited<ReturnType<typeof stat>> | null = null;
+    for (const dir of roots) {
+      if (!dir) continue;
+      const root = await realpath(dir).catch(() => null);
+      if (!root) continue;
+      // Through symbolic links too: what is served must really be inside its folder.
+      const real = await realpath(path.join(root, ...segments)).catch(() => null);
+      if (!real?.startsWith(`${root}${path.sep}`)) continue;
+      const found = await stat(real).catch(() => null);
+      if (!found?.isFile()) continue;
+      file = real;
+      info = found;
+      break;
+    }
+    if (!file || !info) throw notFound;
+    const extension = path.extname(file).toLowerCase();
+    const page = html && (extension === '.html' || extension === '.htm');
+    const type = page ? 'text/html; charset=utf-8' : (html ? SLIDES_TYPES : CONTENT_TYPES)[extension];
     res.writeHead(200, {
+      ...(page ? html.headers : {}),
       'Content-Type': type ?? 'application/octet-stream',
       ...(type ? {} : { 'Content-Disposition': 'attachment' }),
       'Content-Length': info.size,

@@ -1,47 +1,114 @@
-// The workshop folder in the Learning Center / eduk8s "classic" layout, read
-// and checked once at start: modules.yaml (the pages there are, and data
-// variables), workshop.yaml (the name, the pages in use and their order, the
-// terminals and tabs), content/<page>.md. Every problem found is collected
-// with the file it is in, for the log and for the dashboard to show.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// The workshop folder, read and checked once at start, in whichever layout it
+// is written (told from the folder itself, no setting): the eduk8s / Learning
+// Center / Homeroom "classic" layout (modules.yaml, workshop.yaml), or
+// Educates' Hugo layout (pages found under content/, ordered by path, weight
+// or config.yaml). Each layout has its loader in formats/; both give the same
+// Workshop. Then the settings of resources/workshop.yaml (Educates' Workshop
+// resource) fill in what workshop.yaml does not say. Every problem found is
+// collected with the file it is in, for the log and for the dashboard to show.
 import path from 'node:path';
 import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
+import { loadClassic } from './formats/classic.js';
+import { loadEducates } from './formats/educates.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';
-import { declaredValue, substitute, type Variables } from './variables.js';
+import { substitute, type Variables } from './variables.js';
+import { readWorkshopResource, substituteResourceVariables } from './workshop-resource.js';
+import { isDirectory, isFile, type ParseYaml } from './yaml-fields.js';
 
-/** How many terminals each layout stacks on the Terminal tab. */
-export const LAYOUT_TERMINALS: Record<TerminalLayout, number> = { single: 1, split: 2, 'split/2': 3 };
+/** How many terminals each layout has from the start (`none`: none until an action needs one). */
+export const LAYOUT_TERMINALS: Record<TerminalLayout, number> = {
+  single: 1,
+  split: 2,
+  'split/2': 3,
+  lower: 1,
+  none: 0,
+};
+
+export type Markup = 'markdown' | 'asciidoc';
 
 export interface PageSource {
-  /** Path under content/ without extension, as modules.yaml names it. */
+  /** The page's path: under content/ without extension (classic), or Hugo's (a bundle's folder). */
   name: string;
   title: string;
   /** The label of the button that goes on to the next page. */
   exitSign: string | null;
-  /** The Markdown file; null when the page cannot be shown (see problem). */
+  /** The page that button leads to instead of the next (front matter next_page). */
+  nextPage: string | null;
+  /** Where the last page's button leads (front matter exit_link, an http(s) URL). */
+  exitLink: string | null;
+  /** The page's file; null when the page cannot be shown (see problem). */
   file: string | null;
+  markup: Markup;
+  /** The page's text without its front matter: what the renderer renders. */
+  text: string;
+  /**
+   * Where its relative links and pictures start, under content/: the file
+   * itself in the classic layout (`dir/page.md`), the page's folder in Hugo's
+   * (`page/`, a bundle's files beside its index.md).
+   */
+  base: string;
   problem: string | null;
 }
 
+export type WorkshopFormat = 'classic' | 'educates';
+
 export interface Workshop {
   dir: string;
+  format: WorkshopFormat;
   contentDir: string;
+  /** Files served from the site's root beside the pages (Hugo's static/); null in the classic layout. */
+  staticDir: string | null;
+  /** The folder of slides/index.html, for the Slides tab; null when there are none (or they are turned off). */
+  slidesDir: string | null;
   examinerDir: string;
+  /** False when resources/workshop.yaml turns the examiner off: checks are not run. */
+  examinerEnabled: boolean;
+  /** False when resources/workshop.yaml turns the console off: no Console tab even with CONSOLE_URL. */
+  consoleEnabled: boolean;
   name: string;
+  /** config.template_engine of the classic layout: `liquid.js` asks for Liquid templates. */
+  templateEngine: string | null;
   pages: PageSource[];
   layout: TerminalLayout;
   tabs: DashboardTab[];
   variables: Variables;
   problems: string[];
+  /** What the workshop's settings ask for that one container does not do (logged once). */
+  ignored: string[];
+}
+
+/** What a format's loader reads: the pages and what its own files say. */
+export interface FormatResult {
+  name: string | null;
+  pages: PageSource[];
+  variables: Map<string, string>;
+  templateEngine: string | null;
+  /** workshop.yaml's terminals and tabs (classic), which win over resources/workshop.yaml. */
+  terminals?: unknown;
+  tabs?: unknown;
+}
+
+export interface LoadOptions {
+  dir: string;
+  variables: Variables;
+  env: Readonly<Record<string, string>>;
+  consoleUrl: string;
+  /** The YAML parser (see libraries.ts). */
+  parseYaml: ParseYaml;
 }
 
 /** Page names are paths under content/: plain segments only, never . or .. */
 const PAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 /** Names the dashboard uses for its own tabs. */
-const RESERVED_TABS = new Set(['terminal', 'console', 'instructions']);
+const RESERVED_TABS = new Set(['terminal', 'console', 'instructions', 'slides']);
 
 export function validPageName(name: string): boolean {
   return PAGE_NAME.test(name) && !name.split('/').some((segment) => segment === '..' || segment === '.');
+}
+
+/** The layout a workshop folder is written in: classic when it has modules.yaml or workshop.yaml. */
+export function detectFormat(dir: string): WorkshopFormat {
+  return isFile(path.join(dir, 'modules.yaml')) || isFile(path.join(dir, 'workshop.yaml')) ? 'classic' : 'educates';
 }
 
 /**
@@ -49,167 +116,114 @@ export function validPageName(name: string): boolean {
  * shows only terminals). `variables` are the built-in ones; `env` may
  * override the workshop's own.
  */
-export function loadWorkshop(options: {
-  dir: string;
-  variables: Variables;
-  env: Readonly<Record<string, string>>;
-  consoleUrl: string;
-  /** The YAML parser (see libraries.ts). */
-  parseYaml(text: string): unknown;
-}): Workshop | null {
+export function loadWorkshop(options: LoadOptions): Workshop | null {
   const dir = options.dir;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return null;
+  if (!isDirectory(dir)) return null;
   const problems: string[] = [];
+  const format = detectFormat(dir);
   const contentDir = path.join(dir, 'content');
-  const modulesFile = readYaml(path.join(dir, 'modules.yaml'), options.parseYaml, problems);
-  const workshopFile = readYaml(path.join(dir, 'workshop.yaml'), options.parseYaml, problems);
+  const settings = readWorkshopResource(dir, options.parseYaml);
+  problems.push(...(settings?.problems ?? []));
+  const loaded =
+    format === 'classic'
+      ? loadClassic({ ...options, contentDir, problems })
+      : loadEducates({ ...options, contentDir, problems, title: settings?.title ?? null });
+  const variables = loaded.variables;
 
-  // modules.yaml: { modules: { <page>: { name, exit_sign } }, config: { vars: [{ name, value }] } }
-  const modules = new Map<string, { title: string | null; exitSign: string | null }>();
-  const declared = asObject(modulesFile?.modules, 'modules.yaml: modules', problems);
-  for (const [name, entry] of Object.entries(declared ?? {})) {
-    const fields = asObject(entry ?? {}, `modules.yaml: modules.${name}`, problems) ?? {};
-    modules.set(name, {
-      title: optionalString(fields.name, `modules.yaml: modules.${name}.name`, problems),
-      exitSign: optionalString(fields.exit_sign, `modules.yaml: modules.${name}.exit_sign`, problems),
-    });
-  }
-
-  const variables = new Map(options.variables);
-  const config = asObject(modulesFile?.config, 'modules.yaml: config', problems);
-  const vars = config?.vars;
-  if (vars !== undefined && !Array.isArray(vars)) problems.push('modules.yaml: config.vars must be a list');
-  for (const [i, entry] of (Array.isArray(vars) ? vars : []).entries()) {
-    const fields = asObject(entry, `modules.yaml: config.vars[${i}]`, problems);
-    const name = fields?.name;
-    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
-      problems.push(`modules.yaml: config.vars[${i}].name must be a name of letters, digits, _ and -`);
-      continue;
-    }
-    const value = fields?.value ?? '';
-    if (typeof value === 'object') {
-      problems.push(`modules.yaml: config.vars[${i}].value must be text`);
-      continue;
-    }
-    variables.set(name, declaredValue(name, String(value), options.env));
-  }
-
-  // workshop.yaml: { name, modules: { activate: [pages] }, terminals, tabs }
-  const name = optionalString(workshopFile?.name, 'workshop.yaml: name', problems) ?? 'Workshop';
-  const activate = asObject(workshopFile?.modules, 'workshop.yaml: modules', problems)?.activate;
-  let order: string[];
-  if (Array.isArray(activate)) {
-    order = activate.map(String);
+  const layout =
+    loaded.terminals !== undefined && loaded.terminals !== null
+      ? terminalLayout(loaded.terminals, problems)
+      : (settings?.layout ?? 'single');
+  let tabs: DashboardTab[];
+  if (loaded.tabs !== undefined && loaded.tabs !== null) {
+    tabs = dashboardTabs(loaded.tabs, 'workshop.yaml: tabs', (url) => substitute(url, variables), problems);
   } else {
-    if (activate !== undefined) problems.push('workshop.yaml: modules.activate must be a list of pages');
-    // Without a list, every page modules.yaml declares, in its order.
-    order = [...modules.keys()];
+    tabs = dashboardTabs(
+      settings?.dashboards ?? [],
+      'resources/workshop.yaml: spec.session.dashboards',
+      (url) => substituteResourceVariables(url, variables),
+      problems,
+    );
   }
-  if (order.length === 0) problems.push('no pages: list them in workshop.yaml under modules.activate');
-
-  const pages: PageSource[] = [];
-  const seen = new Set<string>();
-  for (const page of order) {
-    if (seen.has(page)) {
-      problems.push(`workshop.yaml: modules.activate lists ${page} twice`);
-      continue;
-    }
-    seen.add(page);
-    pages.push(pageSource(page, modules, contentDir, problems));
+  const consoleEnabled = settings?.applications.console !== false;
+  if (options.consoleUrl && consoleEnabled && tabs.some((tab) => tab.name.toLowerCase() === 'console')) {
+    problems.push('tabs: the name Console is taken by the console (CONSOLE_URL)');
   }
-
-  const layout = terminalLayout(workshopFile?.terminals, problems);
-  const tabs = dashboardTabs(workshopFile?.tabs, variables, problems);
-  if (options.consoleUrl && tabs.some((tab) => tab.name.toLowerCase() === 'console')) {
-    problems.push('workshop.yaml: tabs: the name Console is taken by the console (CONSOLE_URL)');
+  const slidesDir = path.join(dir, 'slides');
+  const hasSlides = settings?.applications.slides !== false && isFile(path.join(slidesDir, 'index.html'));
+  if (settings?.applications.slides === true && !hasSlides) {
+    problems.push('resources/workshop.yaml turns the slides on, but there is no slides/index.html');
+  }
+  const staticDir = path.join(dir, 'static');
+  const ignored = [...(settings?.ignored ?? [])];
+  if (settings?.applications.console === true && !options.consoleUrl) {
+    ignored.push('spec.session.applications.console (no CONSOLE_URL: this container has no console of its own)');
   }
   return {
     dir,
+    format,
     contentDir,
+    staticDir: format === 'educates' && isDirectory(staticDir) ? staticDir : null,
+    slidesDir: hasSlides ? slidesDir : null,
     examinerDir: path.join(dir, 'examiner', 'tests'),
-    name,
-    pages,
+    examinerEnabled: settings?.applications.examiner !== false,
+    consoleEnabled,
+    name: loaded.name ?? settings?.title ?? 'Workshop',
+    templateEngine: loaded.templateEngine,
+    pages: loaded.pages,
     layout,
     tabs,
     variables,
     problems,
+    ignored,
   };
-}
-
-function pageSource(
-  name: string,
-  modules: Map<string, { title: string | null; exitSign: string | null }>,
-  contentDir: string,
-  problems: string[],
-): PageSource {
-  const module = modules.get(name);
-  const page: PageSource = {
-    name,
-    title: module?.title ?? name,
-    exitSign: module?.exitSign ?? null,
-    file: null,
-    problem: null,
-  };
-  const fail = (problem: string) => {
-    page.problem = problem;
-    problems.push(problem);
-    return page;
-  };
-  if (!validPageName(name)) return fail(`page ${JSON.stringify(name)}: not a path under content/`);
-  if (modules.size > 0 && !module)
-    problems.push(`page ${name} is not declared in modules.yaml (its title is its name)`);
-  const markdown = path.join(contentDir, `${name}.md`);
-  if (isFile(markdown)) {
-    page.file = markdown;
-    return page;
-  }
-  if (isFile(path.join(contentDir, `${name}.adoc`))) {
-    return fail(
-      `page ${name}: content/${name}.adoc is AsciiDoc, which this dashboard does not render; write it in Markdown (content/${name}.md)`,
-    );
-  }
-  return fail(`page ${name}: content/${name}.md does not exist`);
 }
 
 function terminalLayout(value: unknown, problems: string[]): TerminalLayout {
-  if (value === undefined || value === null || value === 'single' || value === 'default') return 'single';
-  if (value === 'split' || value === 'split/2') return value;
-  problems.push('workshop.yaml: terminals must be single (one terminal), split (two) or split/2 (three)');
+  if (value === 'single' || value === 'default') return 'single';
+  if (value === 'split' || value === 'split/2' || value === 'lower' || value === 'none') return value;
+  problems.push(
+    'workshop.yaml: terminals must be single (one terminal), split (two), split/2 (three), lower (one, below the tabs) or none',
+  );
   return 'single';
 }
 
-function dashboardTabs(value: unknown, variables: Variables, problems: string[]): DashboardTab[] {
-  if (value === undefined || value === null) return [];
+function dashboardTabs(
+  value: unknown,
+  where: string,
+  expand: (url: string) => string,
+  problems: string[],
+): DashboardTab[] {
   if (!Array.isArray(value)) {
-    problems.push('workshop.yaml: tabs must be a list of { name, url }');
+    problems.push(`${where} must be a list of { name, url }`);
     return [];
   }
   const tabs: DashboardTab[] = [];
   for (const [i, entry] of value.entries()) {
-    const where = `workshop.yaml: tabs[${i}]`;
-    const fields = asObject(entry, where, problems);
+    const place = `${where}[${i}]`;
+    const fields = entry && typeof entry === 'object' ? (entry as Record<string, unknown>) : null;
     const name = fields?.name;
     const raw = fields?.url;
     if (typeof name !== 'string' || !name.trim() || typeof raw !== 'string') {
-      problems.push(`${where} needs a name and a url`);
+      problems.push(`${place} needs a name and a url`);
       continue;
     }
     if (RESERVED_TABS.has(name.trim().toLowerCase()) || tabs.some((tab) => tab.name === name.trim())) {
-      problems.push(`${where}: the name ${name} is taken`);
+      problems.push(`${place}: the name ${name} is taken`);
       continue;
     }
-    const url = substitute(raw.trim(), variables);
+    const url = expand(raw.trim());
     if (url.startsWith('terminal:')) {
       const session = url.slice('terminal:'.length);
       if (!SESSION_NAME.test(session)) {
-        problems.push(`${where}: terminal:<name> takes a session name of letters, digits, _ and -`);
+        problems.push(`${place}: terminal:<name> takes a session name of letters, digits, _ and -`);
         continue;
       }
       tabs.push({ name: name.trim(), session });
       continue;
     }
     if (!frameableUrl(url)) {
-      problems.push(`${where}: url must be an http(s) URL or terminal:<name> (got ${JSON.stringify(url)})`);
+      problems.push(`${place}: url must be an http(s) URL or terminal:<name> (got ${JSON.stringify(url)})`);
       continue;
     }
     tabs.push({ name: name.trim(), url });
@@ -217,60 +231,10 @@ function dashboardTabs(value: unknown, variables: Variables, problems: string[])
   return tabs;
 }
 
-function frameableUrl(url: string): boolean {
+export function frameableUrl(url: string): boolean {
   try {
     const parsed = new URL(url);
     return parsed.protocol === 'http:' || parsed.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
-function readYaml(
-  file: string,
-  parseYaml: (text: string) => unknown,
-  problems: string[],
-): Record<string, unknown> | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${path.basename(file)}: cannot be read`);
-    return null;
-  }
-  try {
-    const value: unknown = parseYaml(text);
-    if (value === null || value === undefined) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      problems.push(`${path.basename(file)} must hold a mapping`);
-      return null;
-    }
-    return value as Record<string, unknown>;
-  } catch (error) {
-    problems.push(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-    return null;
-  }
-}
-
-function asObject(value: unknown, where: string, problems: string[]): Record<string, unknown> | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    problems.push(`${where} must be a mapping`);
-    return null;
-  }
-  return value as Record<string, unknown>;
-}
-
-function optionalString(value: unknown, where: string, problems: string[]): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string' || typeof value === 'number') return String(value);
-  problems.push(`${where} must be text`);
-  return null;
-}
-
-function isFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
   } catch {
     return false;
   }

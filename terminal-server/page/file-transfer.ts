@@ -16,6 +16,7 @@
 // The page answers the shell's `download` through the terminal, as terminals answer
 // queries, so that it can say what became of its request.
 import type { IDisposable, Terminal } from '@xterm/xterm';
+import { icon } from './icons.js';
 
 /**
  * The private OSC of `download FILE`: `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`.
@@ -180,7 +181,8 @@ interface Item {
 export class FileTransfers {
   private enabled = true;
   private readonly panel: HTMLElement;
-  private readonly uploadButton: HTMLButtonElement;
+  /** Placed by the view (in its header). */
+  readonly uploadButton: HTMLButtonElement;
   private readonly picker: HTMLInputElement;
   private readonly osc: IDisposable;
   private queue: Promise<void> = Promise.resolve();
@@ -216,7 +218,7 @@ export class FileTransfers {
     this.uploadButton.className = 'terminal-upload-button';
     this.uploadButton.title = 'Upload files into the shell’s current folder (or drop them on the terminal)';
     this.uploadButton.setAttribute('aria-label', 'Upload files');
-    this.uploadButton.textContent = '⇪';
+    this.uploadButton.append(icon('upload'));
     this.uploadButton.addEventListener('click', () => this.picker.click());
     container.append(this.panel, this.picker, this.uploadButton);
     container.addEventListener('dragover', this.onDragOver);

@@ -43,7 +43,10 @@ type Arrow = 'A' | 'B' | 'C' | 'D';
 
 interface Key {
   label: string;
-  /** For screen readers and tooltips. */
+  /**
+   * For tooltips; for screen readers too when the label is a symbol. A label in words is the
+   * button's name as it is (a spoken name that differs from the visible one confuses voice control).
+   */
   name: string;
   /** What it sends: text, an arrow, or the sticky Ctrl. */
   send: string | { arrow: Arrow } | 'ctrl';
@@ -69,9 +72,12 @@ const KEYS: readonly Key[] = [
  * Ctrl is sticky: it applies to the next key, from the bar or from the on-screen keyboard (the
  * view passes what xterm.js reads through `modify`), and a second tap lets go of it.
  *
- * The view's container gets the class `terminal-key-bar-shown` while the bar shows: its bottom
- * padding (terminal-view.css) keeps the bar off the terminal's rows, and changes its size, so the
+ * The container gets the class `terminal-key-bar-shown` while the bar shows: its bottom
+ * padding (key-bar.css) keeps the bar off the terminal's rows, and changes its size, so the
  * view refits.
+ *
+ * A page with several terminals (the dashboard) has one bar for all, along its bottom (just above
+ * the on-screen keyboard): it types into the terminal that last had the focus (`setTarget`).
  */
 export class KeyBar {
   readonly element: HTMLElement;
@@ -81,7 +87,8 @@ export class KeyBar {
 
   constructor(
     private readonly container: HTMLElement,
-    private readonly terminal: Terminal,
+    /** The terminal the keys go to; none (null) until a view claims a shared bar. */
+    private terminal: Terminal | null,
   ) {
     this.element = document.createElement('div');
     this.element.className = 'terminal-key-bar';
@@ -93,7 +100,7 @@ export class KeyBar {
       button.type = 'button';
       button.textContent = key.label;
       button.title = key.name;
-      button.setAttribute('aria-label', key.name);
+      if (!/^[A-Za-z]+$/.test(key.label)) button.setAttribute('aria-label', key.name);
       button.dataset.key = key.label;
       // The terminal keeps the focus, so the on-screen keyboard stays up: no focus
       // for the button, whether from a touch, a pen or a mouse (nor from Tab, which is the shell's).
@@ -111,6 +118,18 @@ export class KeyBar {
     container.append(this.element);
     coarsePointer.addEventListener('change', this.update);
     this.update();
+  }
+
+  /** The terminal the keys go to. */
+  get target(): Terminal | null {
+    return this.terminal;
+  }
+
+  /** Sends the keys to another terminal from now on (a shared bar), shown when that terminal may be typed into. */
+  setTarget(terminal: Terminal | null, allowed: boolean): void {
+    if (terminal !== this.terminal) this.setCtrl(false);
+    this.terminal = terminal;
+    this.setAllowed(allowed && terminal !== null);
   }
 
   /** Whether Ctrl waits for the next key. */
@@ -146,10 +165,12 @@ export class KeyBar {
   }
 
   private press(key: Key): void {
+    const terminal = this.terminal;
+    if (!terminal) return;
     if (key.send === 'ctrl') {
       this.setCtrl(!this.ctrl);
       // Ctrl is for the on-screen keyboard's next key: bring the keyboard up.
-      if (this.ctrl) this.terminal.focus();
+      if (this.ctrl) terminal.focus();
       return;
     }
     let text: string;
@@ -159,10 +180,10 @@ export class KeyBar {
       text = `\x1b[1;5${key.send.arrow}`;
     } else {
       // As xterm.js sends arrows: SS3 in application cursor mode (vim, less), CSI otherwise.
-      text = `${this.terminal.modes.applicationCursorKeysMode ? '\x1bO' : '\x1b['}${key.send.arrow}`;
+      text = `${terminal.modes.applicationCursorKeysMode ? '\x1bO' : '\x1b['}${key.send.arrow}`;
     }
     this.setCtrl(false);
-    this.terminal.input(text, true);
+    terminal.input(text, true);
   }
 
   private setCtrl(on: boolean): void {

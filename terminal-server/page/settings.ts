@@ -3,6 +3,7 @@
 // site through the storage event), and a small menu behind a gear button in
 // each view's corner.
 import type { ITheme, Terminal } from '@xterm/xterm';
+import { icon } from './icons.js';
 
 export const THEME_NAMES = ['dark', 'light', 'high-contrast'] as const;
 export type ThemeName = (typeof THEME_NAMES)[number];
@@ -222,7 +223,7 @@ export class SettingsMenu {
     this.button = document.createElement('button');
     this.button.type = 'button';
     this.button.className = 'terminal-settings-button';
-    this.button.textContent = '⚙';
+    this.button.append(icon('settings'));
     this.button.title = 'Terminal settings';
     this.button.setAttribute('aria-label', 'Terminal settings');
     this.button.setAttribute('aria-haspopup', 'dialog');
@@ -276,6 +277,8 @@ export class SettingsMenu {
 
     this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
     this.panel.addEventListener('keydown', this.onKeyDown);
+    // Tabbing past its last control (or back past the gear) closes it: no menu left open behind the focus.
+    this.panel.addEventListener('focusout', this.onFocusOut);
     this.button.addEventListener('keydown', this.onKeyDown);
     // Before xterm.js's element: the first stop when tabbing into the page (xterm.js keeps Tab for the shell).
     container.prepend(this.button, this.panel);
@@ -339,6 +342,12 @@ export class SettingsMenu {
     event.preventDefault();
     this.toggle(false);
     this.terminal.focus();
+  };
+
+  private readonly onFocusOut = (event: FocusEvent): void => {
+    const next = event.relatedTarget as Node | null;
+    if (next && (this.panel.contains(next) || this.button.contains(next))) return;
+    if (next) this.toggle(false);
   };
 
   private readonly onOutside = (event: PointerEvent): void => {

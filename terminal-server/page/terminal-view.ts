@@ -4,14 +4,15 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
-import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { Access, ServerControl } from '../src/protocol.js';
 import { FileTransfers } from './file-transfer.js';
 import { KeyBar } from './key-bar.js';
 import { OutputPacer } from './output-pacer.js';
 import { ProtocolClient, type TerminalState } from './protocol-client.js';
+import { Renderer } from './renderer.js';
 import { handleFontSizeKey, SettingsMenu, terminalOptions, terminalSettings } from './settings.js';
+import { ViewHeader } from './view-header.js';
 import { followVisualViewport } from './visual-viewport.js';
 import { WatchBox } from './watch-box.js';
 
@@ -28,8 +29,30 @@ export interface TerminalViewOptions {
   statusBox?: HTMLElement;
   /** Called on each change of `state` (after the container's data-state and data-replay are set). */
   onStateChange?: (state: TerminalState) => void;
+  /** A key bar the page's views share (key-bar.ts); by default the view has its own. */
+  keyBar?: KeyBar;
 }
 
+/**
+ * Latin monospace first; then CJK and symbol fonts for the characters those lack (the browser
+ * looks for each character along the list): Debian's (the image's), then other systems'.
+ */
+const TERMINAL_FONTS = [
+  '"DejaVu Sans Mono"',
+  '"Cascadia Mono"',
+  'Menlo',
+  'Consolas',
+  '"Liberation Mono"',
+  '"Noto Sans Mono CJK SC"',
+  '"WenQuanYi Micro Hei Mono"',
+  '"Droid Sans Fallback"',
+  '"Noto Sans Symbols 2"',
+  '"Noto Sans Symbols"',
+  'Symbola',
+  '"Segoe UI Symbol"',
+  '"Apple Symbols"',
+  'monospace',
+].join(', ');
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
 const isWindows = /Win/.test(navigator.platform);
 const encoder = new TextEncoder();
@@ -48,8 +71,11 @@ export class TerminalView {
   private readonly resizeObserver: ResizeObserver;
   /** Esc, Tab, Ctrl, arrows… on touch devices (key-bar.ts). */
   private readonly keyBar: KeyBar;
+  private readonly renderer: Renderer;
   private readonly settingsMenu: SettingsMenu;
   private readonly transfers: FileTransfers;
+  /** The strip above the rows: buttons, watchers, keyboard notes (view-header.ts). */
+  private readonly header: ViewHeader;
   private exitText = '';
   private lastError = '';
   private countdown: number | undefined;
@@ -63,6 +89,8 @@ export class TerminalView {
   /** The terminal's size as the server has it: a page that cannot type shows it at that size. */
   private sessionSize: { cols: number; rows: number } | undefined;
   private owner = '';
+  /** Whether other people's servers share this page's origin (from the server), for the viewer's notice. */
+  private sharedOrigin = false;
   /**
    * For each output write xterm.js has not finished parsing, oldest first: whether it is
    * replayed history. xterm.js parses writes in order and calls each one's callback
@@ -80,7 +108,7 @@ export class TerminalView {
       // A blinking cursor redraws the screen on its own timer: during a flood of
       // output that more than doubled the frames drawn (measured in bench/).
       cursorBlink: false,
-      fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace',
+      fontFamily: TERMINAL_FONTS,
       ...terminalOptions(terminalSettings().current), // font size and theme, kept per browser
       scrollback: 10000,
       macOptionIsMeta: true,
@@ -93,15 +121,17 @@ export class TerminalView {
     term.loadAddon(unicode);
     term.unicode.activeVersion = '11';
     term.open(container);
-    try {
-      const webgl = new WebglAddon();
-      webgl.onContextLoss(() => webgl.dispose()); // falls back to the DOM renderer
-      term.loadAddon(webgl);
-    } catch {
-      // No WebGL here: the DOM renderer is used.
-    }
+    // Fitted again when the DOM renderer takes over: its cells may be another size.
+    this.renderer = new Renderer(term, container, () => this.fit());
+    this.header = new ViewHeader(container, term);
     this.settingsMenu = new SettingsMenu(container, term, () => this.fit());
-    this.keyBar = new KeyBar(container, term);
+    this.keyBar = options.keyBar ?? new KeyBar(container, term);
+    if (options.keyBar) {
+      const claim = () => this.keyBar.setTarget(term, this.client.canType);
+      term.textarea?.addEventListener('focus', claim);
+      // The first view has the keys until another takes the focus (a page's view can type until the server says otherwise).
+      if (!this.keyBar.target) this.keyBar.setTarget(term, true);
+    }
     followVisualViewport();
     this.fitAddon.fit();
     this.pacer = new OutputPacer(term);
@@ -181,6 +211,8 @@ export class TerminalView {
       replaying: () => this.replayedWrites[0] ?? true,
       answer: (text) => this.client.input(encoder.encode(text)),
     });
+    this.header.placeControls(this.transfers.uploadButton, this.settingsMenu.button, this.settingsMenu.panel);
+    this.header.placeBelow(this.watchBox.element);
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
 
@@ -209,6 +241,18 @@ export class TerminalView {
     if (this.early.length + text.length <= MAX_EARLY_INPUT) this.early += text;
   }
 
+  /**
+   * Types a command and Enter, as a workshop's execute block does. At a prompt
+   * (the normal screen, not a full-screen program's) what is already on the input
+   * line goes first, as Ctrl-E Ctrl-U would (end of line, erase to its start:
+   * readline, zsh's editor, and a terminal's own line editing all know them), so a
+   * stray key or a half-typed word does not become part of the command.
+   */
+  runCommand(command: string): void {
+    const clearLine = this.terminal.buffer.active.type === 'alternate' ? '' : '\x05\x15';
+    this.input(`${clearLine}${command}\r`);
+  }
+
   /** Ctrl-C. */
   interrupt(): void {
     this.input('\x03');
@@ -226,7 +270,7 @@ export class TerminalView {
 
   /** False hides the touch devices' key bar (a page that cannot type); true shows it again on touch devices. */
   allowKeyBar(allowed: boolean): void {
-    this.keyBar.setAllowed(allowed);
+    this.allowKeys(allowed);
   }
 
   /**
@@ -247,8 +291,10 @@ export class TerminalView {
     this.transfers.dispose();
     this.client.close();
     this.resizeObserver.disconnect();
-    this.keyBar.dispose();
+    if (!this.options.keyBar) this.keyBar.dispose();
+    else if (this.keyBar.target === this.terminal) this.keyBar.setTarget(null, false);
     this.settingsMenu.dispose();
+    this.header.dispose();
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
     window.clearInterval(this.countdown);
@@ -257,7 +303,13 @@ export class TerminalView {
     if (this.ownStatusBox) this.statusBox.remove();
     else this.statusBox.hidden = true;
     this.pacer.dispose();
+    this.renderer.dispose();
     this.terminal.dispose();
+  }
+
+  /** Shows or hides the key bar, a shared one only while it types into this view. */
+  private allowKeys(allowed: boolean): void {
+    if (this.keyBar.target === this.terminal) this.keyBar.setAllowed(allowed);
   }
 
   private readonly onOnline = () => {
@@ -286,6 +338,7 @@ export class TerminalView {
         this.container.dataset.replay = message.reset ? 'reset' : 'exact';
         this.access = message.access;
         this.owner = message.owner;
+        this.sharedOrigin = message.sharedOrigin;
         this.sessionSize = { cols: message.cols, rows: message.rows };
         this.showAccess();
         return;
@@ -319,10 +372,10 @@ export class TerminalView {
     const canType = this.client.canType;
     this.container.dataset.access = WatchBox.label(this.access, canType);
     this.terminal.options.disableStdin = !canType;
-    this.keyBar.setAllowed(canType);
+    this.allowKeys(canType);
     // Files are the owner's: the server refuses a viewer's, keyboard or not.
     this.transfers.setEnabled(this.access === 'owner');
-    if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType);
+    if (this.access === 'viewer') this.watchBox.showViewer(this.owner, canType, this.sharedOrigin);
     else if (this.watchBox.element.dataset.for === 'viewer') this.watchBox.hide();
     this.fit();
   }
@@ -409,6 +462,7 @@ export class TerminalView {
     });
 
     term.attachCustomKeyEventHandler((event) => {
+      if (!this.header.handleKey(event, this.client.canType)) return false;
       if (event.type !== 'keydown') return true;
       if (handleFontSizeKey(event)) return false;
       const key = event.key.toLowerCase();

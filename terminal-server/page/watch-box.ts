@@ -1,7 +1,15 @@
 // Who else is on a terminal, in a small box in a corner of its view: a viewer
-// sees whose terminal they are watching and whether they may type; the owner
-// sees who is watching, and gives each of them the keyboard or takes it back.
+// sees whose terminal they are watching and whether they may type (and, on a
+// shared origin, once, what watching trusts its owner with); the owner sees who
+// is watching, and gives each of them the keyboard or takes it back.
 import type { Access } from '../src/protocol.js';
+
+/**
+ * Where the browser remembers that the watcher has read the shared-origin notice.
+ * On a shared origin every server there can write this too: the notice is a
+ * courtesy of an honest server, and the README says the same for everyone.
+ */
+const SHARED_ORIGIN_NOTICE_KEY = 'workshop-terminal-shared-origin-notice';
 
 export class WatchBox {
   readonly element = document.createElement('div');
@@ -17,18 +25,39 @@ export class WatchBox {
     container.append(this.element);
   }
 
-  /** A viewer's page: whose terminal, and whether they have the keyboard. */
-  showViewer(owner: string, canType: boolean): void {
+  /**
+   * A viewer's page: whose terminal, and whether they have the keyboard. On a
+   * shared origin, until the watcher has read it once: what watching trusts the owner with.
+   */
+  showViewer(owner: string, canType: boolean, sharedOrigin: boolean): void {
     const whose = owner ? `${owner}'s terminal` : 'this terminal';
     this.element.hidden = false;
     this.element.dataset.for = 'viewer';
-    this.element.replaceChildren(
+    const lines = [
       line(
         canType
           ? `Viewing ${whose}: you have the keyboard until its owner takes it back`
           : `Viewing ${whose}: read-only`,
       ),
-    );
+    ];
+    if (sharedOrigin && !noticeRead()) {
+      const notice = line(
+        `This page comes from ${owner ? `${owner}'s` : 'its owner’s'} own server, which shares its web origin with your terminal and your hub login. ` +
+          `Whoever runs a server can change its pages, so a page of theirs can act as you there (type in your terminal, use the hub as you). ` +
+          'Watch only someone you trust with that; the hub’s admin can give every server an origin of its own (subdomain_host).',
+      );
+      notice.dataset.notice = 'shared-origin';
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = 'Understood';
+      button.addEventListener('click', () => {
+        rememberNoticeRead();
+        notice.remove();
+      });
+      notice.append(button);
+      lines.push(notice);
+    }
+    this.element.replaceChildren(...lines);
   }
 
   /** The owner's page: every viewer watching, and those given the keyboard who are away. */
@@ -62,6 +91,22 @@ export class WatchBox {
 
   static label(access: Access, canType: boolean): 'owner' | 'viewer' | 'keyboard' {
     return access === 'owner' ? 'owner' : canType ? 'keyboard' : 'viewer';
+  }
+}
+
+function noticeRead(): boolean {
+  try {
+    return localStorage.getItem(SHARED_ORIGIN_NOTICE_KEY) === 'read';
+  } catch {
+    return false; // storage disabled: shown on each page
+  }
+}
+
+function rememberNoticeRead(): void {
+  try {
+    localStorage.setItem(SHARED_ORIGIN_NOTICE_KEY, 'read');
+  } catch {
+    // Storage refused: gone from this page only.
   }
 }
 

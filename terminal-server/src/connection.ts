@@ -32,9 +32,13 @@ export const PING_INTERVAL_MS = 25_000;
 /**
  * A connection closed for sending too many bad frames is no longer read, so
  * its close frame in reply (queued behind whatever else it sent) never arrives:
- * it is dropped once the server's close frame has had time to go out.
+ * it is dropped once the server's close frame has had time to go out and be
+ * read. Dropping it sooner resets the connection (it has unread data), and a
+ * reset throws away the close frame too if the page has not read it yet: a busy
+ * page (one still sending its flood) then never learns why. A few seconds of an
+ * idle, unread socket cost nothing.
  */
-const CUT_OFF_GRACE_MS = 1000;
+const CUT_OFF_GRACE_MS = 5000;
 
 export function handleConnection(options: {
   socket: WebSocket;

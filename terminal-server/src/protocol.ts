@@ -54,7 +54,8 @@ export type ServerControl =
    * `live`: the session's position at this attach. Output before it is history replayed to this page,
    * made before it attached; from it on, output is new (the page acts on requests in output only then).
    * `page`: this page's id; `access` and `canType`: what it may do; `owner`: whose terminal it is
-   * ('' when the proxy knows nobody); `cols` and `rows`: the terminal's size now.
+   * ('' when the proxy knows nobody); `sharedOrigin`: whether other people's servers share this
+   * terminal's web origin (JupyterHub without subdomain_host); `cols` and `rows`: the terminal's size now.
    */
   | {
       type: 'attached';
@@ -68,6 +69,7 @@ export type ServerControl =
       access: Access;
       canType: boolean;
       owner: string;
+      sharedOrigin: boolean;
       cols: number;
       rows: number;
     }

@@ -56,8 +56,10 @@ function pageHtml(name: string, assets: Map<string, PageFile>): string {
 <script src="../assets/terminal.js?v=${version('terminal.js')}" defer></script>
 </head>
 <body>
+<main>
 <div id="terminal" aria-label="Terminal ${name}"></div>
 <div id="status" role="status" aria-live="polite" hidden></div>
+</main>
 </body>
 </html>
 `;

@@ -519,6 +519,7 @@ export class Session {
       access: page.who.access,
       canType: this.canType(page),
       owner: page.who.owner,
+      sharedOrigin: page.who.sharedOrigin,
       cols: this.cols,
       rows: this.rows,
     };
@@ -656,7 +657,7 @@ function holdsSession(page: Attachment): boolean {
 }
 
 /** Pages opened without a word from the proxy (no login): the owner's. */
-const OWNER: Requester = { user: '', access: 'owner', owner: '' };
+const OWNER: Requester = { user: '', access: 'owner', owner: '', sharedOrigin: false };
 
 function viewOnlyMessage(page: Attachment, what: 'input' | 'resize'): string {
   const whose = page.who.owner ? `${page.who.owner}'s terminal` : 'this terminal';

@@ -48,3 +48,24 @@ export async function waitForScreen(page: Page, pattern: RegExp, timeoutMs = 10_
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * How many pixels of a PNG (a screenshot from `page`) differ from its most common
+ * colour, the background: what was drawn on it. Decoded by the page's own image decoder.
+ */
+export function drawnPixels(page: Page, png: Buffer): Promise<number> {
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d') as CanvasRenderingContext2D;
+    context.drawImage(image, 0, 0);
+    const pixels = new Uint32Array(context.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+    const counts = new Map<number, number>();
+    for (const pixel of pixels) counts.set(pixel, (counts.get(pixel) ?? 0) + 1);
+    return pixels.length - Math.max(...counts.values());
+  }, png.toString('base64'));
+}

@@ -1,7 +1,19 @@
 // A browser without a browser, for login flows: keeps cookies (by name, for
 // every host) and follows redirects, over http or https.
+import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+
+/** Name resolution as browsers do it: every *.localhost is this machine, never asked of DNS. */
+export const browserLookup: LookupFunction = (hostname, options, callback) => {
+  if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
+    dns.lookup(hostname, options, callback as never);
+    return;
+  }
+  if (options.all) (callback as (e: null, a: dns.LookupAddress[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
 
 export interface BrowseResult {
   status: number;
@@ -62,6 +74,7 @@ export class CookieClient {
             {
               method,
               ca: this.options.ca,
+              lookup: browserLookup,
               headers: {
                 Cookie: this.cookieHeader(),
                 ...(options.referer && hop === 0 ? { Referer: options.referer } : {}),

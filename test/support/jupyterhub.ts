@@ -13,9 +13,17 @@ import type { BrowseResult, CookieClient } from './cookie-client.js';
 import { eventually, freePort } from './servers.js';
 
 export interface Hub {
+  /** Where browsers reach the hub: http://127.0.0.1:<port>, or http://hub.localhost:<port> with subdomains. */
   url: string;
   port: number;
+  /** Where browsers reach a user's server: the hub's origin, or http://<user>.hub.localhost:<port> with subdomains. */
+  userOrigin(user: string): string;
   adminToken: string;
+  /**
+   * Sends `path` (a prefix) of `user`'s URL space, on their origin, to `target` through the
+   * hub's own proxy: what a user who replaced their server could serve there.
+   */
+  serveAs(user: string, path: string, target: string): Promise<void>;
   /** The jupyterhub process (configurable-http-proxy runs below it; the servers it spawns too, each in its own session). */
   pid: number;
   output(): string;
@@ -39,6 +47,11 @@ export interface HubOptions {
   httpTimeoutSeconds?: number;
   /** c.JupyterHub.concurrent_spawn_limit: spawns at once before the hub answers 429 (its own default, 100, unless given; 0: none). */
   concurrentSpawnLimit?: number;
+  /**
+   * c.JupyterHub.subdomain_host = http://hub.localhost:<port>: each user's server on a host of
+   * its own, <user>.hub.localhost (browsers resolve every *.localhost to this machine).
+   */
+  subdomains?: boolean;
 }
 
 /**
@@ -51,17 +64,21 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const hubPort = await freePort();
   const proxyApiPort = await freePort();
   const adminToken = randomBytes(16).toString('hex');
+  const proxyToken = randomBytes(16).toString('hex');
   const environment = {
     ...(options.shortIntervals === false ? {} : { ACTIVITY_REPORT_INTERVAL: '1', AUTH_RECHECK_INTERVAL: '2' }),
     TERMINAL_COMMAND: 'bash --norc --noprofile -i',
     ...options.spawnerEnvironment,
   };
+  const url = options.subdomains ? `http://hub.localhost:${port}` : `http://127.0.0.1:${port}`;
   const config = `
+c.JupyterHub.subdomain_host = '${options.subdomains ? url : ''}'
 c.JupyterHub.ip = '127.0.0.1'
 c.JupyterHub.port = ${port}
 c.JupyterHub.hub_ip = '127.0.0.1'
 c.JupyterHub.hub_port = ${hubPort}
 c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:${proxyApiPort}'
+c.ConfigurableHTTPProxy.auth_token = '${proxyToken}'
 c.ConfigurableHTTPProxy.pid_file = '${dir}/proxy.pid'
 c.JupyterHub.db_url = 'sqlite:///${dir}/jupyterhub.sqlite'
 c.JupyterHub.cookie_secret_file = '${dir}/cookie_secret'
@@ -107,10 +124,13 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
     output += d;
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
 
+  // The API by address: the hub answers it on any host, and Node does not resolve *.localhost.
   const api = async <T>(method: string, apiPath: string) => {
-    const res = await fetch(`${url}/hub/api${apiPath}`, { method, headers: { Authorization: `token ${adminToken}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/hub/api${apiPath}`, {
+      method,
+      headers: { Authorization: `token ${adminToken}` },
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };
@@ -118,7 +138,18 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
   const hub: Hub = {
     url,
     port,
+    userOrigin: (user) => (options.subdomains ? `http://${user}.hub.localhost:${port}` : url),
     adminToken,
+    async serveAs(user, routePath, target) {
+      // With host routing the proxy's routes begin with the host name (no port).
+      const spec = options.subdomains ? `/${user}.hub.localhost${routePath}` : routePath;
+      const res = await fetch(`http://127.0.0.1:${proxyApiPort}/api/routes${spec}`, {
+        method: 'POST',
+        headers: { Authorization: `token ${proxyToken}` },
+        body: JSON.stringify({ target }),
+      });
+      if (res.status !== 201) throw new Error(`proxy route ${spec}: ${res.status} ${await res.text()}`);
+    },
     pid: child.pid as number,
     output: () => output,
     home: (user) => path.join(dir, 'home', user),

@@ -108,6 +108,7 @@ export function basicAuthMode(options: { username: string; password: string; pre
 
   return {
     name: 'basic',
+    sharedOrigin: false,
     owner: options.username,
     async check(req, client, res): Promise<Verdict> {
       const credentials = basicAuth(req);

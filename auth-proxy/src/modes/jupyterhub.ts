@@ -22,8 +22,13 @@ export interface JupyterHubOptions {
   apiUrl: string;
   /** The hub's public base path, ending in / */
   baseUrl: string;
-  /** Path-only redirect URI registered at the hub: it must be sent exactly like this. */
-  callbackPath: string;
+  /**
+   * The hub's public origin when each user's server has a host of its own
+   * (subdomain_host); '' when every server shares the hub's origin.
+   */
+  hubHost: string;
+  /** The redirect URI registered at the hub (a path; a full URL with subdomain_host): sent exactly like this. */
+  callbackUrl: string;
   allowAdmins: boolean;
   /** Hub users let in to watch (the hub must let them log in to this server too). */
   viewers: readonly string[];
@@ -133,15 +138,19 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
   const page = (res: http.ServerResponse, status: number, title: string, message: string) =>
     sendPage(res, status, { title, message, link: { href: `${prefix}/`, text: 'Try again' } });
 
-  const callbackRoute = options.callbackPath.startsWith(`${prefix}/`)
-    ? options.callbackPath.slice(prefix.length)
-    : '/oauth_callback';
+  const callbackPath = new URL(options.callbackUrl, 'http://callback.invalid').pathname;
+  const callbackRoute = callbackPath.startsWith(`${prefix}/`) ? callbackPath.slice(prefix.length) : '/oauth_callback';
+  // Where browsers find the hub: on a host of its own with subdomain_host (this
+  // server's host is not the hub's, and the hub's login cookie is only on its
+  // host), else on the host every server shares.
+  const hubPages = `${options.hubHost}${options.baseUrl}hub/`;
 
   return {
     name: 'jupyterhub',
     owner: options.owner,
+    sharedOrigin: !options.hubHost,
     describe: () =>
-      `JupyterHub login; owner ${options.owner}${options.allowAdmins ? '; hub admins watch' : ''}${options.viewers.length ? `; ${options.viewers.join(', ')} watch` : ''} (hub API ${options.apiUrl})`,
+      `JupyterHub login; owner ${options.owner}${options.allowAdmins ? '; hub admins watch' : ''}${options.viewers.length ? `; ${options.viewers.join(', ')} watch` : ''} (hub API ${options.apiUrl}; ${options.hubHost ? 'on a host of its own' : "on the hub's shared origin"})`,
 
     handle: modeRoutes(prefix, (router) => {
       router.get('/oauth_handshake', (req, res) => {
@@ -150,11 +159,11 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
         states.write(res, { state, next: safeNext(prefix, req.query.next), created: Date.now() }, client);
         const query = new URLSearchParams({
           client_id: options.clientId,
-          redirect_uri: options.callbackPath,
+          redirect_uri: options.callbackUrl,
           response_type: 'code',
           state,
         });
-        res.redirect(302, `${options.baseUrl}hub/api/oauth2/authorize?${query}`);
+        res.redirect(302, `${hubPages}api/oauth2/authorize?${query}`);
       });
 
       router.get(callbackRoute, async (req, res) => {
@@ -207,7 +216,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
 
       router.get('/logout', (req, res) => {
         sessions.clear(res, clientInfo(req, options.trust));
-        res.redirect(302, `${options.baseUrl}hub/logout`);
+        res.redirect(302, `${hubPages}logout`);
       });
     }),
 
@@ -245,7 +254,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
           client_secret: options.apiToken,
           grant_type: 'authorization_code',
           code,
-          redirect_uri: options.callbackPath,
+          redirect_uri: options.callbackUrl,
         }),
         signal: AbortSignal.timeout(HUB_TIMEOUT_MS),
       });

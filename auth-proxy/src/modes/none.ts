@@ -5,6 +5,7 @@ import type { AuthMode } from './types.js';
 export function noAuth(): AuthMode {
   return {
     name: 'none',
+    sharedOrigin: false,
     owner: '',
     check: async () => ({ allowed: true, user: '', access: 'owner' }),
     describe: () => 'no authentication: anyone who can reach the port gets a shell',

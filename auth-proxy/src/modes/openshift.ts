@@ -246,6 +246,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
 
   return {
     name: 'openshift',
+    sharedOrigin: false,
     get owner() {
       try {
         return `the ${namespace()} project`;

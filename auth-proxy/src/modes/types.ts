@@ -24,6 +24,12 @@ export interface AuthMode {
   readonly name: string;
   /** Whose terminal this is, as viewers are shown it ('' when the mode does not know). */
   readonly owner: string;
+  /**
+   * Whether other people's servers are served from this terminal's web origin
+   * (JupyterHub without subdomain_host): a page any of them serves can then use
+   * a visitor's cookies here. Viewers are told so.
+   */
+  readonly sharedOrigin: boolean;
   /** Routes of the mode's own (login callbacks, logout) under the prefix, before the check. */
   handle?: RequestHandler;
   /**
