@@ -175,17 +175,34 @@ describe('auth proxy with basic authentication', () => {
     assert.equal(ready.status, 200);
   });
 
-  test('security headers: a CSP without unsafe-eval, frame-ancestors as configured, nosniff', async () => {
+  test('security headers: scripts from our bundle folders only, frame-ancestors as configured, nosniff', async () => {
+    const host = new URL(proxy.base).host;
     for (const res of [
       await request(`${proxy.base}/terminal/session/1`, { headers: AUTH }),
       await request(`${proxy.base}/healthz`),
     ]) {
       const csp = String(res.headers['content-security-policy']);
       assert.doesNotMatch(csp, /unsafe-eval/);
-      assert.match(csp, /script-src 'self'/);
+      assert.match(
+        csp,
+        new RegExp(`script-src ${host}/user/alice/terminal/assets/ ${host}/user/alice/dashboard/assets/;`),
+      );
       assert.match(csp, /frame-ancestors 'self' https:\/\/dashboard\.example/);
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
     }
+    // The folders are named on the host the browser asked for; a policy cannot name an IPv6 address, nor take a word more.
+    const scriptSources = async (asked: string) =>
+      /script-src ([^;]*)/.exec(
+        String(
+          (await request(`${proxy.base}/healthz`, { headers: { Host: asked } })).headers['content-security-policy'],
+        ),
+      )?.[1];
+    assert.equal(
+      await scriptSources('terminal.example:8443'),
+      'terminal.example:8443/user/alice/terminal/assets/ terminal.example:8443/user/alice/dashboard/assets/',
+    );
+    assert.equal(await scriptSources('[::1]:10080'), "'self'");
+    assert.equal(await scriptSources("x; script-src 'unsafe-inline'"), "'none'");
   });
 
   test('bad requests get a clear 4xx and nothing breaks', async () => {

@@ -15,6 +15,7 @@ import { PROXY_TIMEOUT_MS } from '../common/src/terminal-link.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { EXAMINER_TIMEOUT } from '../dashboard/src/fences.js';
 import { builtInVariables } from '../dashboard/src/variables.js';
+import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
 import { launchBrowser } from './support/browser.js';
 import {
   eventually,
@@ -278,7 +279,12 @@ describe('the dashboard of a workshop', () => {
     assert.equal(dashboard.status, 200);
     const policy = String(dashboard.headers['content-security-policy']);
     assert.match(policy, /frame-src 'self' https:\/\/console\.example\.com https:\/\/docs\.example\.com(;|$)/);
-    assert.match(policy, /script-src 'self'(;|$)/);
+    const host = new URL(proxy.base).host;
+    assert.match(
+      policy,
+      new RegExp(`script-src ${host}${PREFIX}/terminal/assets/ ${host}${PREFIX}/dashboard/assets/;`),
+      'scripts only from our bundle folders',
+    );
     assert.equal(dashboard.headers['x-terminal-frame-sources'], undefined, 'the hint stays between the two servers');
     const terminalPage = await request(`${proxy.base}/terminal/session/1`);
     assert.doesNotMatch(String(terminalPage.headers['content-security-policy']), /frame-src/);
@@ -523,6 +529,148 @@ describe('the dashboard of a workshop', () => {
     const failed = page.locator('.wt-check[data-result="fail"]', { hasText: 'The failing check' });
     await failed.waitFor();
     assert.match(String(await failed.textContent()), /Failed.*ready\.txt is missing/s);
+  });
+});
+
+/** The policies an answer carries (a browser enforces each). */
+function policiesOf(headers: import('node:http').IncomingHttpHeaders): string[] {
+  return String(headers['content-security-policy'] ?? '').split(/,\s*/);
+}
+
+describe('what an attendee writes is shown, never run', () => {
+  let terminal: RunningTerminalServer;
+  let proxy: RunningAuthProxy;
+  let browser: Browser | null = null;
+  const workshop = mkdtempSync(path.join(os.tmpdir(), 'wt-attendee-workshop-'));
+  let marker: string;
+
+  before(async () => {
+    mkdirSync(path.join(workshop, 'content'));
+    writeFileSync(path.join(workshop, 'workshop.yaml'), 'name: Attendee content\nmodules:\n  activate:\n    - intro\n');
+    writeFileSync(path.join(workshop, 'content', 'intro.md'), '# Intro\n\n<img id="diagram" src="diagram.svg">\n');
+    terminal = await startTerminalServer({ URI_ROOT_PATH: PREFIX, WORKSHOP_DIR: workshop });
+    proxy = await startAuthProxy({ AUTH_USERNAME: '*', URI_ROOT_PATH: PREFIX, WORKSHOP_DIR: workshop }, terminal.port);
+    // The attendee's files: their script would make a shell create the marker.
+    marker = path.join(terminal.home, 'pwned-by-content');
+    for (const [name, text] of Object.entries(contentAttack(`${PREFIX}/terminal/socket/victim`, `touch ${marker}`))) {
+      writeFileSync(path.join(workshop, 'content', name), text);
+    }
+    writeFileSync(path.join(workshop, 'content', 'feed.xml'), '<feed/>\n');
+    writeFileSync(path.join(workshop, 'content', 'tool.bin'), 'MZ\n');
+    writeFileSync(path.join(terminal.home, 'notes.html'), '<script>alert(1)</script>\n');
+  });
+  after(async () => {
+    await browser?.close();
+    await proxy.close();
+    await terminal.close();
+    rmSync(workshop, { recursive: true, force: true });
+  });
+
+  /** A page in a context of its own, with everything its documents log. */
+  async function newPage(t: import('node:test').TestContext): Promise<{ page: Page; logged: string[] } | null> {
+    browser ??= await launchBrowser(t);
+    if (!browser) return null;
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const logged: string[] = [];
+    page.on('console', (message) => logged.push(message.text()));
+    return { page, logged };
+  }
+
+  test('every answer but our two pages carries the inert policy and our frame-ancestors; pages get only ours', async () => {
+    const proxyPolicy = policiesOf((await request(`${proxy.base}/terminal/session/1`)).headers);
+    assert.equal(proxyPolicy.length, 1);
+    assert.doesNotMatch(proxyPolicy[0] as string, /sandbox/);
+    const dashboard = policiesOf((await request(`${proxy.base}/dashboard/`)).headers);
+    assert.deepEqual(dashboard, proxyPolicy, 'the dashboard page too');
+    const types: [string, string][] = [
+      ['dashboard/content/diagram.svg', 'image/svg+xml'],
+      ['dashboard/content/diagram.js', 'text/plain; charset=utf-8'],
+      ['dashboard/content/page.html', 'text/plain; charset=utf-8'],
+      ['dashboard/content/feed.xml', 'text/plain; charset=utf-8'],
+      ['dashboard/content/tool.bin', 'application/octet-stream'],
+      ['dashboard/api/pages/intro', 'application/json; charset=utf-8'],
+      ['terminal/api/sessions', 'application/json; charset=utf-8'],
+      ['files/download?path=notes.html', 'application/octet-stream'],
+      ['dashboard/content/missing.svg', 'text/plain; charset=utf-8'],
+    ];
+    for (const [route, type] of types) {
+      const answer = await request(`${proxy.base}/${route}`);
+      assert.equal(answer.headers['content-type'], type, route);
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff', route);
+      // The terminal server's (sandbox, no script) and our frame-ancestors: both enforced.
+      assert.deepEqual(
+        policiesOf(answer.headers),
+        [
+          "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self' data:",
+          "frame-ancestors 'self'",
+        ],
+        route,
+      );
+    }
+    assert.equal(
+      (await request(`${proxy.base}/dashboard/content/tool.bin`)).headers['content-disposition'],
+      'attachment',
+    );
+  });
+
+  test('an SVG that loads a script beside it, opened by itself, runs nothing: no input reaches a shell', async (t) => {
+    const opened = await newPage(t);
+    if (!opened) return;
+    const { page, logged } = opened;
+    const verdict = firstWordOnScript(page);
+    const answer = await page.goto(`${proxy.base}/dashboard/content/diagram.svg`);
+    assert.equal(answer?.status(), 200);
+    assert.match(await verdict, SANDBOX_REFUSAL);
+    assert.ok(!logged.includes(CONTENT_ATTACK_RAN), 'the script never ran');
+    assert.equal(terminal.server.sessions.get('victim'), undefined, 'no socket opened the session');
+    assert.ok(!existsSync(marker));
+  });
+
+  test('.js and .html opened by themselves are shown as text, and run nothing', async (t) => {
+    const opened = await newPage(t);
+    if (!opened) return;
+    const { page, logged } = opened;
+    for (const file of ['diagram.js', 'page.html']) {
+      await page.goto(`${proxy.base}/dashboard/content/${file}`);
+      assert.equal(await page.evaluate(() => document.contentType), 'text/plain', file);
+      assert.equal(await page.textContent('body'), readFileSync(path.join(workshop, 'content', file), 'utf8'), file);
+    }
+    assert.ok(!logged.includes(CONTENT_ATTACK_RAN), 'no script ran');
+    assert.equal(terminal.server.sessions.get('victim'), undefined);
+  });
+
+  test('our pages run no script from the content folder; the SVG still shows as a picture in a page', async (t) => {
+    const opened = await newPage(t);
+    if (!opened) return;
+    const { page, logged } = opened;
+    await page.goto(`${proxy.base}/dashboard/?page=intro`);
+    // Loaded or failed, then how wide it is: the picture's own 40 pixels.
+    await page.waitForFunction(() => (document.querySelector('#diagram') as HTMLImageElement | null)?.complete);
+    assert.equal(await page.evaluate(() => (document.querySelector('#diagram') as HTMLImageElement).naturalWidth), 40);
+    const scriptFrom = (src: string) =>
+      page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            document.addEventListener('securitypolicyviolation', (event) =>
+              resolve(`refused by ${event.effectiveDirective}: ${event.blockedURI}`),
+            );
+            const script = document.createElement('script');
+            script.src = url;
+            script.onload = () => resolve('loaded');
+            script.onerror = () => resolve('failed to load');
+            document.head.append(script);
+          }),
+        src,
+      );
+    const origin = new URL(proxy.base).origin;
+    const script = `${origin}${PREFIX}/dashboard/content/diagram.js`;
+    assert.equal(await scriptFrom('content/diagram.js'), `refused by script-src-elem: ${script}`);
+    await page.goto(`${proxy.base}/terminal/session/1`);
+    assert.equal(await scriptFrom('../../dashboard/content/diagram.js'), `refused by script-src-elem: ${script}`);
+    assert.ok(!logged.includes(CONTENT_ATTACK_RAN), 'no script ran');
+    assert.equal(terminal.server.sessions.get('victim'), undefined);
   });
 });
 

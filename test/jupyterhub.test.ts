@@ -2,13 +2,15 @@
 // admin switch, activity for the idle culler, and stopping without orphans.
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { encodeAttach, encodeInput } from '../terminal-server/src/protocol.js';
-import { launchBrowser, waitForScreen } from './support/browser.js';
+import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
+import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';
 import { type Hub, spawnServer, startHub } from './support/jupyterhub.js';
 import { eventually, upgradeStatus } from './support/servers.js';
@@ -110,6 +112,8 @@ describe('JupyterHub', { skip }, () => {
   let hub: Hub;
   before(async () => {
     hub = await startHub();
+    // dave's workshop (as a workshop image ships it): its content folder is his to write, and served.
+    mkdirSync(path.join(hub.home('dave'), 'workshop', 'content'), { recursive: true });
     await Promise.all([spawnServer(hub, 'alice'), spawnServer(hub, 'dave'), spawnServer(hub, 'erin')]);
   });
   after(async () => {
@@ -270,6 +274,43 @@ describe('JupyterHub', { skip }, () => {
     await owner.waitFor(() => owner.controls.some((m) => m.type === 'viewers' && m.watching.includes('erin')));
     await watcher.close();
     await owner.close();
+  });
+
+  test('erin, watching dave, opens the SVG he wrote: it runs nothing, and her own terminal gets no input', async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    // On the hub's one origin, a script of dave's content could reach erin's terminal with her cookie.
+    const marker = path.join(hub.home('erin'), 'pwned-by-dave');
+    const attack = contentAttack('/user/erin/terminal/socket/1', `echo pwned-by-dave; touch ${marker}`);
+    for (const [name, text] of Object.entries(attack)) {
+      writeFileSync(path.join(hub.home('dave'), 'workshop', 'content', name), text);
+    }
+    try {
+      const context = await browser.newContext();
+      const own = await context.newPage();
+      await logInInBrowser(own, hub, 'erin');
+      await openServer(own, `${hub.url}/user/erin/terminal/session/1`);
+      await waitForScreen(own, /\$ $/m);
+      const watching = await context.newPage();
+      await openServer(watching, `${hub.url}/user/dave/terminal/session/1`);
+      await watching.waitForURL(/\/user\/dave\/terminal\/session\/1$/);
+      const logged: string[] = [];
+      watching.on('console', (message) => logged.push(message.text()));
+      const verdict = firstWordOnScript(watching);
+      const answer = await watching.goto(`${hub.url}/user/dave/dashboard/content/diagram.svg`);
+      assert.equal(answer?.status(), 200);
+      assert.equal(answer?.headers()['content-type'], 'image/svg+xml');
+      assert.match(await verdict, SANDBOX_REFUSAL);
+      assert.ok(!logged.includes(CONTENT_ATTACK_RAN), 'the script never ran');
+      // Her terminal is still hers alone: what she types comes out, and nothing else came in.
+      await own.keyboard.type('echo erin-$((6*7))');
+      await own.keyboard.press('Enter');
+      await waitForScreen(own, /^erin-42$/m);
+      assert.doesNotMatch(await screenText(own), /pwned-by-dave/);
+      assert.ok(!existsSync(marker));
+    } finally {
+      await browser.close();
+    }
   });
 
   test('in Chromium, on the shared origin: erin is told once what watching dave trusts him with, and a page of his server drives her terminal', async (t) => {

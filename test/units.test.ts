@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { encryptedCookie, safeNext, shapeOf } from '../auth-proxy/src/login-session.js';
+import { opaque } from '../auth-proxy/src/server.js';
 import { ConfigError, loadConfig, normalizePrefix, shellEnvironment } from '../common/src/config.js';
 import { History, TerminalModes } from '../terminal-server/src/history.js';
 import {
@@ -288,5 +289,17 @@ describe('login cookies', () => {
       assert.match(safe, /^\/user\/alice(\/|$)/, next);
       assert.equal(new URL(safe, 'http://h').pathname.startsWith('/user/alice/'), true, next);
     }
+  });
+});
+
+describe('policies from the terminal server', () => {
+  test('only a sandbox without allow-same-origin counts as opaque (and may stand in for our script rules)', () => {
+    assert.equal(opaque("sandbox; default-src 'none'"), true);
+    assert.equal(opaque("sandbox allow-scripts allow-popups; script-src 'self' 'unsafe-inline'"), true);
+    assert.equal(opaque("SANDBOX Allow-Scripts; default-src 'self'"), true);
+    assert.equal(opaque('sandbox allow-scripts allow-same-origin'), false);
+    assert.equal(opaque('sandbox; sandbox allow-same-origin'), false);
+    assert.equal(opaque("script-src 'self'"), false);
+    assert.equal(opaque("sandbox, script-src 'unsafe-inline'"), false, 'a list of policies is not one policy');
   });
 });

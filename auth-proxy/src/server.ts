@@ -12,6 +12,7 @@ import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import {
+  BUNDLE_FOLDERS,
   describeAddress,
   FRAME_SOURCES_HEADER,
   PROXY_TIMEOUT_MS,
@@ -63,19 +64,28 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   // Without authentication, the Host is what tells our own pages from those of
   // a site whose name was made to resolve to this machine (DNS rebinding).
   const hostAllowed = mode.name === 'none' ? hostAllowList(config) : () => true;
-  const contentSecurityPolicy = [
-    "default-src 'self'",
-    "script-src 'self'",
-    // xterm.js adds <style> elements for its renderers.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    `frame-ancestors ${config.frameAncestors}`,
-    "base-uri 'self'",
-    "form-action 'self'",
-    "object-src 'none'",
-  ].join('; ');
+  /**
+   * The policy of every answer (the proxy's own, and the pages behind it): scripts
+   * only from our bundle folders on the host the browser used (not from all of
+   * 'self', where an attendee's files and, on a hub's shared origin, other
+   * users' servers are too); frames only 'self' and the origins a page names.
+   */
+  function contentSecurityPolicy(client: ClientInfo, frameOrigins: readonly string[] = []): string {
+    return [
+      "default-src 'self'",
+      `script-src ${scriptSources(client.host, prefix)}`,
+      // xterm.js adds <style> elements for its renderers.
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data:",
+      "font-src 'self' data:",
+      "connect-src 'self'",
+      `frame-ancestors ${config.frameAncestors}`,
+      "base-uri 'self'",
+      "form-action 'self'",
+      "object-src 'none'",
+      ...(frameOrigins.length > 0 ? [`frame-src 'self' ${frameOrigins.join(' ')}`] : []),
+    ].join('; ');
+  }
 
   // Refusals repeat as fast as a client can send: a few lines per client a minute, then a count.
   const refusals = repeatLimit(logger, { burst: 5, windowMs: 60_000 });
@@ -89,20 +99,27 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   });
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
+  // Every answer from behind gets our policy here, in one place. The terminal server names the
+  // origins a page of its frames (the dashboard: its console and tabs): that page may frame exactly
+  // those. A policy of the terminal server's own is kept: http-proxy would copy it over ours
+  // (setHeader), losing frame-ancestors and our script-src. One that makes the document opaque
+  // (sandbox without allow-same-origin: attendees' files, a workshop's slides) decides alone what
+  // runs there, since nothing that runs can reach our origin, with our frame-ancestors beside it;
+  // any other is sent beside ours, each enforced, so it can only narrow ours.
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    const named = proxyRes.headers[FRAME_SOURCES_HEADER];
+    delete proxyRes.headers[FRAME_SOURCES_HEADER];
+    const ours = contentSecurityPolicy(clientInfo(req, trust), named === undefined ? [] : webOrigins(String(named)));
+    const theirs = proxyRes.headers['content-security-policy'];
+    delete proxyRes.headers['content-security-policy'];
+    if (theirs === undefined) res.setHeader('Content-Security-Policy', ours);
+    else if (typeof theirs === 'string' && opaque(theirs))
+      res.setHeader('Content-Security-Policy', [theirs, `frame-ancestors ${config.frameAncestors}`]);
+    else res.setHeader('Content-Security-Policy', [ours, ...[theirs].flat()]);
+  });
   // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
   // other ends cleanly: a destroyed one (revoked login, vanished peer) would
   // leave its partner open, and the page attached in the terminal server.
-  // The terminal server names the origins a page of its frames (the dashboard: its console and
-  // tabs): that page's policy lets exactly those be framed; every other page frames only 'self'.
-  proxy.on('proxyRes', (proxyRes, _req, res) => {
-    const named = proxyRes.headers[FRAME_SOURCES_HEADER];
-    if (named === undefined) return;
-    delete proxyRes.headers[FRAME_SOURCES_HEADER];
-    const origins = webOrigins(String(named));
-    if (origins.length > 0) {
-      res.setHeader('Content-Security-Policy', `${contentSecurityPolicy}; frame-src 'self' ${origins.join(' ')}`);
-    }
-  });
   proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
     proxyReq.on('upgrade', (_res, proxySocket) => {
       socket.once('close', () => proxySocket.destroy());
@@ -134,12 +151,12 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
 
   /** What every request goes through first. False once it has been answered here. */
   function ownRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    res.setHeader('Content-Security-Policy', contentSecurityPolicy);
+    const client = clientInfo(req, trust);
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(client));
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
     const url = req.url ?? '/';
     if (hasDotSegments(url)) throw new HttpError(400, 'the path has . or .. segments');
-    const client = clientInfo(req, trust);
     if (!hostAllowed(client.host)) {
       refusals.log('warn', `${client.address} host`, 'host.refused', {
         host: client.host.slice(0, 100),
@@ -408,6 +425,30 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       });
     },
   };
+}
+
+/**
+ * The script sources of our pages: the bundle folders, as host sources without a
+ * scheme (so the page's own scheme, whatever a router in front terminates).
+ */
+export function scriptSources(host: string, prefix: string): string {
+  // A name or an IPv4 address, with its port; nothing that could end the directive.
+  if (/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host))
+    return BUNDLE_FOLDERS.map((folder) => `${host}${prefix}${folder}`).join(' ');
+  // A CSP source cannot name an IPv6 address: pages reached by one take scripts from their whole origin.
+  if (/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return "'self'";
+  // No browser sends anything else.
+  return "'none'";
+}
+
+/** Whether a policy (one, not a list) gives its document an origin of its own: sandbox without allow-same-origin. */
+export function opaque(policy: string): boolean {
+  if (policy.includes(',')) return false;
+  const sandbox = policy
+    .split(';')
+    .map((directive) => directive.trim().toLowerCase().split(/\s+/))
+    .filter((words) => words[0] === 'sandbox');
+  return sandbox.length > 0 && sandbox.every((words) => !words.includes('allow-same-origin'));
 }
 
 /** The http(s) origins among space-separated words; anything else could widen the policy, and is dropped. */

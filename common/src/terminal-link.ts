@@ -15,6 +15,12 @@ export const TERMINAL_TOKEN_HEADER = 'x-terminal-server-token';
  */
 export const FRAME_SOURCES_HEADER = 'x-terminal-frame-sources';
 
+/**
+ * Where the terminal server serves its two pages' bundles, under the prefix:
+ * the only folders the auth proxy's policy lets scripts come from.
+ */
+export const BUNDLE_FOLDERS = ['/terminal/assets/', '/dashboard/assets/'] as const;
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Config } from '../../common/src/config.js';
 import { HttpError } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
+import { markOwnPage } from '../../common/src/inert-content.js';
 import type { Logger } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
@@ -29,8 +30,12 @@ export interface Dashboard {
   readonly ready: Promise<void>;
 }
 
+// How files of the content folder are answered. What can carry script (.js,
+// .html, .xml, ...) is plain text, shown and never run; anything not named here
+// is a download. The terminal server's inert policy (sandbox, no script) covers
+// them all: an SVG stays image/svg+xml for <img>, and opened by itself runs nothing.
+const PLAIN_TEXT = 'text/plain; charset=utf-8';
 const CONTENT_TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
@@ -41,17 +46,33 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.webp': 'image/webp',
   '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
   '.woff2': 'font/woff2',
   '.woff': 'font/woff',
-  '.md': 'text/plain; charset=utf-8',
-  '.yaml': 'text/plain; charset=utf-8',
-  '.yml': 'text/plain; charset=utf-8',
-  '.sh': 'text/plain; charset=utf-8',
   '.pdf': 'application/pdf',
   '.zip': 'application/zip',
   '.mp4': 'video/mp4',
   '.webm': 'video/webm',
+  '.txt': PLAIN_TEXT,
+  '.md': PLAIN_TEXT,
+  '.yaml': PLAIN_TEXT,
+  '.yml': PLAIN_TEXT,
+  '.sh': PLAIN_TEXT,
+  '.js': PLAIN_TEXT,
+  '.mjs': PLAIN_TEXT,
+  '.html': PLAIN_TEXT,
+  '.htm': PLAIN_TEXT,
+  '.xhtml': PLAIN_TEXT,
+  '.xml': PLAIN_TEXT,
+};
+
+/**
+ * The slides' files: their scripts are scripts, for their pages only (those
+ * run sandboxed; our pages take scripts from our bundle folders alone).
+ */
+const SLIDES_TYPES: Record<string, string> = {
+  ...CONTENT_TYPES,
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
 };
 
 /**
@@ -186,6 +207,7 @@ export function createDashboard(options: {
       problems: workshop?.problems ?? [],
     };
     const frames = frameOrigins(data, content?.frames ?? []);
+    markOwnPage(res);
     send(
       res,
       200,
@@ -242,9 +264,11 @@ export function createDashboard(options: {
     if (!file || !info) throw notFound;
     const extension = path.extname(file).toLowerCase();
     const page = html && (extension === '.html' || extension === '.htm');
+    const type = page ? 'text/html; charset=utf-8' : (html ? SLIDES_TYPES : CONTENT_TYPES)[extension];
     res.writeHead(200, {
       ...(page ? html.headers : {}),
-      'Content-Type': page ? 'text/html; charset=utf-8' : (CONTENT_TYPES[extension] ?? 'application/octet-stream'),
+      'Content-Type': type ?? 'application/octet-stream',
+      ...(type ? {} : { 'Content-Disposition': 'attachment' }),
       'Content-Length': info.size,
       'Cache-Control': 'no-cache',
       'Last-Modified': info.mtime.toUTCString(),
@@ -399,7 +423,7 @@ function frameOrigins(data: DashboardData, opened: readonly string[]): string[] 
 
 function dashboardHtml(data: DashboardData, assets: Map<string, PageFile>): string {
   const version = (file: string) => assetVersion(assets, file);
-  // A JSON data block is not script: the CSP (script-src 'self') lets it be. "<" is escaped so no tag can end it.
+  // A JSON data block is not script: the CSP (scripts from our bundle folders only) lets it be. "<" is escaped so no tag can end it.
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   const title = data.workshop ?? 'Terminal';
   return `<!doctype html>

@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import { type Config, shellEnvironment } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
+import { markInert, markOwnPage } from '../../common/src/inert-content.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
@@ -110,6 +111,7 @@ export function createTerminalServer(options: {
     if (section === 'session' && parts.length === 1) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
       const name = decodeName(parts[0] as string);
+      markOwnPage(res);
       send(res, 200, pageHtml(name, assets), {
         'Content-Type': 'text/html; charset=utf-8',
         'Cache-Control': 'no-cache',
@@ -184,6 +186,8 @@ export function createTerminalServer(options: {
     sendError(req, res, 500, 'internal error');
   };
   const server = http.createServer((req, res) => {
+    // Inert unless it is one of our own pages: whatever else is answered here may be an attendee's bytes.
+    markInert(res);
     try {
       if (!fromProxy(req)) throw new HttpError(403, 'this port serves the auth proxy only');
       viewOnlyCheck(req);

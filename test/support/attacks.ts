@@ -1,7 +1,14 @@
 // Attacks on the terminal server that the tests assert on and the benchmark
 // measures, written once so both do the same thing.
+import type { Page } from 'playwright-core';
 import { type Requester, requesterHeaders } from '../../common/src/terminal-link.js';
-import type { AttachedPage } from '../../terminal-server/src/protocol.js';
+import {
+  ATTACH_QUERY,
+  type AttachedPage,
+  attachQueryValue,
+  ClientType,
+  encodeAttach,
+} from '../../terminal-server/src/protocol.js';
 import { eventually, request, type TerminalProcess } from './servers.js';
 import { TerminalClient } from './terminal-client.js';
 
@@ -42,6 +49,50 @@ export async function lyingPage(terminal: TerminalProcess, outputBytes: number):
   await request(`${terminal.base}/terminal/api/sessions/liar`, { method: 'DELETE' });
   await eventually(async () => !(await terminal.session('liar')), 30_000, 'the session to end');
   return { outputBytes, rssMiB: { baseline, peak, after: rssMiB() } };
+}
+
+/** What the content attack's script logs first thing when it runs: never seen when the defence holds. */
+export const CONTENT_ATTACK_RAN = 'content attack: running';
+
+/** What Chromium logs when a sandboxed document's script is not run. */
+export const SANDBOX_REFUSAL = /sandboxed and the 'allow-scripts' permission is not set/;
+
+/**
+ * The first thing the page's console says about a script (call it before the
+ * page opens the document): that the content attack's ran, that a
+ * Content-Security-Policy refused one, that a sandbox ran none, or that one's
+ * type is not a script's.
+ */
+export async function firstWordOnScript(page: Page): Promise<string> {
+  const message = await page.waitForEvent('console', {
+    predicate: (message) =>
+      message.text() === CONTENT_ATTACK_RAN ||
+      /Content Security Policy|sandboxed|Refused to execute script/.test(message.text()),
+    timeout: 10_000,
+  });
+  return message.text();
+}
+
+/**
+ * Files an attendee writes into the workshop's content folder (issue 20) to run
+ * script in whoever opens them: diagram.svg loads diagram.js beside it, which
+ * types `command` (and Enter) into the terminal session whose socket is at
+ * `socketPath` (e.g. /user/erin/terminal/socket/1: on a hub's shared origin, the
+ * watcher's own terminal); page.html does the same inline, and a picture's
+ * onerror logs too.
+ */
+export function contentAttack(socketPath: string, command: string): Record<string, string> {
+  const attach = attachQueryValue(encodeAttach({ position: null, cols: 80, rows: 24, instance: '' }));
+  const script = `console.log(${JSON.stringify(CONTENT_ATTACK_RAN)});
+const socket = new WebSocket(new URL(${JSON.stringify(`${socketPath}?${ATTACH_QUERY}=${attach}`)}, location.href.replace(/^http/, 'ws')));
+socket.onopen = () => socket.send(new Uint8Array([${ClientType.Input}, ...new TextEncoder().encode(${JSON.stringify(`${command}\r`)})]));
+`;
+  return {
+    'diagram.svg':
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/><script href="diagram.js"/></svg>\n',
+    'diagram.js': script,
+    'page.html': `<!doctype html><title>notes</title><p>notes</p><img src="none.png" onerror="console.log(${JSON.stringify(CONTENT_ATTACK_RAN).replace(/"/g, '&quot;')})"><script>${script}</script>\n`,
+  };
 }
 
 export interface StuckViewerResult {

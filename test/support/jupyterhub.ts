@@ -27,6 +27,8 @@ export interface Hub {
   /** The jupyterhub process (configurable-http-proxy runs below it; the servers it spawns too, each in its own session). */
   pid: number;
   output(): string;
+  /** A user's home folder (their server starts there; it need not exist before). */
+  home(user: string): string;
   api<T = unknown>(method: string, apiPath: string): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
@@ -150,6 +152,7 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
     },
     pid: child.pid as number,
     output: () => output,
+    home: (user) => path.join(dir, 'home', user),
     api,
     async stop() {
       try {
@@ -171,11 +174,17 @@ c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin'
   return hub;
 }
 
-/** Starts a user's server through the hub API and waits until it is ready. */
+/**
+ * Starts a user's server through the hub API (unless it is starting or running
+ * already: logging in at the hub starts it) and waits until it is ready.
+ */
 export async function spawnServer(hub: Hub, user: string, timeoutMs = 60_000): Promise<void> {
   await hub.api('POST', `/users/${user}`);
-  const started = await hub.api('POST', `/users/${user}/server`);
-  if (started.status !== 201 && started.status !== 202) throw new Error(`spawn ${user}: ${started.status}`);
+  const started = await hub.api<{ message?: string }>('POST', `/users/${user}/server`);
+  const underWay = started.status === 400 && /is (already running|pending)/.test(started.body?.message ?? '');
+  if (started.status !== 201 && started.status !== 202 && !underWay) {
+    throw new Error(`spawn ${user}: ${started.status} ${started.body?.message ?? ''}`);
+  }
   await eventually(
     async () => {
       const info = await hub.api<{ servers: Record<string, { ready: boolean }> }>('GET', `/users/${user}`);
