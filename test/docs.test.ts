@@ -6,8 +6,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { TRY_AGAIN_LATER } from '../auth-proxy/src/server.js';
 import { projectRoot } from '../common/src/paths.js';
+import { CloseCode, FlowControl, Limits, Reconnect, VIEWERS_EVERY_MS } from '../common/src/protocol.js';
 import { ATTACH_TIMEOUT_MS, PING_INTERVAL_MS } from '../terminal-server/src/connection.js';
-import { CloseCode, FlowControl, Limits, Reconnect, VIEWERS_EVERY_MS } from '../terminal-server/src/protocol.js';
 
 const doc = readFileSync(path.join(projectRoot(), 'docs', 'protocol.md'), 'utf8').replace(/\s+/g, ' ');
 

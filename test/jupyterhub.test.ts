@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { encodeAttach, encodeInput } from '../terminal-server/src/protocol.js';
+import { encodeAttach, encodeInput } from '../common/src/protocol.js';
 import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';

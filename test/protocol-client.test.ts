@@ -3,7 +3,6 @@
 // framing, and what each kind of close leads to.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ProtocolClient, type ProtocolSocket, type TerminalState } from '../terminal-server/page/protocol-client.js';
 import {
   ATTACH_QUERY,
   type ClientMessage,
@@ -16,7 +15,8 @@ import {
   Reconnect,
   type ServerControl,
   ServerType,
-} from '../terminal-server/src/protocol.js';
+} from '../common/src/protocol.js';
+import { ProtocolClient, type ProtocolSocket, type TerminalState } from '../terminal-server/page/protocol-client.js';
 
 class FakeSocket implements ProtocolSocket {
   readyState = 0;

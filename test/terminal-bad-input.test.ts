@@ -7,14 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../common/src/paths.js';
-import {
-  attachQueryValue,
-  ClientType,
-  encodeAttach,
-  encodeInput,
-  Limits,
-  splitUtf8,
-} from '../terminal-server/src/protocol.js';
+import { attachQueryValue, ClientType, encodeAttach, encodeInput, Limits, splitUtf8 } from '../common/src/protocol.js';
 import { commandPaste, jobStarted, paste, promptBack } from './support/paste.js';
 import {
   eventually,

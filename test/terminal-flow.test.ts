@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { FlowControl } from '../terminal-server/src/protocol.js';
+import { FlowControl } from '../common/src/protocol.js';
 import { lyingPage } from './support/attacks.js';
 import { commandPaste, jobStarted, paste, promptBack } from './support/paste.js';
 import {

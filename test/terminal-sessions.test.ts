@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../common/src/config.js';
-import { CloseCode, decodeControl, encodeAttach, ServerType } from '../terminal-server/src/protocol.js';
+import { CloseCode, decodeControl, encodeAttach, ServerType } from '../common/src/protocol.js';
 import { eventually, type RunningTerminalServer, request, startTerminalServer } from './support/servers.js';
 import { TerminalClient } from './support/terminal-client.js';
 

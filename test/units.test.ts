@@ -6,7 +6,6 @@ import { describe, test } from 'node:test';
 import { encryptedCookie, safeNext, shapeOf } from '../auth-proxy/src/login-session.js';
 import { opaque } from '../auth-proxy/src/server.js';
 import { ConfigError, loadConfig, normalizePrefix, shellEnvironment } from '../common/src/config.js';
-import { History, TerminalModes } from '../terminal-server/src/history.js';
 import {
   decodeClientMessage,
   encodeAck,
@@ -15,7 +14,8 @@ import {
   encodeResize,
   ProtocolError,
   splitUtf8,
-} from '../terminal-server/src/protocol.js';
+} from '../common/src/protocol.js';
+import { History, TerminalModes } from '../terminal-server/src/history.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('latin1');

@@ -8,7 +8,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { REQUESTER_HEADERS, type Requester, requesterHeaders } from '../common/src/terminal-link.js';
 import {
   type AttachedPage,
   attachQueryValue,
@@ -19,7 +18,8 @@ import {
   encodeResize,
   Limits,
   type ServerControl,
-} from '../terminal-server/src/protocol.js';
+} from '../common/src/protocol.js';
+import { REQUESTER_HEADERS, type Requester, requesterHeaders } from '../common/src/terminal-link.js';
 import { stuckViewers } from './support/attacks.js';
 import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
 import { CookieClient } from './support/cookie-client.js';

@@ -11,6 +11,7 @@ import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
+import type { Access } from '../../common/src/protocol.js';
 import {
   BUNDLE_FOLDERS,
   describeAddress,
@@ -20,7 +21,6 @@ import {
   terminalAddress,
   terminalRequest,
 } from '../../common/src/terminal-link.js';
-import type { Access } from '../../terminal-server/src/protocol.js';
 import { type ClientInfo, clientInfo, compileTrust } from './client-info.js';
 import type { AuthMode, Verdict } from './modes/types.js';
 import { BROWSER_BLOCKED_PORTS, urlToOpen } from './open-url.js';

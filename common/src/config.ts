@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
 import { projectRoot } from './paths.js';
+import { SESSION_NAME } from './protocol.js';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

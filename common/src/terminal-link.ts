@@ -3,7 +3,7 @@
 // every request, so that only the auth proxy gets anything from it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
-import type { Access } from '../../terminal-server/src/protocol.js';
+import type { Access } from './protocol.js';
 
 /** The header the auth proxy sends the token in. */
 export const TERMINAL_TOKEN_HEADER = 'x-terminal-server-token';

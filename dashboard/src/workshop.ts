@@ -7,7 +7,7 @@
 // resource) fill in what workshop.yaml does not say. Every problem found is
 // collected with the file it is in, for the log and for the dashboard to show.
 import path from 'node:path';
-import { SESSION_NAME } from '../../terminal-server/src/protocol.js';
+import { SESSION_NAME } from '../../common/src/protocol.js';
 import { loadClassic } from './formats/classic.js';
 import { loadEducates } from './formats/educates.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';

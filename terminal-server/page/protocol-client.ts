@@ -20,7 +20,7 @@ import {
   type ServerControl,
   ServerType,
   splitUtf8,
-} from '../src/protocol.js';
+} from '../../common/src/protocol.js';
 
 export type TerminalState = 'connecting' | 'connected' | 'lost' | 'exited' | 'refused';
 

@@ -5,7 +5,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
-import type { Access, ServerControl } from '../src/protocol.js';
+import type { Access, ServerControl } from '../../common/src/protocol.js';
 import { FileTransfers } from './file-transfer.js';
 import { KeyBar } from './key-bar.js';
 import { OutputPacer } from './output-pacer.js';

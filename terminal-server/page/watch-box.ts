@@ -2,7 +2,7 @@
 // sees whose terminal they are watching and whether they may type (and, on a
 // shared origin, once, what watching trusts its owner with); the owner sees who
 // is watching, and gives each of them the keyboard or takes it back.
-import type { Access } from '../src/protocol.js';
+import type { Access } from '../../common/src/protocol.js';
 
 /**
  * Where the browser remembers that the watcher has read the shared-origin notice.

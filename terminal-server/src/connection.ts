@@ -5,7 +5,6 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger, RepeatLimit } from '../../common/src/log.js';
-import type { Requester } from '../../common/src/terminal-link.js';
 import {
   type ClientMessage,
   CloseCode,
@@ -15,7 +14,8 @@ import {
   Limits,
   ProtocolError,
   type ServerControl,
-} from './protocol.js';
+} from '../../common/src/protocol.js';
+import type { Requester } from '../../common/src/terminal-link.js';
 import {
   type PageLink,
   RefusedError,

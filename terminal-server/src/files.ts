@@ -28,8 +28,8 @@ import { HttpError } from '../../common/src/http-error.js';
 import { sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { isInside, OutsideFolderError, openInside } from '../../common/src/open-inside.js';
+import { SESSION_NAME } from '../../common/src/protocol.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
-import { SESSION_NAME } from './protocol.js';
 import type { SessionManager } from './sessions.js';
 
 export type FilesConfig = Pick<Config, 'prefix' | 'terminalHome' | 'uploadMaxBytes'>;

@@ -9,11 +9,11 @@ import { send, sendJson } from '../../common/src/http-send.js';
 import { markInert, markOwnPage } from '../../common/src/inert-content.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
+import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from '../../common/src/protocol.js';
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
 import { createFiles } from './files.js';
-import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
 
 export type TerminalServerConfig = Pick<

@@ -4,8 +4,6 @@
 // about WebSockets.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/src/log.js';
-import type { Requester } from '../../common/src/terminal-link.js';
-import { History } from './history.js';
 import {
   type Access,
   type AttachedPage,
@@ -14,7 +12,9 @@ import {
   type ServerControl,
   ServerType,
   VIEWERS_EVERY_MS,
-} from './protocol.js';
+} from '../../common/src/protocol.js';
+import type { Requester } from '../../common/src/terminal-link.js';
+import { History } from './history.js';
 import { type ExitStatus, isInterrupt, type PtyOptions, PtyProcess } from './pty.js';
 
 /** One attached page, as the session sees it. */

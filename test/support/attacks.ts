@@ -1,14 +1,14 @@
 // Attacks on the terminal server that the tests assert on and the benchmark
 // measures, written once so both do the same thing.
 import type { Page } from 'playwright-core';
-import { type Requester, requesterHeaders } from '../../common/src/terminal-link.js';
 import {
   ATTACH_QUERY,
   type AttachedPage,
   attachQueryValue,
   ClientType,
   encodeAttach,
-} from '../../terminal-server/src/protocol.js';
+} from '../../common/src/protocol.js';
+import { type Requester, requesterHeaders } from '../../common/src/terminal-link.js';
 import { eventually, request, type TerminalProcess } from './servers.js';
 import { TerminalClient } from './terminal-client.js';
 

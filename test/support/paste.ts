@@ -1,7 +1,7 @@
 // Big pastes into programs that are not reading them: the paste, sending it as
 // the page does, and telling when a job holds the terminal.
 import { readFileSync } from 'node:fs';
-import { splitUtf8 } from '../../terminal-server/src/protocol.js';
+import { splitUtf8 } from '../../common/src/protocol.js';
 import { eventually } from './servers.js';
 import type { TerminalClient } from './terminal-client.js';
 

@@ -12,7 +12,7 @@ import { createAuthProxy } from '../../auth-proxy/src/server.js';
 import { loadConfig } from '../../common/src/config.js';
 import { createLogger } from '../../common/src/log.js';
 import { pageAssetsDir, projectRoot } from '../../common/src/paths.js';
-import type { AttachedPage } from '../../terminal-server/src/protocol.js';
+import type { AttachedPage } from '../../common/src/protocol.js';
 import { createTerminalServer, type TerminalServer } from '../../terminal-server/src/server.js';
 
 export interface RunningTerminalServer {

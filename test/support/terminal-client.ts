@@ -2,8 +2,8 @@
 // (positions, acks, input) on the `ws` package, with output kept as text and
 // promises to wait on. It does not reconnect: tests look at each close.
 import { WebSocket } from 'ws';
+import { type ServerControl, ServerType } from '../../common/src/protocol.js';
 import { ProtocolClient } from '../../terminal-server/page/protocol-client.js';
-import { type ServerControl, ServerType } from '../../terminal-server/src/protocol.js';
 
 export interface ClientOptions {
   position?: number | null;

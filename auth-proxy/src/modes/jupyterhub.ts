@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
-import type { Access } from '../../../terminal-server/src/protocol.js';
+import type { Access } from '../../../common/src/protocol.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
 import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, shapeOf, usedStates } from '../login-session.js';
 import { sendPage } from '../pages.js';

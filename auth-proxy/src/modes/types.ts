@@ -1,6 +1,6 @@
 // What every auth mode provides. The proxy core knows modes only through this.
 import type http from 'node:http';
-import type { Access } from '../../../terminal-server/src/protocol.js';
+import type { Access } from '../../../common/src/protocol.js';
 import type { ClientInfo } from '../client-info.js';
 
 export type Verdict =

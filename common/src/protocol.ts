@@ -1,5 +1,8 @@
-// The wire protocol between the terminal page and the terminal server, shared by
-// both (the page bundles this file). docs/protocol.md describes it for people.
+// The contract between the parts: the wire protocol between the terminal page and
+// the terminal server, and what the auth proxy, the dashboard and the shell's
+// `download` agree on with them. Every part imports it (the pages bundle it), so
+// it imports nothing itself and uses only what both Node and browsers have.
+// docs/protocol.md describes it for people.
 //
 // Every WebSocket message is one binary frame whose first byte is its type.
 // Output and input carry raw bytes (no base64, no JSON); only rare control
