@@ -11,7 +11,7 @@ import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
-import type { Access } from '../../common/src/protocol.js';
+import { type Access, CloseCode } from '../../common/src/protocol.js';
 import {
   BUNDLE_FOLDERS,
   describeAddress,
@@ -49,8 +49,6 @@ export interface AuthProxy {
   close(): Promise<void>;
 }
 
-/** WebSocket close code for "the terminal server is not there right now; try again". */
-export const TRY_AGAIN_LATER = 1013;
 const READY_TIMEOUT_MS = 2000;
 
 export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logger; mode: AuthMode }): AuthProxy {
@@ -266,7 +264,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
   let closer: WebSocketServer | undefined;
   const tryAgainLater = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     closer ??= new (createRequire(import.meta.url)('ws') as typeof import('ws')).WebSocketServer({ noServer: true });
-    closer.handleUpgrade(req, socket, head, (ws) => ws.close(TRY_AGAIN_LATER, 'terminal server unavailable'));
+    closer.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.TryAgainLater, 'terminal server unavailable'));
   };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

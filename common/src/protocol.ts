@@ -95,12 +95,11 @@ export type ServerControl =
 
 /** WebSocket close codes (4000–4999 are the application's own). */
 export const CloseCode = {
-  Normal: 1000,
-  GoingAway: 1001,
-  ProtocolError: 1002,
+  /** Too many bad frames on one connection (Limits.maxBadMessages). */
   PolicyViolation: 1008,
+  /** A frame over Limits.maxFrameBytes (sent by the ws library, which enforces the limit). */
   TooBig: 1009,
-  /** Sent by the auth proxy when the terminal server is not reachable right now (its own constant: it imports nothing of ours). */
+  /** Sent by the auth proxy when the terminal server is not reachable right now. */
   TryAgainLater: 1013,
   /** The session's program exited (the exit control message said how). */
   SessionEnded: 4000,
