@@ -183,6 +183,71 @@ export const FlowControl = {
   stallTimeoutMs: 5000,
 } as const;
 
+/**
+ * Files in and out of the shells: terminal-server/src/files.ts serves them under
+ * `<prefix>/files`, the pages send uploads in pieces. Header names in lower case,
+ * as Node gives them (HTTP compares them without case).
+ */
+/** The header every upload request carries, with the value 1 (a form of another site cannot set a header). */
+export const UPLOAD_HEADER = 'x-terminal-upload';
+/** The header of a 409 answer that says how many bytes of the upload the server has. */
+export const RECEIVED_HEADER = 'x-upload-received';
+/** The header of a 409 answer that says when the file in the way was last changed (ms since 1970). */
+export const EXISTING_HEADER = 'x-upload-existing';
+/** The folder of the home folder that workshop pages upload into (`into=uploads`; Educates' default). */
+export const UPLOADS_FOLDER = 'uploads';
+
+/**
+ * The private OSC of the shell's `download FILE` (shell/bin/download prints it):
+ * `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`. The page
+ * answers a new one with `ESC ] 7717 ; answer ; <nonce> ; <DownloadAnswer> BEL` as input.
+ */
+export const DOWNLOAD_OSC = 7717;
+/**
+ * A `download` is acted on only within this window of its time (seconds, by the server's clock):
+ * older, it is output printed again (a file, a log); later, it was dated ahead to never go stale.
+ * The few seconds before allow for the clock's seconds being cut, not rounded.
+ */
+export const DOWNLOAD_FRESH_SECONDS = { before: 5, after: 60 } as const;
+/** What the page answers the shell's `download`: started, or the server's refusal (its status), or no server. */
+export type DownloadAnswer = 'ok' | `refused-${number}` | 'failed';
+
+export interface DownloadRequest {
+  /** Absolute path of the file, as the shell named it. */
+  path: string;
+  /** 16 hex digits, new for each request: a browser acts on each once. */
+  nonce: string;
+  /** Unix seconds, by the clock of the machine the shell runs on. */
+  issuedAt: number;
+}
+
+/** The request in a `download` sequence's data (what follows `7717;`), or null when it is not one. */
+export function parseDownloadSequence(data: string): DownloadRequest | null {
+  const match = /^download;([0-9a-f]{16});(\d{1,12});([A-Za-z0-9+/]{1,16384}={0,2})$/.exec(data);
+  if (!match) return null;
+  let text: string;
+  try {
+    const bytes = Uint8Array.from(atob(match[3] as string), (c) => c.charCodeAt(0));
+    text = strictDecoder.decode(bytes);
+  } catch {
+    return null;
+  }
+  if (!text.startsWith('/') || /[\u0000-\u001f\u007f]/.test(text)) return null;
+  return { path: text, nonce: match[1] as string, issuedAt: Number(match[2]) };
+}
+
+/** Whether a request dated `issuedAt` is fresh at `now` (unix seconds, both by the server's clock). */
+export function isFresh(issuedAt: number, now: number): boolean {
+  if (!Number.isSafeInteger(issuedAt) || !Number.isFinite(now)) return false;
+  const age = now - issuedAt;
+  return age >= -DOWNLOAD_FRESH_SECONDS.before && age <= DOWNLOAD_FRESH_SECONDS.after;
+}
+
+/** The page's answer to a `download`, as the terminal input that carries it. */
+export function downloadAnswerSequence(nonce: string, answer: DownloadAnswer): string {
+  return `\x1b]${DOWNLOAD_OSC};answer;${nonce};${answer}\x07`;
+}
+
 export type ClientMessage =
   | { type: 'input'; data: Uint8Array }
   | { type: 'resize'; cols: number; rows: number }

@@ -3,6 +3,7 @@
 // (when the page, or the section holding them, is shown) and the block after
 // one marked cascade (when that one succeeds). A block is marked once done; a
 // click within its cooldown after a run (or during one) does nothing.
+import { UPLOADS_FOLDER } from '../../common/src/protocol.js';
 import { downloadUrl, sendFile, startDownload, UploadRefused } from '../../terminal-server/page/file-transfer.js';
 import { type Action, type ActionOptions, type CheckInputs, parseAction, parseOptions } from '../src/actions.js';
 import type { Tabs } from './tabs.js';
@@ -303,11 +304,11 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
           prefix: options.prefix,
           file,
           ...(action.name ? { name: action.name } : {}),
-          query: { into: 'uploads', ...(replace ? { replace } : {}) },
+          query: { into: UPLOADS_FOLDER, ...(replace ? { replace } : {}) },
           onProgress: (loaded) =>
             say(`Uploading ${file.name}: ${Math.floor((loaded / Math.max(file.size, 1)) * 100)} %`),
         });
-        saved.push(`uploads/${sent.name}`);
+        saved.push(`${UPLOADS_FOLDER}/${sent.name}`);
       } catch (error) {
         if (error instanceof UploadRefused && error.status === 409 && error.existing !== null) {
           conflicts.push({ file, replace: error.existing, why: error.message });

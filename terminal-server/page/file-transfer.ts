@@ -16,21 +16,17 @@
 // The page answers the shell's `download` through the terminal, as terminals answer
 // queries, so that it can say what became of its request.
 import type { IDisposable, Terminal } from '@xterm/xterm';
+import {
+  DOWNLOAD_OSC,
+  type DownloadAnswer,
+  downloadAnswerSequence,
+  EXISTING_HEADER,
+  isFresh,
+  parseDownloadSequence,
+  RECEIVED_HEADER,
+  UPLOAD_HEADER,
+} from '../../common/src/protocol.js';
 import { icon } from './icons.js';
-
-/**
- * The private OSC of `download FILE`: `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`.
- * The page answers a new one with `ESC ] 7717 ; answer ; <nonce> ; <DownloadAnswer> BEL` as input.
- */
-export const DOWNLOAD_OSC = 7717;
-/**
- * A `download` is acted on only within this window of its time (seconds, by the server's clock):
- * older, it is output printed again (a file, a log); later, it was dated ahead to never go stale.
- * The few seconds before allow for the clock's seconds being cut, not rounded.
- */
-const DOWNLOAD_FRESH_SECONDS = { before: 5, after: 60 } as const;
-/** What the page answers the shell's `download`: started, or the server's refusal (its status), or no server. */
-export type DownloadAnswer = 'ok' | `refused-${number}` | 'failed';
 
 /**
  * What became of a `download` sequence in a view's output, as a `terminal-download` CustomEvent
@@ -43,10 +39,6 @@ export interface DownloadEventDetail {
   outcome: 'replayed' | 'malformed' | 'seen' | 'stale' | 'started' | 'refused' | 'failed';
   error?: string;
 }
-/** The header every upload request carries (terminal-server/src/files.ts UPLOAD_HEADER). */
-const UPLOAD_HEADER = 'X-Terminal-Upload';
-const RECEIVED_HEADER = 'X-Upload-Received';
-const EXISTING_HEADER = 'X-Upload-Existing';
 /** Pieces are sized to take about this long on the network seen so far, well within the servers' 60 s. */
 const PIECE_TARGET_MS = 8000;
 const MIN_PIECE_BYTES = 256 << 10;
@@ -89,13 +81,6 @@ export class DownloadRefused extends Error {
   }
 }
 
-/** Whether a request dated `issuedAt` is fresh at `now` (unix seconds, both by the server's clock). */
-export function isFresh(issuedAt: number, now: number): boolean {
-  if (!Number.isSafeInteger(issuedAt) || !Number.isFinite(now)) return false;
-  const age = now - issuedAt;
-  return age >= -DOWNLOAD_FRESH_SECONDS.before && age <= DOWNLOAD_FRESH_SECONDS.after;
-}
-
 /**
  * Makes the browser download a file under the home folder. Asks first (HEAD), so
  * a refusal is a DownloadRefused with the server's reason instead of a download of
@@ -135,21 +120,6 @@ async function errorOf(url: string, status: number): Promise<string> {
     // no reason given
   }
   return `the server answered ${status}`;
-}
-
-/** The path a `download` sequence names, or null when the sequence is not one (or not fresh in this browser). */
-export function parseDownloadSequence(data: string): { path: string; nonce: string; issuedAt: number } | null {
-  const match = /^download;([0-9a-f]{16});(\d{1,12});([A-Za-z0-9+/]{1,16384}={0,2})$/.exec(data);
-  if (!match) return null;
-  let text: string;
-  try {
-    const bytes = Uint8Array.from(atob(match[3] as string), (c) => c.charCodeAt(0));
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-  if (!text.startsWith('/') || /[\u0000-\u001f\u007f]/.test(text)) return null;
-  return { path: text, nonce: match[1] as string, issuedAt: Number(match[2]) };
 }
 
 /** True the first time this browser sees a download's nonce (any tab, any view): then it is remembered. */
@@ -302,8 +272,7 @@ export class FileTransfers {
     }
     // Only a fresh request is answered: a `download` waits a few seconds for its answer, and an
     // answer to old output (a file shown again) would be typed into whatever reads the terminal.
-    const answer = (status: DownloadAnswer) =>
-      this.options.answer(`\x1b]${DOWNLOAD_OSC};answer;${request.nonce};${status}\x07`);
+    const answer = (status: DownloadAnswer) => this.options.answer(downloadAnswerSequence(request.nonce, status));
     startDownload({ prefix: this.options.prefix, path, issuedAt: request.issuedAt }).then(
       (started) => {
         if (!started) {

@@ -28,20 +28,18 @@ import { HttpError } from '../../common/src/http-error.js';
 import { sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { isInside, OutsideFolderError, openInside } from '../../common/src/open-inside.js';
-import { SESSION_NAME } from '../../common/src/protocol.js';
+import {
+  EXISTING_HEADER,
+  RECEIVED_HEADER,
+  SESSION_NAME,
+  UPLOAD_HEADER,
+  UPLOADS_FOLDER,
+} from '../../common/src/protocol.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import type { SessionManager } from './sessions.js';
 
 export type FilesConfig = Pick<Config, 'prefix' | 'terminalHome' | 'uploadMaxBytes'>;
 
-/** The header every upload request carries (a cross-site form cannot set a header). */
-export const UPLOAD_HEADER = 'x-terminal-upload';
-/** The header of a 409 answer that says how many bytes of the upload the server has. */
-export const RECEIVED_HEADER = 'x-upload-received';
-/** The header of a 409 answer that says when the file in the way was last changed (ms since 1970). */
-export const EXISTING_HEADER = 'x-upload-existing';
-/** The folder of the home folder that workshop pages upload into (Educates' default). */
-export const UPLOADS_FOLDER = 'uploads';
 /** The largest piece of an upload in one request: a few seconds on a slow network, well within the request timeout. */
 export const MAX_CHUNK_BYTES = 16 << 20;
 /** Uploads in progress at once (of all pages together). */
