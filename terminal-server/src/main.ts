@@ -1,7 +1,8 @@
-// Entry point of the terminal server: config, server, signals. Nothing else.
+// Entry point of the terminal server: config, the server with its mounts, signals. Nothing else.
 import { createLogger, describeError } from '../../common/src/log.js';
 import { pageAssetsDir } from '../../common/src/paths.js';
 import { configOrExit, settleMemory, stopOnSignals } from '../../common/src/process.js';
+import { terminalMounts } from './mounts.js';
 import { createTerminalServer } from './server.js';
 
 const config = configOrExit('terminal-server');
@@ -9,7 +10,13 @@ const config = configOrExit('terminal-server');
 const logger = createLogger('terminal-server', config.logLevel);
 let server: ReturnType<typeof createTerminalServer>;
 try {
-  server = createTerminalServer({ config, logger, assetsDir: pageAssetsDir() });
+  const assetsDir = pageAssetsDir();
+  server = createTerminalServer({
+    config,
+    logger,
+    assetsDir,
+    mounts: terminalMounts({ config, logger, assetsDir }),
+  });
   await server.listen();
 } catch (error) {
   logger.error('start.failed', { reason: describeError(error) });

@@ -11,9 +11,7 @@ import { describeError, type Logger, repeatLimit } from '../../common/src/log.js
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from '../../common/src/protocol.js';
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
-import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
-import { createFiles } from './files.js';
 import { SessionManager } from './sessions.js';
 
 export type TerminalServerConfig = Pick<
@@ -28,13 +26,35 @@ export type TerminalServerConfig = Pick<
   | 'terminalPrestart'
   | 'user'
   | 'terminalToken'
-  | 'uploadMaxBytes'
-> &
-  DashboardConfig;
+>;
+
+/**
+ * A part served beside the terminals under a path of its own (the workshop
+ * dashboard, files in and out). The entry point hands the server its mounts, so
+ * the server imports none of them and reads one layer at a time.
+ */
+export interface Mount {
+  /** True for the requests it answers: everything under its path. */
+  owns(req: http.IncomingMessage): boolean;
+  /** Answers a request it owns; rejects with an HttpError (or a bug) for the server's one error handler. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  /** Resolves once it is ready (the server's `ready` waits for it). */
+  readonly ready?: Promise<void>;
+  /** Stops it, once the sessions have ended. */
+  close?(): Promise<void>;
+}
+
+/** What a mount is made with from the server: its sessions, and the shells' environment (no secrets). */
+export interface MountParts {
+  sessions: SessionManager;
+  shellEnv: Readonly<Record<string, string>>;
+}
+
+export type MountFactory = (parts: MountParts) => Mount;
 
 export interface TerminalServer {
   readonly sessions: SessionManager;
-  /** Resolves once the workshop (when there is one) is loaded and rendered. */
+  /** Resolves once every mount is ready (the workshop, when there is one, loaded and rendered). */
   readonly ready: Promise<void>;
   /** Starts listening on 127.0.0.1; resolves with the port. */
   listen(): Promise<number>;
@@ -71,6 +91,8 @@ export function createTerminalServer(options: {
   assetsDir: string;
   /** Environment of the server; the sessions get it less secrets. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The parts served beside the terminals, in the order they are asked whether they own a request. */
+  mounts?: readonly MountFactory[];
 }): TerminalServer {
   const { config, logger } = options;
   const prefix = config.prefix;
@@ -85,15 +107,7 @@ export function createTerminalServer(options: {
     logger: logger.child('sessions'),
   });
 
-  // The workshop dashboard: its own routes under <prefix>/dashboard; its terminals are sessions here.
-  const dashboard = createDashboard({
-    config,
-    logger: logger.child('dashboard'),
-    assetsDir: options.assetsDir,
-    env: shellEnv,
-  });
-  // Files in and out of the shells: under <prefix>/files.
-  const files = createFiles({ config, sessions, logger: logger.child('files') });
+  const mounts = (options.mounts ?? []).map((mount) => mount({ sessions, shellEnv }));
   const base = `${prefix}/terminal`;
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -191,12 +205,9 @@ export function createTerminalServer(options: {
     try {
       if (!fromProxy(req)) throw new HttpError(403, 'this port serves the auth proxy only');
       viewOnlyCheck(req);
-      if (dashboard.owns(req)) {
-        dashboard.handle(req, res).catch((error) => fail(req, res, error));
-        return;
-      }
-      if (files.owns(req)) {
-        files.handle(req, res).catch((error) => fail(req, res, error));
+      const mount = mounts.find((candidate) => candidate.owns(req));
+      if (mount) {
+        mount.handle(req, res).catch((error) => fail(req, res, error));
         return;
       }
       route(req, res);
@@ -245,7 +256,7 @@ export function createTerminalServer(options: {
 
   return {
     sessions,
-    ready: dashboard.ready,
+    ready: Promise.all(mounts.map((mount) => mount.ready)).then(() => undefined),
     async listen() {
       const address = terminalAddress(config);
       if ('socketPath' in address) await removeStaleSocket(address.socketPath);
@@ -277,7 +288,7 @@ export function createTerminalServer(options: {
     async close() {
       for (const client of wss.clients) client.close(CloseCode.ServerStopping, 'server stopping');
       await sessions.stopAll();
-      await files.close();
+      for (const mount of mounts) await mount.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

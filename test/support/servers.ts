@@ -13,6 +13,7 @@ import { loadConfig } from '../../common/src/config.js';
 import { createLogger } from '../../common/src/log.js';
 import { pageAssetsDir, projectRoot } from '../../common/src/paths.js';
 import type { AttachedPage } from '../../common/src/protocol.js';
+import { terminalMounts } from '../../terminal-server/src/mounts.js';
 import { createTerminalServer, type TerminalServer } from '../../terminal-server/src/server.js';
 
 export interface RunningTerminalServer {
@@ -40,11 +41,14 @@ export async function startTerminalServer(env: Record<string, string> = {}): Pro
     ...env,
   };
   const config = loadConfig(fullEnv);
+  const logger = createLogger('terminal-server', config.logLevel);
+  const assetsDir = pageAssetsDir();
   const server = createTerminalServer({
     config,
-    logger: createLogger('terminal-server', config.logLevel),
-    assetsDir: pageAssetsDir(),
+    logger,
+    assetsDir,
     env: fullEnv,
+    mounts: terminalMounts({ config, logger, assetsDir }),
   });
   const port = await server.listen();
   const base = `http://127.0.0.1:${port}${config.prefix}`;
