@@ -19,7 +19,7 @@
 // to disk. Uploads change files, so they must come from a page of this terminal:
 // same origin (Sec-Fetch-Site, Origin), Content-Type application/octet-stream
 // and the UPLOAD_HEADER, which no form of another site can send, and no CORS.
-import { constants, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
+import { constants, readlinkSync, type Stats, statSync } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
@@ -36,6 +36,7 @@ import {
   UPLOADS_FOLDER,
 } from '../../common/src/protocol.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
+import { foregroundGroup } from './pty.js';
 import type { SessionManager } from './sessions.js';
 
 export type FilesConfig = Pick<Config, 'prefix' | 'terminalHome' | 'uploadMaxBytes'>;
@@ -501,23 +502,15 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
   };
 }
 
-// Synchronous: /proc files are small and read at once.
 /**
  * Where an upload for a session goes: the folder of the terminal's foreground
- * program (field 8 of /proc/<shell>/stat, tpgid, is its process group, whose
- * leader's pid it is), else the shell's own, else the home folder.
+ * program (the leader of its foreground process group), else the shell's own,
+ * else the home folder. Synchronous: /proc files are small and read at once.
  */
 export function uploadDirectory(shellPid: number | undefined, home: string): string {
   if (shellPid === undefined) return home;
-  const candidates: number[] = [];
-  try {
-    const stat = readFileSync(`/proc/${shellPid}/stat`, 'utf8');
-    const tpgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
-    if (Number.isInteger(tpgid) && tpgid > 0) candidates.push(tpgid);
-  } catch {
-    // the shell is gone
-  }
-  candidates.push(shellPid);
+  const group = foregroundGroup(shellPid);
+  const candidates = group === undefined ? [shellPid] : [group, shellPid];
   for (const pid of candidates) {
     const directory = readCwd(pid);
     if (directory) return directory;

@@ -315,8 +315,11 @@ export function isInterrupt(data: Uint8Array): boolean {
   return interruptSignal(data) !== undefined;
 }
 
-/** The foreground process group of the terminal whose session leader is `pid`, from /proc (Linux). */
-function foregroundGroup(pid: number): number | undefined {
+/**
+ * The foreground process group of the terminal whose session leader is `pid`
+ * (its leader's pid), from /proc (Linux; synchronous: the file is small and read at once).
+ */
+export function foregroundGroup(pid: number): number | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
