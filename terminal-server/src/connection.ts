@@ -18,12 +18,12 @@ import {
 import type { Requester } from '../../common/src/terminal-link.js';
 import {
   type PageLink,
-  RefusedError,
   ServerStoppingError,
   type SessionManager,
   TooManyPagesError,
   TooManySessionsError,
 } from './sessions.js';
+import { RefusedError } from './viewers.js';
 
 /** How long a page has to send its attach message. */
 export const ATTACH_TIMEOUT_MS = 10_000;

@@ -1,21 +1,24 @@
 // Named terminal sessions and their lifecycle: created on first attach, kept
 // while no page is attached, ended when their program exits or is terminated.
 // Pages are reached through the small PageLink interface, so nothing here knows
-// about WebSockets.
+// about WebSockets. Beside it: flow-control.ts (how far behind each page is),
+// viewers.ts (who watches, who types), output-frames.ts (output into frames).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/src/log.js';
 import {
   type Access,
   type AttachedPage,
+  CloseCode,
   FlowControl,
   Limits,
   type ServerControl,
-  ServerType,
-  VIEWERS_EVERY_MS,
 } from '../../common/src/protocol.js';
 import type { Requester } from '../../common/src/terminal-link.js';
+import { type LagReason, PageFlow, SessionFlow, systemClock } from './flow-control.js';
 import { History } from './history.js';
+import { OutputGatherer, outputFrames } from './output-frames.js';
 import { type ExitStatus, isInterrupt, type PtyOptions, PtyProcess } from './pty.js';
+import { RefusedError, Viewers, viewOnlyMessage, type WatchingPage } from './viewers.js';
 
 /** One attached page, as the session sees it. */
 export interface PageLink {
@@ -30,11 +33,6 @@ export interface PageLink {
    */
   readonly bufferedBytes: number;
   close(code: number, reason: string): void;
-}
-
-/** What a page asked of a session is not for it to do (a viewer typing, say): the page is told, nothing changes. */
-export class RefusedError extends Error {
-  override name = 'RefusedError';
 }
 
 /** The session has all the pages of this kind it takes (Limits.maxPagesPerSession). */
@@ -68,28 +66,12 @@ export interface SessionOptions {
   logger: Logger;
 }
 
-interface Attachment {
-  link: PageLink;
-  who: Requester;
+interface Attachment extends WatchingPage {
+  readonly link: PageLink;
+  readonly flow: PageFlow;
   since: Date;
   cols: number;
   rows: number;
-  /** Output position sent to this page. */
-  sent: number;
-  /** Output position the page says it has processed. */
-  acked: number;
-  /** Since when this page has been holding the session back (see measure()); 0 when not. */
-  behindSince: number;
-  /** True while the page is too slow to hold the session back: it gets no output until it catches up. */
-  lagging: boolean;
-  /** Times this page became lagging (only the first is logged; the detach line has the count). */
-  lagged: number;
-  /** Times the program was paused because this page was behind. */
-  pauses: number;
-  /** The `viewers` message last sent to this (owner's) page, as sent; '' before the first. */
-  viewersSent: string;
-  /** True when a `viewers` message was held back because the page was behind: its next ack asks again. */
-  viewersHeld: boolean;
   /** For choosing the terminal size: the page used most recently decides. */
   lastUsed: number;
   /** Bytes of this page's input dropped since the program last had room for it (0: none). */
@@ -97,11 +79,6 @@ interface Attachment {
 }
 
 let useCounter = 0;
-
-interface ViewersMessage {
-  message: ServerControl & { type: 'viewers' };
-  text: string;
-}
 
 export class Session {
   readonly instance = randomBytes(9).toString('base64url');
@@ -112,18 +89,12 @@ export class Session {
   private readonly history: History;
   private readonly pty: PtyProcess;
   private readonly pages = new Map<string, Attachment>();
-  /** Viewers whose input is taken, until the owner takes the keyboard back. */
-  private readonly keyboard = new Set<string>();
+  private readonly flow: SessionFlow;
+  private readonly viewers = new Viewers(() => this.pages.values());
+  private readonly output = new OutputGatherer((frame) => this.sendOutput(frame));
   private cols: number;
   private rows: number;
   private ended = false;
-  private stallTimer: NodeJS.Timeout | undefined;
-  private unsent: Uint8Array[] = [];
-  private unsentBytes = 0;
-  private flushSoon: { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate } | undefined;
-  private lastFlush = 0;
-  private viewersTimer: NodeJS.Timeout | undefined;
-  private lastViewersRound = 0;
 
   constructor(
     readonly name: string,
@@ -147,9 +118,14 @@ export class Session {
     };
     this.pty = new PtyProcess(
       ptyOptions,
-      (chunk) => this.output(chunk),
+      (chunk) => this.read(chunk),
       (status) => this.exit(status),
     );
+    this.flow = new SessionFlow({
+      program: this.pty,
+      clock: systemClock,
+      onLagging: (page, reason) => this.lagging(page, reason),
+    });
   }
 
   get pid(): number {
@@ -179,7 +155,7 @@ export class Session {
       lastActivity: new Date(this.lastActivity).toISOString(),
       pages: this.pages.size,
       attached: this.attachedPages(),
-      keyboard: [...this.keyboard],
+      keyboard: this.viewers.keyboardUsers,
       cols: this.cols,
       rows: this.rows,
       outputBytes: this.history.end,
@@ -204,22 +180,21 @@ export class Session {
       );
     }
     // Pages already attached get what is pending first: the replay covers it for this one.
-    this.flush();
+    this.output.flush();
     this.seen = true;
     const position = request.instance === this.instance ? request.position : null;
     const replay = this.history.replay(position);
+    const flow = new PageFlow(link.id, who.access === 'owner', () => link.bufferedBytes, {
+      sent: this.history.end,
+      acked: replay.position,
+    });
     const page: Attachment = {
       link,
       who,
+      flow,
       since: new Date(),
       cols: request.cols,
       rows: request.rows,
-      sent: this.history.end,
-      acked: replay.position,
-      behindSince: 0,
-      lagging: false,
-      lagged: 0,
-      pauses: 0,
       viewersSent: '',
       viewersHeld: false,
       lastUsed: ++useCounter,
@@ -228,6 +203,7 @@ export class Session {
     link.sendControl(this.attachedMessage(page, replay));
     for (const frame of outputFrames(replay.chunks)) link.sendFrame(frame);
     this.pages.set(link.id, page);
+    this.flow.add(flow);
     this.options.logger.info('session.attach', {
       session: this.name,
       page: link.id,
@@ -241,26 +217,27 @@ export class Session {
     // A page that starts from the middle of the history cannot rebuild a
     // full-screen program's display; a size change makes the program redraw.
     if (replay.reset && replay.position > 0 && !resized) this.nudgeRedraw();
-    this.updateFlowAll();
+    this.flow.update();
     // A new owner's page learns who watches at once; the others hear of a new viewer with the next round.
-    if (who.access === 'owner') this.sendViewers(page, this.viewersMessage());
-    if (who.access === 'viewer') this.tellOwners();
+    if (who.access === 'owner') this.viewers.greet(page);
+    if (who.access === 'viewer') this.viewers.tellOwners();
   }
 
   detach(link: PageLink, reason: string): void {
     const page = this.pages.get(link.id);
     if (!page) return;
     this.pages.delete(link.id);
+    this.flow.remove(page.flow);
     this.options.logger.info('session.detach', {
       session: this.name,
       page: link.id,
       pages: this.pages.size,
       reason,
-      ...(page.lagged > 1 ? { lagged: page.lagged } : {}),
+      ...(page.flow.lagged > 1 ? { lagged: page.flow.lagged } : {}),
     });
     this.applySize();
-    this.updateFlowAll();
-    if (page.who.access === 'viewer') this.tellOwners();
+    this.flow.update();
+    if (page.who.access === 'viewer') this.viewers.tellOwners();
   }
 
   /**
@@ -271,29 +248,17 @@ export class Session {
   setKeyboard(link: PageLink, user: string, allow: boolean): void {
     const from = this.pages.get(link.id);
     if (!from) return;
-    if (from.who.access !== 'owner') throw new RefusedError("only the terminal's owner can hand over the keyboard");
-    if (allow === this.keyboard.has(user)) return;
-    if (allow) {
-      const watching = [...this.pages.values()].some((page) => page.who.access === 'viewer' && page.who.user === user);
-      if (!watching) throw new RefusedError(`${user} is not watching this terminal`);
-      this.keyboard.add(user);
-    } else {
-      this.keyboard.delete(user);
-    }
+    if (!this.viewers.setKeyboard(from, user, allow)) return;
     this.options.logger.info('session.keyboard', { session: this.name, viewer: user, given: allow, by: from.who.user });
     this.applySize();
-    for (const page of this.pages.values()) {
-      if (page.who.access === 'viewer' && page.who.user === user) {
-        page.link.sendControl({ type: 'access', canType: allow, cols: this.cols, rows: this.rows });
-      }
-    }
-    this.tellOwners();
+    this.viewers.tellAccess(user, { cols: this.cols, rows: this.rows });
+    this.viewers.tellOwners();
   }
 
   input(link: PageLink, data: Uint8Array): void {
     const page = this.pages.get(link.id);
     if (!page || this.ended) return;
-    if (!this.canType(page)) throw new RefusedError(viewOnlyMessage(page, 'input'));
+    if (!this.viewers.canType(page)) throw new RefusedError(viewOnlyMessage(page.who, 'input'));
     this.lastActivity = Date.now();
     if (page.lastUsed !== useCounter) {
       page.lastUsed = ++useCounter;
@@ -331,7 +296,7 @@ export class Session {
   resize(link: PageLink, cols: number, rows: number): void {
     const page = this.pages.get(link.id);
     if (!page) return;
-    if (!this.canType(page)) throw new RefusedError(viewOnlyMessage(page, 'resize'));
+    if (!this.viewers.canType(page)) throw new RefusedError(viewOnlyMessage(page.who, 'resize'));
     page.cols = cols;
     page.rows = rows;
     page.lastUsed = ++useCounter;
@@ -341,11 +306,9 @@ export class Session {
   ack(link: PageLink, position: number): void {
     const page = this.pages.get(link.id);
     if (!page) return;
-    // A page cannot have processed more than it was sent.
-    if (position > page.acked) page.acked = Math.min(position, page.sent);
-    if (page.lagging && backlog(page) <= FlowControl.lowWaterBytes) this.catchUp(page);
-    this.updateFlowAll();
-    if (page.viewersHeld) this.tellOwners();
+    if (page.flow.ack(position)) this.catchUp(page);
+    this.flow.update();
+    if (page.viewersHeld) this.viewers.tellOwners();
   }
 
   /** Ends the session: hang up the program, and kill it if it does not go. */
@@ -358,151 +321,52 @@ export class Session {
     }, 2000).unref();
   }
 
-  private output(chunk: Buffer): void {
+  /** Closes every page link (after exit, or when the server stops). */
+  closePages(code: number, reason: string): void {
+    for (const page of this.pages.values()) page.link.close(code, reason);
+    this.pages.clear();
+  }
+
+  private read(chunk: Buffer): void {
     this.history.append(chunk);
     this.lastActivity = Date.now();
     if (this.pages.size === 0) return;
-    // The kernel hands over at most about 4 KiB per read; sending one frame per
-    // read costs a frame, a message event and a write call each on both ends.
-    // Output read in the same turn of the event loop goes out as one frame.
-    this.unsent.push(chunk);
-    this.unsentBytes += chunk.length;
-    if (this.unsentBytes >= FRAME_BYTES) this.flush();
-    else if (!this.flushSoon) {
-      // Small output (an echo, a prompt) goes at once. Large reads in quick
-      // succession (a flood) are gathered for a few milliseconds, so the page
-      // gets fewer, larger frames.
-      const bursting = this.unsentBytes >= BURST_MIN_BYTES && performance.now() - this.lastFlush < BURST_GATHER_MS;
-      this.flushSoon = bursting
-        ? { timer: setTimeout(() => this.flush(), BURST_GATHER_MS) }
-        : { immediate: setImmediate(() => this.flush()) };
-    }
+    this.output.push(chunk);
   }
 
-  /** Sends output read but not yet sent to the pages that keep up. */
-  private flush(): void {
-    // Each kind of handle must be cleared by its own function (clearImmediate on a
-    // timer corrupts Node's count of pending immediates).
-    if (this.flushSoon?.timer) clearTimeout(this.flushSoon.timer);
-    if (this.flushSoon?.immediate) clearImmediate(this.flushSoon.immediate);
-    this.flushSoon = undefined;
-    if (this.unsent.length === 0) return;
-    this.lastFlush = performance.now();
-    const frame = outputFrame(this.unsent, this.unsentBytes);
-    this.unsent = [];
-    this.unsentBytes = 0;
+  /** Sends a frame of new output to the pages that keep up. */
+  private sendOutput(frame: Uint8Array): void {
     const end = this.history.end;
     let behind = false;
     for (const page of this.pages.values()) {
-      if (page.lagging) continue;
+      if (page.flow.lagging) continue;
       page.link.sendFrame(frame);
-      page.sent = end;
-      if (backlog(page) > FlowControl.highWaterBytes) behind = true;
+      page.flow.sent = end;
+      if (page.flow.backlog() > FlowControl.highWaterBytes) behind = true;
     }
-    if (behind) this.updateFlowAll();
+    if (behind) this.flow.update();
   }
 
-  /**
-   * Pauses the program while any owner's page that keeps up is more than the
-   * high-water mark behind, and resumes it when all are below the low-water
-   * mark. An owner's page that stays behind for stallTimeoutMs becomes
-   * lagging: it stops holding the session back (a session never stalls for a
-   * page that has gone quiet). A viewer's page never holds it back: past the
-   * high-water mark it is lagging at once.
-   */
-  private updateFlowAll(): void {
-    let hold = false;
-    let blocked = false;
-    for (const page of this.pages.values()) {
-      const pending = this.measure(page);
-      if (page.lagging) continue;
-      if (!holdsSession(page)) {
-        if (pending > FlowControl.highWaterBytes) this.dropToLagging(page, 'viewer behind');
-        continue;
-      }
-      if (pending > FlowControl.highWaterBytes) hold = true;
-      if (pending > FlowControl.lowWaterBytes) blocked = true;
-    }
-    if (hold && !this.pty.isPaused) {
-      this.pty.pause();
-      for (const page of this.pages.values()) {
-        if (!page.lagging && holdsSession(page) && backlog(page) > FlowControl.highWaterBytes) page.pauses++;
-      }
-    } else if (!blocked && this.pty.isPaused) this.pty.resume();
-    this.scheduleStallCheck();
-  }
-
-  /** The page's backlog now; notes when it started holding the session back. */
-  private measure(page: Attachment): number {
-    const pending = backlog(page);
-    // Over the high-water mark a page pauses the program; once paused, the
-    // program waits until every page is under the low-water mark. A page that
-    // goes quiet in between holds it as surely, so the stall clock runs then too.
-    const holding =
-      holdsSession(page) &&
-      (pending > FlowControl.highWaterBytes || (this.pty.isPaused && pending > FlowControl.lowWaterBytes));
-    if (page.lagging || !holding) page.behindSince = 0;
-    else if (page.behindSince === 0) page.behindSince = Date.now();
-    return pending;
-  }
-
-  /**
-   * The page gets no more output until it has caught up (its ack says it is
-   * under the low-water mark and its socket has drained): then catchUp() sends
-   * what it missed from the history.
-   */
-  private dropToLagging(page: Attachment, reason: 'stalled' | 'viewer behind'): void {
-    page.lagging = true;
-    page.behindSince = 0;
-    page.lagged++;
+  private lagging(page: PageFlow, reason: LagReason): void {
     // A page that keeps falling behind would log a line each time; the detach line has the count.
-    if (page.lagged === 1) {
-      this.options.logger.info('session.page_lagging', { session: this.name, page: page.link.id, reason });
-    }
-  }
-
-  private scheduleStallCheck(): void {
-    if (this.stallTimer || this.ended) return;
-    let earliest = 0;
-    for (const page of this.pages.values()) {
-      if (page.behindSince && (earliest === 0 || page.behindSince < earliest)) earliest = page.behindSince;
-    }
-    if (earliest === 0) return;
-    const due = Math.max(0, earliest + FlowControl.stallTimeoutMs - Date.now());
-    this.stallTimer = setTimeout(() => {
-      this.stallTimer = undefined;
-      const now = Date.now();
-      for (const page of this.pages.values()) {
-        // Measured again: what waited in its socket may have gone out since.
-        this.measure(page);
-        if (page.behindSince && now - page.behindSince >= FlowControl.stallTimeoutMs) {
-          this.dropToLagging(page, 'stalled');
-        }
-      }
-      this.updateFlowAll();
-    }, due);
-    this.stallTimer.unref();
+    if (page.lagged === 1)
+      this.options.logger.info('session.page_lagging', { session: this.name, page: page.id, reason });
   }
 
   /** Sends a lagging page what it has not had yet, from history, and lets it keep up again. */
   private catchUp(page: Attachment): void {
-    this.flush();
-    page.lagging = false;
-    const missed = this.history.since(page.sent);
+    this.output.flush();
+    const missed = this.history.since(page.flow.sent);
     if (missed) {
       for (const frame of outputFrames(missed)) page.link.sendFrame(frame);
+      page.flow.caughtUp(this.history.end);
     } else {
       // Too far behind: start the page over from a clean point.
       const replay = this.history.replay(null);
       page.link.sendControl(this.attachedMessage(page, { position: replay.position, reset: true }));
       for (const frame of outputFrames(replay.chunks)) page.link.sendFrame(frame);
-      page.acked = replay.position;
+      page.flow.caughtUp(this.history.end, replay.position);
     }
-    page.sent = this.history.end;
-  }
-
-  private canType(page: Attachment): boolean {
-    return page.who.access === 'owner' || this.keyboard.has(page.who.user);
   }
 
   private attachedMessage(page: Attachment, replay: { position: number; reset: boolean }): ServerControl {
@@ -517,7 +381,7 @@ export class Session {
       pid: this.pid,
       page: page.link.id,
       access: page.who.access,
-      canType: this.canType(page),
+      canType: this.viewers.canType(page),
       owner: page.who.owner,
       sharedOrigin: page.who.sharedOrigin,
       cols: this.cols,
@@ -530,10 +394,10 @@ export class Session {
       page: page.link.id,
       user: page.who.user,
       access: page.who.access,
-      canType: this.canType(page),
+      canType: this.viewers.canType(page),
       since: page.since.toISOString(),
-      lagging: page.lagging,
-      pauses: page.pauses,
+      lagging: page.flow.lagging,
+      pauses: page.flow.pauses,
     }));
   }
 
@@ -541,51 +405,6 @@ export class Session {
     let count = 0;
     for (const page of this.pages.values()) if (page.who.access === access) count++;
     return count;
-  }
-
-  /** Who is watching and who has the keyboard, for the owner's pages (each viewer once, in order), and as text to compare. */
-  private viewersMessage(): ViewersMessage {
-    const watching = new Set<string>();
-    for (const page of this.pages.values()) if (page.who.access === 'viewer') watching.add(page.who.user);
-    const message: ViewersMessage['message'] = {
-      type: 'viewers',
-      watching: [...watching].sort(),
-      keyboard: [...this.keyboard].sort(),
-    };
-    return { message, text: JSON.stringify(message) };
-  }
-
-  /**
-   * The owner's pages always know who is watching, but hear of it at most every
-   * VIEWERS_EVERY_MS and only when it changed: pages attaching and leaving by
-   * the hundred cost each owner's page a few small messages, not one per attach.
-   */
-  private tellOwners(): void {
-    if (this.viewersTimer || this.ended) return;
-    const wait = Math.max(0, this.lastViewersRound + VIEWERS_EVERY_MS - performance.now());
-    this.viewersTimer = setTimeout(() => {
-      this.viewersTimer = undefined;
-      this.lastViewersRound = performance.now();
-      const viewers = this.viewersMessage();
-      for (const page of this.pages.values()) if (page.who.access === 'owner') this.sendViewers(page, viewers);
-    }, wait);
-    this.viewersTimer.unref();
-  }
-
-  /**
-   * Sends the message unless the page has it already. It counts in the page's
-   * backlog like output: a page that is behind is sent none until it catches
-   * up, and then only the latest, so one that stops reading never piles them up.
-   */
-  private sendViewers(page: Attachment, { message, text }: ViewersMessage): void {
-    if (text === page.viewersSent) return;
-    if (page.lagging || backlog(page) > FlowControl.highWaterBytes) {
-      page.viewersHeld = true;
-      return;
-    }
-    page.viewersHeld = false;
-    page.viewersSent = text;
-    page.link.sendControl(message);
   }
 
   /**
@@ -596,14 +415,14 @@ export class Session {
   private applySize(): boolean {
     let latest: Attachment | undefined;
     for (const page of this.pages.values()) {
-      if (this.canType(page) && (!latest || page.lastUsed > latest.lastUsed)) latest = page;
+      if (this.viewers.canType(page) && (!latest || page.lastUsed > latest.lastUsed)) latest = page;
     }
     if (!latest || (latest.cols === this.cols && latest.rows === this.rows)) return false;
     this.cols = latest.cols;
     this.rows = latest.rows;
     this.pty.resize(this.cols, this.rows);
     for (const page of this.pages.values()) {
-      if (!this.canType(page)) page.link.sendControl({ type: 'size', cols: this.cols, rows: this.rows });
+      if (!this.viewers.canType(page)) page.link.sendControl({ type: 'size', cols: this.cols, rows: this.rows });
     }
     return true;
   }
@@ -615,10 +434,10 @@ export class Session {
   }
 
   private exit(status: ExitStatus): void {
-    this.flush();
+    this.output.flush();
     this.ended = true;
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    if (this.viewersTimer) clearTimeout(this.viewersTimer);
+    this.flow.stop();
+    this.viewers.stop();
     this.options.logger.info('session.exit', {
       session: this.name,
       pid: this.pid,
@@ -627,83 +446,18 @@ export class Session {
     });
     for (const page of this.pages.values()) {
       // Pages that fell behind still get every byte before they hear of the exit.
-      if (page.lagging) this.catchUp(page);
+      if (page.flow.lagging) this.catchUp(page);
       page.link.sendControl({ type: 'exit', code: status.code, signal: status.signal });
     }
     this.onEnd(this, status);
   }
-
-  /** Closes every page link (after exit, or when the server stops). */
-  closePages(code: number, reason: string): void {
-    for (const page of this.pages.values()) page.link.close(code, reason);
-    this.pages.clear();
-  }
-}
-
-/**
- * How far behind a page is: what it has not acknowledged, or what still waits
- * in its socket when that is more. A page that acknowledges output it never
- * read still has that output queued here; counting it keeps such a page from
- * making this process buffer without limit (it becomes lagging instead).
- * For a page that tells the truth the first is the larger (frame headers aside).
- */
-function backlog(page: Attachment): number {
-  return Math.max(page.sent - page.acked, page.link.bufferedBytes);
-}
-
-/** Whether the page's backlog may pause the program: the owner's may, a viewer's never (it lags instead). */
-function holdsSession(page: Attachment): boolean {
-  return page.who.access === 'owner';
 }
 
 /** Pages opened without a word from the proxy (no login): the owner's. */
 const OWNER: Requester = { user: '', access: 'owner', owner: '', sharedOrigin: false };
 
-function viewOnlyMessage(page: Attachment, what: 'input' | 'resize'): string {
-  const whose = page.who.owner ? `${page.who.owner}'s terminal` : 'this terminal';
-  return `${what} refused: you are viewing ${whose}, and its owner has not given you the keyboard`;
-}
-
 /** What a frame of input waiting for the program costs besides its bytes (the objects holding it), for the cap. */
 const INPUT_FRAME_COST = 256;
-
-/** How long output is gathered into one frame while it keeps coming. */
-const BURST_GATHER_MS = 4;
-/** Reads at least this large count as a flood (the kernel hands over about 4 KiB per read then). */
-const BURST_MIN_BYTES = 1024;
-
-/** Output frames carry at most about this much: big enough to be cheap, small enough to keep the page responsive. */
-const FRAME_BYTES = 64 << 10;
-
-/** One output frame holding the chunks (one copy: into the frame). */
-function outputFrame(chunks: Uint8Array[], size: number): Uint8Array {
-  const frame = Buffer.allocUnsafe(size + 1);
-  frame[0] = ServerType.Output;
-  let at = 1;
-  for (const chunk of chunks) {
-    frame.set(chunk, at);
-    at += chunk.length;
-  }
-  return frame;
-}
-
-/** Packs chunks of history into frames of about FRAME_BYTES. */
-function outputFrames(chunks: Uint8Array[]): Uint8Array[] {
-  const frames: Uint8Array[] = [];
-  let group: Uint8Array[] = [];
-  let size = 0;
-  for (const chunk of chunks) {
-    group.push(chunk);
-    size += chunk.length;
-    if (size >= FRAME_BYTES) {
-      frames.push(outputFrame(group, size));
-      group = [];
-      size = 0;
-    }
-  }
-  if (group.length > 0) frames.push(outputFrame(group, size));
-  return frames;
-}
 
 export class TooManySessionsError extends Error {
   override name = 'TooManySessionsError';
@@ -755,7 +509,7 @@ export class SessionManager {
     }
     const session = new Session(name, size, this.options, (ended) => {
       if (this.sessions.get(ended.name) === ended) this.sessions.delete(ended.name);
-      ended.closePages(4000, 'session ended');
+      ended.closePages(CloseCode.SessionEnded, 'session ended');
     });
     this.sessions.set(name, session);
     this.options.logger.info('session.start', {
