@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { TRY_AGAIN_LATER } from '../auth-proxy/src/server.js';
+import { TRY_AGAIN_LATER } from '../auth-proxy/src/backend.js';
 import { projectRoot } from '../common/src/paths.js';
 import { ATTACH_TIMEOUT_MS, PING_INTERVAL_MS } from '../terminal-server/src/connection.js';
 import { CloseCode, FlowControl, Limits, Reconnect, VIEWERS_EVERY_MS } from '../terminal-server/src/protocol.js';

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
+import { opaque } from '../auth-proxy/src/content-policy.js';
 import { encryptedCookie, safeNext, shapeOf } from '../auth-proxy/src/login-session.js';
-import { opaque } from '../auth-proxy/src/server.js';
 import { ConfigError, loadConfig, normalizePrefix, shellEnvironment } from '../common/src/config.js';
+import { pathUnder } from '../common/src/prefix.js';
 import { History, TerminalModes } from '../terminal-server/src/history.js';
 import {
   decodeClientMessage,
@@ -240,6 +241,47 @@ describe('history', () => {
     assert.equal(modes.isSet(1049), false);
     assert.equal(modes.isSet(1), false);
     assert.equal(text([modes.restoreSequence()]), '\x1b[?2004h');
+  });
+});
+
+describe('the prefix rule', () => {
+  test('a path is under a prefix when it is the prefix or goes on after a slash, compared with its case', () => {
+    assert.equal(pathUnder('/user/alice', '/user/alice'), '');
+    assert.equal(pathUnder('/user/alice', '/user/alice/'), '/');
+    assert.equal(pathUnder('/user/alice', '/user/alice/terminal/x'), '/terminal/x');
+    assert.equal(pathUnder('', '/terminal/x'), '/terminal/x');
+    for (const path of ['/user/alicex', '/user/alice-x/', '/USER/ALICE/', '/user/Alice', '/user', '/', ''])
+      assert.equal(pathUnder('/user/alice', path), null, path);
+  });
+
+  test("a mode's own routes (logins) compare with their case", async () => {
+    const { modeRoutes } = await import('../auth-proxy/src/modes/routes.js');
+    const routes = modeRoutes('/user/alice', (router) =>
+      router.get('/oauth_handshake', (_req, res) => res.end('login')),
+    );
+    const server = http.createServer((req, res) => routes(req, res, () => res.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const status = (path: string) =>
+      new Promise<number>((resolve, reject) =>
+        http
+          .get({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', path }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      );
+    try {
+      assert.equal(await status('/user/alice/oauth_handshake'), 200);
+      assert.equal(await status('/user/alice/OAUTH_HANDSHAKE'), 404);
+      assert.equal(await status('/USER/ALICE/oauth_handshake'), 404);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('the redirect after a login follows the same rule', () => {
+    assert.equal(safeNext('/user/alice', '/USER/ALICE/terminal/'), '/user/alice/');
+    assert.equal(safeNext('/user/alice', '/user/alice'), '/user/alice');
   });
 });
 

@@ -9,6 +9,7 @@ import { send, sendJson } from '../../common/src/http-send.js';
 import { markInert, markOwnPage } from '../../common/src/inert-content.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
+import { pathUnder } from '../../common/src/prefix.js';
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { createDashboard, type DashboardConfig } from '../../dashboard/src/server.js';
 import { handleConnection } from './connection.js';
@@ -105,8 +106,8 @@ export function createTerminalServer(options: {
       res.end();
       return;
     }
-    if (!pathname.startsWith(`${base}/`)) throw new HttpError(404, 'not found');
-    const rest = pathname.slice(base.length + 1);
+    const rest = pathUnder(base, pathname)?.slice(1);
+    if (rest === undefined) throw new HttpError(404, 'not found');
     const [section, ...parts] = rest.split('/');
     if (section === 'session' && parts.length === 1) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
@@ -168,7 +169,7 @@ export function createTerminalServer(options: {
   function viewOnlyCheck(req: http.IncomingMessage): void {
     if (readRequester(req).access === 'owner') return;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || path.startsWith(`${prefix}/files/`)) {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || pathUnder(`${prefix}/files`, path) !== null) {
       throw new HttpError(403, 'you are viewing this terminal: only its owner can do that');
     }
   }
