@@ -3,7 +3,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { type Config, shellEnvironment } from '../../common/src/config.js';
+import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
 import { markInert, markOwnPage } from '../../common/src/inert-content.js';
@@ -16,6 +16,7 @@ import { handleConnection } from './connection.js';
 import { createFiles } from './files.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from './protocol.js';
 import { SessionManager } from './sessions.js';
+import { shellEnvironment } from './shell-environment.js';
 
 export type TerminalServerConfig = Pick<
   Config,
