@@ -8,9 +8,10 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { withoutSecrets } from '../common/src/config.js';
+import { AUTH_MODE_RULES } from '../auth-proxy/src/modes/choice.js';
 import { projectRoot } from '../common/src/paths.js';
 import { configOrExit } from '../common/src/process.js';
+import { withoutSecrets } from '../common/src/secrets.js';
 import { SETUP_REPORT_FILE } from '../dashboard/src/setup-report.js';
 
 interface App {
@@ -24,7 +25,8 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const config = configOrExit('supervisor');
+// The auth modes' rules too: a proxy that cannot start should stop the container before anything starts.
+const config = configOrExit('supervisor', AUTH_MODE_RULES);
 
 const root = projectRoot();
 // pm2 also writes every line to files under PM2_HOME/logs, which nothing rotates:

@@ -154,6 +154,19 @@ describe('auth proxy with basic authentication', () => {
     );
   });
 
+  test('the prefix is matched with its case, as the terminal server and the login redirect match it', async () => {
+    const other = `http://127.0.0.1:${proxy.port}/USER/Alice`;
+    // Refused at the proxy: not behind a login, not health, not the redirect of the prefix, not a socket.
+    assert.equal((await request(`${other}/terminal/session/1`)).status, 404);
+    assert.equal((await request(`${other}/healthz`)).status, 404);
+    assert.equal((await request(other, { headers: AUTH })).status, 404);
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/USER/Alice/terminal/socket/case`, AUTH), 404);
+    // Past the prefix, the routes compare with their case too.
+    assert.equal((await request(`${proxy.base}/HEALTHZ`)).status, 401);
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/user/alice/terminal/SOCKET/case`, AUTH), 404);
+    assert.equal(terminal.server.sessions.get('case'), undefined, 'no shell for a refused upgrade');
+  });
+
   test('upgrades to paths that are not terminal sockets get 404', async () => {
     assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/user/alice/terminal/session/1`, AUTH), 404);
     assert.equal(await upgradeStatus(`ws://127.0.0.1:${proxy.port}/elsewhere`, AUTH), 404);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { deployerVariables, describeSettings } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 import { CloseCode, FlowControl, Limits, Reconnect, VIEWERS_EVERY_MS } from '../common/src/protocol.js';
 import { ATTACH_TIMEOUT_MS, PING_INTERVAL_MS } from '../terminal-server/src/connection.js';
@@ -57,5 +58,40 @@ describe('docs/protocol.md', () => {
     assert.equal(stated(/the first time after \**([\d.]+) (s)/), Reconnect.firstDelayMs);
     assert.equal(stated(/doubling up to \**([\d.]+) (s)/), Reconnect.maxDelayMs);
     assert.equal(stated(/within 1 ± \**([\d.]+)/), Reconnect.jitter);
+  });
+});
+
+// The README's table of settings is checked against config.ts's: a setting added
+// without its row, or a row left for a setting gone or misspelt, fails here.
+describe("the README's settings", () => {
+  const readme = readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
+  const section = readme.split('\n## Configuration\n')[1]?.split('\n## ')[0] ?? '';
+  /** The variables each row of the table names in its first column. */
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((match) => match[1] as string));
+  const named = rows.flat();
+  const settings = describeSettings()
+    .split('\n')
+    .map((line) => line.split(/\s+/)[0]);
+
+  test('every variable in the table is a setting, once', () => {
+    assert.ok(rows.length > 20, 'the table under "## Configuration" is found');
+    assert.deepEqual(
+      named.filter((name) => !settings.includes(name)),
+      [],
+    );
+    assert.deepEqual(
+      named.filter((name, i) => named.indexOf(name) !== i),
+      [],
+    );
+  });
+
+  test('every setting a deployer may set has a row (those the platform sets need none)', () => {
+    assert.deepEqual(
+      deployerVariables().filter((name) => !named.includes(name)),
+      [],
+    );
   });
 });

@@ -49,7 +49,8 @@ const MAY_IMPORT: Record<Part, readonly Part[]> = {
   'dashboard-page': ['contract', 'terminal-page', 'dashboard'],
   'terminal-entry': ['contract', 'common', 'terminal-server', 'dashboard'],
   'auth-proxy': ['contract', 'common'],
-  supervisor: ['contract', 'common', 'dashboard'],
+  // It starts the others: it checks the auth mode's rules and runs the workshop's setup before they start.
+  supervisor: ['contract', 'common', 'dashboard', 'auth-proxy'],
 };
 
 const FOLDERS = ['common', 'terminal-server', 'auth-proxy', 'dashboard', 'supervisor'];

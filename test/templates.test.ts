@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { AUTH_MODE_RULES, chooseAuthMode } from '../auth-proxy/src/modes/choice.js';
 import { ConfigError, describeSettings, loadConfig } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 import {
@@ -342,16 +343,20 @@ async function validateAll(objects: K8sObject[]): Promise<string[]> {
   return (await Promise.all(objects.map(validateObject))).flat();
 }
 
-/** What the terminal makes of its environment in the pod (as config.ts parses it). */
+/** What the terminal makes of its environment in the pod (as config.ts parses it, and the supervisor checks it). */
 function terminalConfig(objects: K8sObject[], extra: Record<string, string> = {}) {
   const container = objects.flatMap((o) => podContainers(o, 'containers')).find((c) => c.name === 'terminal')!;
-  return loadConfig({
-    HOME: '/opt/app-root/src',
-    KUBERNETES_SERVICE_HOST: '172.30.0.1',
-    KUBERNETES_SERVICE_PORT: '443',
-    ...environmentOf(container, objects),
-    ...extra,
-  });
+  const config = loadConfig(
+    {
+      HOME: '/opt/app-root/src',
+      KUBERNETES_SERVICE_HOST: '172.30.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+      ...environmentOf(container, objects),
+      ...extra,
+    },
+    AUTH_MODE_RULES,
+  );
+  return { ...config, authMode: chooseAuthMode(config) };
 }
 
 // ---------------------------------------------------------------------------

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
+import { compileTrust } from '../auth-proxy/src/client-info.js';
+import { opaque } from '../auth-proxy/src/content-policy.js';
 import { encryptedCookie, safeNext, shapeOf } from '../auth-proxy/src/login-session.js';
-import { opaque } from '../auth-proxy/src/server.js';
-import { ConfigError, loadConfig, normalizePrefix, shellEnvironment } from '../common/src/config.js';
+import { AUTH_MODE_RULES, chooseAuthMode } from '../auth-proxy/src/modes/choice.js';
+import { ConfigError, loadConfig, normalizePrefix } from '../common/src/config.js';
+import { pathUnder } from '../common/src/prefix.js';
 import {
   decodeClientMessage,
   encodeAck,
@@ -16,6 +19,7 @@ import {
   splitUtf8,
 } from '../common/src/protocol.js';
 import { History, TerminalModes } from '../terminal-server/src/history.js';
+import { shellEnvironment } from '../terminal-server/src/shell-environment.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('latin1');
@@ -60,9 +64,68 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ TERMINAL_COMMAND: ' top  -d 1 ' }).terminalCommand, ['top', '-d', '1']);
   });
 
+  /** The problems loadConfig reports for env (with the auth modes' rules, as the supervisor checks), or []. */
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env, AUTH_MODE_RULES);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+
+  test('a bad JUPYTERHUB_SERVICE_URL or JUPYTERHUB_SERVICE_PREFIX is one problem under its own name', () => {
+    const url = problems({ JUPYTERHUB_SERVICE_URL: 'ftp://hub/user/a/' });
+    assert.equal(url.length, 1, url.join('\n'));
+    assert.match(url[0] ?? '', /^JUPYTERHUB_SERVICE_URL must be a URL like/);
+    const prefix = problems({ JUPYTERHUB_SERVICE_PREFIX: '/user/a b/' });
+    assert.equal(prefix.length, 1, prefix.join('\n'));
+    assert.match(prefix[0] ?? '', /^JUPYTERHUB_SERVICE_PREFIX must be a URL path/);
+    assert.equal(loadConfig({ JUPYTERHUB_SERVICE_PREFIX: '/user/a/' }).prefix, '/user/a');
+  });
+
+  test('every problem at once: the rules between variables too, whichever others failed', () => {
+    const found = problems({ PORT: 'eighty', AUTH_USERNAME: 'a', TERMINAL_VIEWERS: 'bob', LOG_LEVEL: 'loud' });
+    assert.deepEqual(
+      found.map((problem) => problem.split(' ')[0]),
+      ['PORT', 'LOG_LEVEL', 'AUTH_PASSWORD', 'TERMINAL_VIEWERS'],
+      found.join('\n'),
+    );
+    // A rule over a variable that failed is not checked: its one problem is enough.
+    assert.deepEqual(problems({ TERMINAL_PORT: 'x', PORT: '10081' }).length, 1);
+  });
+
+  test('TRUST_PROXY is checked when read: what proxy-addr takes, else a problem naming it', () => {
+    for (const good of [
+      'true',
+      'FALSE',
+      '2',
+      'loopback',
+      '10.0.0.0/8, uniquelocal',
+      '::1, fd00::/8',
+      '10.1.0.0/255.255.0.0',
+    ]) {
+      const { trustProxy } = loadConfig({ TRUST_PROXY: good });
+      assert.doesNotThrow(() => compileTrust(trustProxy), good);
+    }
+    for (const bad of [
+      'yes please',
+      '10.0.0.0/33',
+      '10.0.0.1/255.0.255.0',
+      'fd00::/129',
+      'localhost',
+      '10.0.0.0/8/8',
+      ',',
+    ]) {
+      assert.match(problems({ TRUST_PROXY: bad }).join('\n'), /^TRUST_PROXY must be true, false, a hop count/, bad);
+      if (bad !== ',') assert.throws(() => compileTrust([bad]), bad);
+    }
+  });
+
   test('values checked between variables: AUTH_USERNAME without ":", ALLOWED_HOSTS names', () => {
     assert.throws(
-      () => loadConfig({ AUTH_USERNAME: 'a:b', AUTH_PASSWORD: 'secret' }),
+      () => loadConfig({ AUTH_USERNAME: 'a:b', AUTH_PASSWORD: 'secret' }, AUTH_MODE_RULES),
       (error: unknown) =>
         error instanceof ConfigError && /^AUTH_USERNAME must not contain ":"/.test(error.problems[0] ?? ''),
     );
@@ -95,7 +158,7 @@ describe('configuration', () => {
 });
 
 describe('auth mode choice', () => {
-  const mode = (env: Record<string, string>) => loadConfig(env).authMode;
+  const mode = (env: Record<string, string>) => chooseAuthMode(loadConfig(env, AUTH_MODE_RULES));
 
   test('AUTH_MODE wins; else JupyterHub, OpenShift, AUTH_USERNAME=*, basic, nothing', () => {
     assert.equal(mode({ AUTH_MODE: 'none', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'none');
@@ -107,12 +170,18 @@ describe('auth mode choice', () => {
       JUPYTERHUB_USER: 'a',
     };
     assert.equal(mode({ ...hub, OAUTH_SERVICE_ACCOUNT: 's', AUTH_USERNAME: '*' }).mode, 'jupyterhub');
-    assert.throws(() => loadConfig({ JUPYTERHUB_CLIENT_ID: 'c' }), /JUPYTERHUB_API_TOKEN, .* must be set/);
+    assert.throws(
+      () => loadConfig({ JUPYTERHUB_CLIENT_ID: 'c' }, AUTH_MODE_RULES),
+      /JUPYTERHUB_API_TOKEN, .* must be set/,
+    );
     assert.equal(
       mode({ OAUTH_SERVICE_ACCOUNT: 's', KUBERNETES_SERVICE_HOST: 'api', AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode,
       'openshift',
     );
-    assert.throws(() => loadConfig({ OAUTH_SERVICE_ACCOUNT: 's' }), /KUBERNETES_SERVICE_HOST must be set/);
+    assert.throws(
+      () => loadConfig({ OAUTH_SERVICE_ACCOUNT: 's' }, AUTH_MODE_RULES),
+      /KUBERNETES_SERVICE_HOST must be set/,
+    );
     assert.equal(mode({ AUTH_USERNAME: '*', AUTH_PASSWORD: 'b' }).mode, 'none');
     assert.equal(mode({ AUTH_USERNAME: 'a', AUTH_PASSWORD: 'b' }).mode, 'basic');
     assert.deepEqual(mode({}), { mode: 'none', reason: 'no authentication is configured' });
@@ -120,7 +189,7 @@ describe('auth mode choice', () => {
 
   test('basic authentication needs both variables: a half-configured password never means no password', () => {
     for (const env of [{ AUTH_USERNAME: 'a' }, { AUTH_PASSWORD: 'b' }, { AUTH_MODE: 'basic' }]) {
-      assert.throws(() => loadConfig(env), /AUTH_PASSWORD and AUTH_USERNAME must both be set/);
+      assert.throws(() => loadConfig(env, AUTH_MODE_RULES), /AUTH_PASSWORD and AUTH_USERNAME must both be set/);
     }
   });
 
@@ -240,6 +309,47 @@ describe('history', () => {
     assert.equal(modes.isSet(1049), false);
     assert.equal(modes.isSet(1), false);
     assert.equal(text([modes.restoreSequence()]), '\x1b[?2004h');
+  });
+});
+
+describe('the prefix rule', () => {
+  test('a path is under a prefix when it is the prefix or goes on after a slash, compared with its case', () => {
+    assert.equal(pathUnder('/user/alice', '/user/alice'), '');
+    assert.equal(pathUnder('/user/alice', '/user/alice/'), '/');
+    assert.equal(pathUnder('/user/alice', '/user/alice/terminal/x'), '/terminal/x');
+    assert.equal(pathUnder('', '/terminal/x'), '/terminal/x');
+    for (const path of ['/user/alicex', '/user/alice-x/', '/USER/ALICE/', '/user/Alice', '/user', '/', ''])
+      assert.equal(pathUnder('/user/alice', path), null, path);
+  });
+
+  test("a mode's own routes (logins) compare with their case", async () => {
+    const { modeRoutes } = await import('../auth-proxy/src/modes/routes.js');
+    const routes = modeRoutes('/user/alice', (router) =>
+      router.get('/oauth_handshake', (_req, res) => res.end('login')),
+    );
+    const server = http.createServer((req, res) => routes(req, res, () => res.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const status = (path: string) =>
+      new Promise<number>((resolve, reject) =>
+        http
+          .get({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', path }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      );
+    try {
+      assert.equal(await status('/user/alice/oauth_handshake'), 200);
+      assert.equal(await status('/user/alice/OAUTH_HANDSHAKE'), 404);
+      assert.equal(await status('/USER/ALICE/oauth_handshake'), 404);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('the redirect after a login follows the same rule', () => {
+    assert.equal(safeNext('/user/alice', '/USER/ALICE/terminal/'), '/user/alice/');
+    assert.equal(safeNext('/user/alice', '/user/alice'), '/user/alice');
   });
 });
 

@@ -8,6 +8,7 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, writeFi
 import type http from 'node:http';
 import path from 'node:path';
 import * as cookie from 'cookie';
+import { pathUnder } from '../../common/src/prefix.js';
 import type { ClientInfo } from './client-info.js';
 
 export interface CookieJar<T> {
@@ -184,7 +185,7 @@ export function safeNext(prefix: string, raw: unknown): string {
     return fallback;
   }
   if (url.origin !== NEXT_BASE) return fallback;
-  if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return fallback;
+  if (pathUnder(prefix, url.pathname) === null) return fallback;
   return `${url.pathname}${url.search}`;
 }
 

@@ -3,10 +3,11 @@ import { createLogger, describeError } from '../../common/src/log.js';
 import { configOrExit, settleMemory, stopOnSignals } from '../../common/src/process.js';
 import { terminalAddress, terminalRequest } from '../../common/src/terminal-link.js';
 import { startActivityReporter } from './hub-activity.js';
+import { AUTH_MODE_RULES, chooseAuthMode } from './modes/choice.js';
 import { createAuthMode } from './modes/index.js';
 import { createAuthProxy } from './server.js';
 
-const config = configOrExit('auth-proxy');
+const config = configOrExit('auth-proxy', AUTH_MODE_RULES);
 if (!config.terminalSocket && config.terminalPort === 0) {
   process.stderr.write(
     'auth-proxy: TERMINAL_PORT=0 cannot work here: the auth proxy must know the port the terminal server took (leave TERMINAL_PORT unset in the stack: it uses a private Unix socket)\n',
@@ -18,8 +19,9 @@ const logger = createLogger('auth-proxy', config.logLevel);
 let proxy: ReturnType<typeof createAuthProxy>;
 try {
   const mode = await createAuthMode(config, logger);
-  const fields = { mode: mode.name, reason: config.authMode.reason, description: mode.describe() };
-  if (mode.name === 'none' && config.authMode.reason === 'no authentication is configured') {
+  const { reason } = chooseAuthMode(config);
+  const fields = { mode: mode.name, reason, description: mode.describe() };
+  if (mode.name === 'none' && reason === 'no authentication is configured') {
     logger.warn('auth.mode', { ...fields, hint: 'set AUTH_USERNAME and AUTH_PASSWORD, or AUTH_USERNAME=* to silence' });
   } else {
     logger.info('auth.mode', fields);

@@ -4,12 +4,15 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function messagePage(options: {
+export interface Page {
   title: string;
   message: string;
+  /** Reloads the page after this many seconds (something may be back by then). */
   retrySeconds?: number;
   link?: { href: string; text: string };
-}): string {
+}
+
+export function messagePage(options: Page): string {
   const link = options.link
     ? `\n<p><a href="${escapeHtml(options.link.href)}">${escapeHtml(options.link.text)}</a></p>`
     : '';
@@ -31,11 +34,7 @@ ${refresh}<title>${escapeHtml(options.title)}</title>
 }
 
 /** Answers with one of these pages (never cached). */
-export function sendPage(
-  res: import('node:http').ServerResponse,
-  status: number,
-  page: { title: string; message: string; link?: { href: string; text: string }; retrySeconds?: number },
-): void {
+export function sendPage(res: import('node:http').ServerResponse, status: number, page: Page): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');

@@ -1,11 +1,14 @@
-// The one place that reads process.env. Every variable the processes understand
-// is declared once in SETTINGS: its name, how it is parsed, its default, whether
-// it is a secret, and one line of help. loadConfig() parses all of them, collects
-// every error (each naming its variable) and returns a frozen object.
-import { existsSync, readFileSync } from 'node:fs';
+// The one place that reads process.env: a table and its loader. Every variable
+// the processes understand is declared once in SETTINGS: its name, how it is
+// parsed (and so validated), its default, whether it is a secret, who sets it,
+// and one line of help. loadConfig() parses all of them, then checks the rules
+// between them (each on the variables it reads, whichever others failed), and
+// reports every problem at once, each naming its own variable; else it returns
+// a frozen object.
+import { existsSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from './paths.js';
 import { SESSION_NAME } from './protocol.js';
 import { DEFAULT_TERMINAL_PORT } from './terminal-link.js';
 
@@ -20,15 +23,30 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The settings above this one in the table, as parsed (absent when a variable failed). */
+type Parsed = Readonly<Record<string, unknown>>;
+
 interface Setting<T> {
   /** The environment variable. */
   name: string;
   help: string;
   secret?: boolean;
+  /** Set by the platform, not by whoever deploys the terminal: such a variable needs no row in the README's table. */
+  setBy?: 'JupyterHub' | 'Kubernetes' | 'the supervisor' | 'Node';
   /** Parses a non-empty raw value; throws an Error whose message says what is allowed. */
   parse(raw: string): T;
-  /** The value when the variable is unset or empty; may depend on other variables. */
-  fallback(env: Env): T;
+  /**
+   * The value when the variable is unset or empty. A default taken from another
+   * setting reads that setting's parsed value (it is above in the table), so a
+   * bad value is reported once, under its own name.
+   */
+  fallback(env: Env, parsed: Parsed): T;
+}
+
+/** A rule between variables, checked when every setting it `uses` parsed. */
+export interface ConfigRule {
+  uses: readonly (keyof Config)[];
+  check(config: Config): string[];
 }
 
 function integer(min: number, max: number) {
@@ -191,42 +209,69 @@ function origin(raw: string): string {
   return parsed.origin;
 }
 
+interface ServiceAddress {
+  host: string;
+  port: number;
+}
+
 /** Host and port from JUPYTERHUB_SERVICE_URL: the only place the hub says where to listen. An empty host means all interfaces. */
-function serviceUrl(env: Env): { host: string; port: number } | null {
-  const raw = env.JUPYTERHUB_SERVICE_URL;
-  if (!raw) return null;
+function serviceAddress(raw: string): ServiceAddress {
   const match = /^https?:\/\/(\[[^\]]*\]|[^/:]*)(?::(\d+))?/.exec(raw.trim());
-  if (!match) throw new Error('JUPYTERHUB_SERVICE_URL must be a URL like http://127.0.0.1:8888/user/alice/');
+  if (!match) throw new Error('must be a URL like http://127.0.0.1:8888/user/alice/');
   const host = (match[1] ?? '').replace(/^\[|\]$/g, '');
   return { host: host || '0.0.0.0', port: match[2] ? Number(match[2]) : 80 };
 }
 
-/** The workshop's instructions folder: WORKSHOP_DIR, else the workshop/ folder of the source (HOME in the image). */
-function workshopDir(env: Env): string {
-  return env.WORKSHOP_DIR?.trim() || path.join(env.HOME || os.homedir(), 'workshop');
+/** The names proxy-addr (client-info.ts) gives to ranges of addresses. */
+const ADDRESS_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: true, false, a hop count, or addresses, CIDRs and named ranges, as proxy-addr takes them. */
+function trustedProxies(raw: string): boolean | number | readonly string[] {
+  const value = raw.trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const items = list(value);
+  if (items.length === 0 || !items.every((item) => ADDRESS_RANGES.includes(item) || addressRange(item))) {
+    throw new Error(
+      'must be true, false, a hop count, or addresses and CIDRs (like 10.0.0.0/8; or loopback, linklocal, uniquelocal) separated by commas',
+    );
+  }
+  return items;
 }
 
-export type AuthModeName = 'none' | 'basic' | 'openshift' | 'jupyterhub';
-
-export interface AuthChoice {
-  mode: AuthModeName;
-  /** Why this mode, for the start-up log. */
-  reason: string;
-}
-
-const parseAuthModeName = oneOf<AuthModeName>('none', 'basic', 'openshift', 'jupyterhub');
-
-/** AUTH_MODE when set; else the first of: JupyterHub, OpenShift, basic, explicit none, nothing. */
-function detectAuthMode(env: Env): AuthChoice {
-  if (env.JUPYTERHUB_CLIENT_ID) return { mode: 'jupyterhub', reason: 'JUPYTERHUB_CLIENT_ID is set' };
-  if (env.OAUTH_SERVICE_ACCOUNT) return { mode: 'openshift', reason: 'OAUTH_SERVICE_ACCOUNT is set' };
-  if (env.AUTH_USERNAME === '*') return { mode: 'none', reason: 'AUTH_USERNAME is *' };
-  if (env.AUTH_USERNAME || env.AUTH_PASSWORD)
-    return { mode: 'basic', reason: 'AUTH_USERNAME and AUTH_PASSWORD are set' };
-  return { mode: 'none', reason: 'no authentication is configured' };
+/** An address, an address/prefix length, or an IPv4 address/netmask. */
+function addressRange(item: string): boolean {
+  const [address = '', range, extra] = item.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  if (family !== 4 || !net.isIPv4(range)) return false;
+  // A netmask is ones then zeros.
+  const bits = range
+    .split('.')
+    .map((part) => Number(part).toString(2).padStart(8, '0'))
+    .join('');
+  return /^1*0*$/.test(bits);
 }
 
 const SETTINGS = {
+  // Set by JupyterHub, and the defaults of URI_ROOT_PATH, HOST and PORT: above them.
+  hubServicePrefix: {
+    name: 'JUPYTERHUB_SERVICE_PREFIX',
+    help: 'The URL path the hub routes to this server, like /user/alice/ (JupyterHub sets it): the default of URI_ROOT_PATH.',
+    setBy: 'JupyterHub',
+    parse: normalizePrefix,
+    fallback: () => '',
+  },
+  hubServiceUrl: {
+    name: 'JUPYTERHUB_SERVICE_URL',
+    help: 'Where the hub expects this server, like http://127.0.0.1:8888/user/alice/ (JupyterHub sets it): the defaults of HOST and PORT.',
+    setBy: 'JupyterHub',
+    parse: (raw: string): ServiceAddress | null => serviceAddress(raw),
+    fallback: () => null as ServiceAddress | null,
+  },
   terminalPort: {
     name: 'TERMINAL_PORT',
     help: 'Port of the terminal server on 127.0.0.1 instead of a Unix socket (0: a free port, for a terminal server alone); unset: the supervisor links the two by a private Unix socket, a terminal server or proxy alone uses 10081.',
@@ -235,6 +280,7 @@ const SETTINGS = {
   },
   terminalSocket: {
     name: 'TERMINAL_SOCKET',
+    setBy: 'the supervisor',
     help: 'Unix socket between the auth proxy and the terminal server (the supervisor makes a private one unless TERMINAL_PORT is set).',
     parse: (raw: string) => {
       const value = raw.trim();
@@ -250,7 +296,7 @@ const SETTINGS = {
     name: 'URI_ROOT_PATH',
     help: 'URL path everything is served under; defaults to JUPYTERHUB_SERVICE_PREFIX when that is set.',
     parse: normalizePrefix,
-    fallback: (env: Env) => normalizePrefix(env.JUPYTERHUB_SERVICE_PREFIX ?? ''),
+    fallback: (_env: Env, parsed: Parsed) => (parsed.hubServicePrefix as string | undefined) ?? '',
   },
   terminalHome: {
     name: 'TERMINAL_HOME',
@@ -293,13 +339,20 @@ const SETTINGS = {
     name: 'HOST',
     help: 'Address the auth proxy listens on; 0.0.0.0 for every interface (the image sets it). Under JupyterHub: the host of JUPYTERHUB_SERVICE_URL.',
     parse: text,
-    fallback: (env: Env) => serviceUrl(env)?.host ?? '127.0.0.1',
+    fallback: (_env: Env, parsed: Parsed) =>
+      (parsed.hubServiceUrl as ServiceAddress | null | undefined)?.host ?? '127.0.0.1',
   },
   port: {
     name: 'PORT',
     help: 'Port of the auth proxy, the one public port; default 8080 (the image sets 10080, which browsers refuse to open directly: publish it on another port); under JupyterHub: the port of JUPYTERHUB_SERVICE_URL.',
     parse: integer(0, 65535),
-    fallback: (env: Env) => serviceUrl(env)?.port ?? 8080,
+    fallback: (_env: Env, parsed: Parsed) => (parsed.hubServiceUrl as ServiceAddress | null | undefined)?.port ?? 8080,
+  },
+  workshopDir: {
+    name: 'WORKSHOP_DIR',
+    help: 'Folder of the workshop instructions (modules.yaml, workshop.yaml, content/); default: the workshop folder in HOME. When it exists, / opens the dashboard.',
+    parse: (raw: string) => path.resolve(raw.trim()),
+    fallback: (env: Env) => path.resolve(env.HOME || os.homedir(), 'workshop'),
   },
   defaultRoute: {
     name: 'DEFAULT_ROUTE',
@@ -313,13 +366,8 @@ const SETTINGS = {
       return value;
     },
     // One rule for both processes: the proxy redirects where the terminal server serves.
-    fallback: (env: Env) => (existsSync(workshopDir(env)) ? '/dashboard/' : '/terminal/'),
-  },
-  workshopDir: {
-    name: 'WORKSHOP_DIR',
-    help: 'Folder of the workshop instructions (modules.yaml, workshop.yaml, content/); default: the workshop folder in HOME. When it exists, / opens the dashboard.',
-    parse: (raw: string) => path.resolve(raw.trim()),
-    fallback: (env: Env) => path.resolve(workshopDir(env)),
+    fallback: (_env: Env, parsed: Parsed) =>
+      typeof parsed.workshopDir === 'string' && existsSync(parsed.workshopDir) ? '/dashboard/' : '/terminal/',
   },
   consoleUrl: {
     name: 'CONSOLE_URL',
@@ -341,9 +389,10 @@ const SETTINGS = {
   },
   authMode: {
     name: 'AUTH_MODE',
-    help: 'none, basic, openshift or jupyterhub; detected from the other variables when unset.',
-    parse: (raw: string): AuthChoice => ({ mode: parseAuthModeName(raw), reason: 'AUTH_MODE is set' }),
-    fallback: detectAuthMode,
+    help: 'none, basic, openshift or jupyterhub; detected from the other variables when unset (auth-proxy/src/modes/choice.ts).',
+    parse: (raw: string): 'none' | 'basic' | 'openshift' | 'jupyterhub' | null =>
+      oneOf('none', 'basic', 'openshift', 'jupyterhub')(raw),
+    fallback: () => null,
   },
   authUsername: {
     name: 'AUTH_USERNAME',
@@ -354,13 +403,7 @@ const SETTINGS = {
   trustProxy: {
     name: 'TRUST_PROXY',
     help: 'Whose X-Forwarded-* headers to believe: false, true, a hop count, or addresses/CIDRs/loopback/uniquelocal, comma-separated.',
-    parse: (raw: string): boolean | number | readonly string[] => {
-      const value = raw.trim().toLowerCase();
-      if (value === 'true') return true;
-      if (value === 'false') return false;
-      if (/^\d+$/.test(value)) return Number(value);
-      return list(value);
-    },
+    parse: trustedProxies,
     fallback: () => false as boolean | number | readonly string[],
   },
   allowedOrigins: {
@@ -399,23 +442,14 @@ const SETTINGS = {
   },
   shellEnvironmentFile: {
     name: 'SHELL_ENVIRONMENT_FILE',
-    help: 'JSON file with the environment shells start from (the supervisor writes it: pm2 adds its own variables to ours).',
-    parse: (raw: string): Readonly<Record<string, string>> | null => {
-      let value: unknown;
-      try {
-        value = JSON.parse(readFileSync(raw, 'utf8'));
-      } catch (error) {
-        throw new Error(`must name a readable JSON file (${(error as Error).message.split('\n')[0]})`);
-      }
-      if (!value || typeof value !== 'object' || !Object.values(value).every((v) => typeof v === 'string')) {
-        throw new Error('must name a JSON file holding an object of strings');
-      }
-      return Object.freeze(value as Record<string, string>);
-    },
-    fallback: () => null as Readonly<Record<string, string>> | null,
+    help: 'JSON file with the environment shells start from (the supervisor writes it: pm2 adds its own variables to ours); the terminal server reads it.',
+    setBy: 'the supervisor',
+    parse: text,
+    fallback: () => '',
   },
   workshopSetupReport: {
     name: 'WORKSHOP_SETUP_REPORT',
+    setBy: 'the supervisor',
     help: "JSON file where the supervisor reports how the workshop's setup.d scripts ran, for the dashboard's note to the author.",
     parse: text,
     fallback: () => '',
@@ -428,6 +462,7 @@ const SETTINGS = {
   },
   hubApiToken: {
     name: 'JUPYTERHUB_API_TOKEN',
+    setBy: 'JupyterHub',
     help: "The hub's token for this server (JupyterHub sets it): its OAuth client secret.",
     secret: true,
     parse: text,
@@ -435,30 +470,35 @@ const SETTINGS = {
   },
   hubClientId: {
     name: 'JUPYTERHUB_CLIENT_ID',
+    setBy: 'JupyterHub',
     help: 'OAuth client id of this server at the hub (JupyterHub sets it).',
     parse: text,
     fallback: () => '',
   },
   hubApiUrl: {
     name: 'JUPYTERHUB_API_URL',
+    setBy: 'JupyterHub',
     help: "The hub's API, like http://hub:8081/hub/api (JupyterHub sets it).",
     parse: url,
     fallback: () => '',
   },
   hubBaseUrl: {
     name: 'JUPYTERHUB_BASE_URL',
+    setBy: 'JupyterHub',
     help: "The hub's public base path, like / (JupyterHub sets it).",
     parse: (raw: string) => `${normalizePrefix(raw)}/`,
     fallback: () => '/',
   },
   hubActivityUrl: {
     name: 'JUPYTERHUB_ACTIVITY_URL',
+    setBy: 'JupyterHub',
     help: 'Where terminal activity is reported for the idle culler (JupyterHub sets it).',
     parse: url,
     fallback: () => '',
   },
   hubCallbackUrl: {
     name: 'JUPYTERHUB_OAUTH_CALLBACK_URL',
+    setBy: 'JupyterHub',
     help: "The OAuth callback registered at the hub (JupyterHub sets it): a path, or with subdomain_host the full URL on this server's own host.",
     parse: (raw: string) => {
       const value = raw.trim();
@@ -479,18 +519,21 @@ const SETTINGS = {
   },
   hubHost: {
     name: 'JUPYTERHUB_HOST',
+    setBy: 'JupyterHub',
     help: "The hub's public origin when each user's server has a host of its own (the hub's subdomain_host, like https://hub.example.com; JupyterHub sets it); empty: every server shares the hub's origin.",
     parse: origin,
     fallback: () => '',
   },
   hubServerName: {
     name: 'JUPYTERHUB_SERVER_NAME',
+    setBy: 'JupyterHub',
     help: 'Name of this server when a user has several (JupyterHub sets it; empty for the default one).',
     parse: text,
     fallback: () => '',
   },
   hubAdminAccess: {
     name: 'JUPYTERHUB_ADMIN_ACCESS',
+    setBy: 'JupyterHub',
     help: "Whether the hub's admins may open this terminal (JupyterHub sets it from admin_access); ALLOW_HUB_ADMINS overrides.",
     parse: boolean,
     fallback: () => false,
@@ -524,12 +567,14 @@ const SETTINGS = {
   },
   kubernetesHost: {
     name: 'KUBERNETES_SERVICE_HOST',
+    setBy: 'Kubernetes',
     help: 'The API server (Kubernetes sets it in every pod).',
     parse: text,
     fallback: () => '',
   },
   kubernetesPort: {
     name: 'KUBERNETES_SERVICE_PORT',
+    setBy: 'Kubernetes',
     help: 'Port of the API server; default 443.',
     parse: integer(1, 65535),
     fallback: () => 443,
@@ -593,6 +638,7 @@ const SETTINGS = {
   },
   terminalToken: {
     name: 'TERMINAL_SERVER_TOKEN',
+    setBy: 'the supervisor',
     help: 'Shared secret the auth proxy shows the terminal server on every request (the supervisor makes one); empty: none.',
     secret: true,
     parse: text,
@@ -610,69 +656,39 @@ const SETTINGS = {
 type Settings = typeof SETTINGS;
 export type Config = { readonly [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
 
-/** Parses every setting from env; throws ConfigError listing every bad variable. */
-export function loadConfig(env: Env = process.env): Config {
+/** The rules between variables that every process shares (the auth modes' own are in auth-proxy/src/modes/choice.ts). */
+const RULES: readonly ConfigRule[] = [
+  {
+    uses: ['terminalSocket', 'port', 'terminalPort'],
+    check: (config) =>
+      !config.terminalSocket && config.port === (config.terminalPort ?? DEFAULT_TERMINAL_PORT) && config.port !== 0
+        ? [`PORT and TERMINAL_PORT must differ (both are ${config.port})`]
+        : [],
+  },
+];
+
+/**
+ * Parses every setting from env, then checks RULES and `rules`; throws
+ * ConfigError listing every problem, each naming its variable.
+ */
+export function loadConfig(env: Env = process.env, rules: readonly ConfigRule[] = []): Config {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
     const raw = env[setting.name];
     try {
-      values[key] = raw === undefined || raw.trim() === '' ? setting.fallback(env) : setting.parse(raw);
+      values[key] = raw === undefined || raw.trim() === '' ? setting.fallback(env, values) : setting.parse(raw);
     } catch (error) {
       const shown = setting.secret || raw === undefined ? '' : ` (got ${JSON.stringify(raw.slice(0, 80))})`;
       problems.push(`${setting.name} ${(error as Error).message}${shown}`);
     }
   }
-  if (problems.length === 0) problems.push(...crossCheck(values as Config));
+  // A rule over a variable that failed would only repeat its problem, or guess.
+  for (const rule of [...RULES, ...rules]) {
+    if (rule.uses.every((key) => key in values)) problems.push(...rule.check(values as Config));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as Config;
-}
-
-/** Rules between variables, checked once each is valid on its own. */
-function crossCheck(config: Config): string[] {
-  const problems: string[] = [];
-  if (
-    config.authMode.mode === 'basic' &&
-    (!config.authUsername || config.authUsername === '*' || !config.authPassword)
-  ) {
-    problems.push(
-      'AUTH_PASSWORD and AUTH_USERNAME must both be set (and AUTH_USERNAME not *) for basic authentication',
-    );
-  }
-  if (config.authMode.mode === 'basic' && config.authUsername.includes(':')) {
-    problems.push('AUTH_USERNAME must not contain ":" (HTTP Basic authentication cannot carry it)');
-  }
-  if (config.authMode.mode === 'jupyterhub') {
-    const missing = (
-      [
-        ['JUPYTERHUB_API_TOKEN', config.hubApiToken],
-        ['JUPYTERHUB_CLIENT_ID', config.hubClientId],
-        ['JUPYTERHUB_API_URL', config.hubApiUrl],
-        ['JUPYTERHUB_OAUTH_CALLBACK_URL', config.hubCallbackUrl],
-        ['JUPYTERHUB_USER', config.user],
-      ] as const
-    )
-      .filter(([, value]) => !value)
-      .map(([name]) => name);
-    if (missing.length > 0) problems.push(`${missing.join(', ')} must be set for JupyterHub authentication`);
-  }
-  if (config.authMode.mode === 'openshift') {
-    if (!config.oauthServiceAccount) problems.push('OAUTH_SERVICE_ACCOUNT must be set for OpenShift authentication');
-    if (!config.kubernetesHost) problems.push('KUBERNETES_SERVICE_HOST must be set for OpenShift authentication');
-  }
-  if (
-    config.terminalViewers.length > 0 &&
-    config.authMode.mode !== 'jupyterhub' &&
-    config.authMode.mode !== 'openshift'
-  ) {
-    problems.push(
-      `TERMINAL_VIEWERS needs a login that knows who people are (JupyterHub or OpenShift); with ${config.authMode.mode === 'basic' ? 'basic authentication there is one user' : 'no authentication nobody is known'}`,
-    );
-  }
-  if (!config.terminalSocket && config.port === (config.terminalPort ?? DEFAULT_TERMINAL_PORT) && config.port !== 0) {
-    problems.push(`PORT and TERMINAL_PORT must differ (both are ${config.port})`);
-  }
-  return problems;
 }
 
 /** Names of the variables that must never reach the workshop user's shell. */
@@ -682,48 +698,12 @@ export const SECRET_VARIABLES: readonly string[] = Object.freeze(
     .map((s) => s.name),
 );
 
-/** Values this short are not told apart from ordinary ones (a port, a flag). */
-const MIN_SECRET_LENGTH = 8;
-
-/**
- * The environment less every secret: the variables declared secret, and any
- * other variable that holds a secret's value. JupyterHub, for one, hands the
- * same token out under a second name (JPY_API_TOKEN), and a spawner may add
- * more: matching values catches those whatever they are called.
- */
-export function withoutSecrets(env: Env, moreSecrets: readonly string[] = []): Record<string, string> {
-  const secretValues = [...SECRET_VARIABLES.map((name) => env[name]), ...moreSecrets].filter(
-    (value): value is string => typeof value === 'string' && value.trim().length >= MIN_SECRET_LENGTH,
-  );
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || SECRET_VARIABLES.includes(name)) continue;
-    if (secretValues.some((secret) => value.includes(secret))) continue;
-    result[name] = value;
-  }
-  return result;
-}
-
-/**
- * The environment a terminal session starts with: the server's own, less the
- * secrets and the variables that belong to the server, plus what the shell needs.
- */
-export function shellEnvironment(config: Config, env: Env = process.env): Record<string, string> {
-  const configSecrets = Object.entries(SETTINGS as Record<string, Setting<unknown>>)
+/** The values of the secret settings (wherever they came from), so that no copy of one is passed on. */
+export function secretValues(config: Config): string[] {
+  return Object.entries(SETTINGS as Record<string, Setting<unknown>>)
     .filter(([, setting]) => setting.secret)
     .map(([key]) => (config as Record<string, unknown>)[key])
     .filter((value): value is string => typeof value === 'string');
-  const result = withoutSecrets(config.shellEnvironmentFile ?? env, configSecrets);
-  delete result.SHELL_ENVIRONMENT_FILE;
-  result.TERM = 'xterm-256color';
-  result.COLORTERM = 'truecolor';
-  result.PS1 = config.user ? `[${config.user}:\\w] $ ` : '[\\w] $ ';
-  // The shell's own commands (`download`, the cluster clients): the image puts them on
-  // PATH; run from a checkout they come last, so a tool of the machine's own comes first.
-  const commands = path.join(projectRoot(), 'shell', 'bin');
-  const searchPath = (result.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
-  if (!searchPath.includes(commands)) result.PATH = [...searchPath, commands].join(':');
-  return result;
 }
 
 /** One line per variable, for `--help` and the README. */
@@ -731,4 +711,11 @@ export function describeSettings(): string {
   return Object.values(SETTINGS as Record<string, Setting<unknown>>)
     .map((s) => `${s.name.padEnd(24)} ${s.help}`)
     .join('\n');
+}
+
+/** The variables whoever deploys the terminal may set (not those the platform sets): each has a row in the README's table. */
+export function deployerVariables(): string[] {
+  return Object.values(SETTINGS as Record<string, Setting<unknown>>)
+    .filter((s) => !s.setBy)
+    .map((s) => s.name);
 }

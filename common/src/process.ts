@@ -1,13 +1,13 @@
 // What every entry point does around its own work: read the configuration
 // (stopping with one line per bad variable), give back what starting up used,
 // and stop cleanly on a signal.
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, type ConfigRule, loadConfig } from './config.js';
 import { describeError, type Logger } from './log.js';
 
-/** The configuration, or exit code 2 with each problem on its own line, named after `program`. */
-export function configOrExit(program: string): Config {
+/** The configuration (checked by `rules` too), or exit code 2 with each problem on its own line, named after `program`. */
+export function configOrExit(program: string, rules: readonly ConfigRule[] = []): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, rules);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`${program}: ${problem}\n`);

@@ -8,6 +8,7 @@ import { send, sendJson } from '../../common/src/http-send.js';
 import { markOwnPage } from '../../common/src/inert-content.js';
 import type { Logger } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
+import { pathUnder } from '../../common/src/prefix.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
 import type { InputField } from './actions.js';
@@ -146,7 +147,7 @@ export function createDashboard(options: {
 
   function owns(req: http.IncomingMessage): boolean {
     const raw = rawPath(req);
-    return raw === base || raw.startsWith(`${base}/`);
+    return pathUnder(base, raw) !== null;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

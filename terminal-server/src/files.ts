@@ -28,6 +28,7 @@ import { HttpError } from '../../common/src/http-error.js';
 import { sendJson } from '../../common/src/http-send.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { isInside, OutsideFolderError, openInside } from '../../common/src/open-inside.js';
+import { pathUnder } from '../../common/src/prefix.js';
 import {
   EXISTING_HEADER,
   RECEIVED_HEADER,
@@ -116,7 +117,7 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
 
   function owns(req: http.IncomingMessage): boolean {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    return pathname === base || pathname.startsWith(`${base}/`);
+    return pathUnder(base, pathname) !== null;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

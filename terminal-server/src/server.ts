@@ -3,16 +3,18 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { type Config, shellEnvironment } from '../../common/src/config.js';
+import type { Config } from '../../common/src/config.js';
 import { HttpError, refuseUpgrade } from '../../common/src/http-error.js';
 import { send, sendJson } from '../../common/src/http-send.js';
 import { markInert, markOwnPage } from '../../common/src/inert-content.js';
 import { describeError, type Logger, repeatLimit } from '../../common/src/log.js';
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
+import { pathUnder } from '../../common/src/prefix.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from '../../common/src/protocol.js';
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { handleConnection } from './connection.js';
 import { SessionManager } from './sessions.js';
+import { shellEnvironment } from './shell-environment.js';
 
 export type TerminalServerConfig = Pick<
   Config,
@@ -119,8 +121,8 @@ export function createTerminalServer(options: {
       res.end();
       return;
     }
-    if (!pathname.startsWith(`${base}/`)) throw new HttpError(404, 'not found');
-    const rest = pathname.slice(base.length + 1);
+    const rest = pathUnder(base, pathname)?.slice(1);
+    if (rest === undefined) throw new HttpError(404, 'not found');
     const [section, ...parts] = rest.split('/');
     if (section === 'session' && parts.length === 1) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
@@ -182,7 +184,7 @@ export function createTerminalServer(options: {
   function viewOnlyCheck(req: http.IncomingMessage): void {
     if (readRequester(req).access === 'owner') return;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || path.startsWith(`${prefix}/files/`)) {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || pathUnder(`${prefix}/files`, path) !== null) {
       throw new HttpError(403, 'you are viewing this terminal: only its owner can do that');
     }
   }

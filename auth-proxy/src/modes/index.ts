@@ -4,11 +4,12 @@
 import type { Config } from '../../../common/src/config.js';
 import { describeError, type Logger } from '../../../common/src/log.js';
 import { compileTrust } from '../client-info.js';
+import { chooseAuthMode } from './choice.js';
 import type { AuthMode } from './types.js';
 
 /** Picks and builds the auth mode. `logger` also hears about a session secret that will not survive a restart. */
 export async function createAuthMode(config: Config, logger: Logger): Promise<AuthMode> {
-  const mode = config.authMode.mode;
+  const { mode } = chooseAuthMode(config);
   switch (mode) {
     case 'none': {
       const { noAuth } = await import('./none.js');

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
+import { pathUnder } from '../../../common/src/prefix.js';
 import type { Access } from '../../../common/src/protocol.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
 import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, shapeOf, usedStates } from '../login-session.js';
@@ -139,7 +140,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     sendPage(res, status, { title, message, link: { href: `${prefix}/`, text: 'Try again' } });
 
   const callbackPath = new URL(options.callbackUrl, 'http://callback.invalid').pathname;
-  const callbackRoute = callbackPath.startsWith(`${prefix}/`) ? callbackPath.slice(prefix.length) : '/oauth_callback';
+  const callbackRoute = pathUnder(prefix, callbackPath) || '/oauth_callback';
   // Where browsers find the hub: on a host of its own with subdomain_host (this
   // server's host is not the hub's, and the hub's login cookie is only on its
   // host), else on the host every server shares.

@@ -10,7 +10,9 @@ export function modeRoutes(prefix: string, mount: (router: Router) => void): Req
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  const router = express.Router();
+  // Paths compare with their case, as everywhere else (common/src/prefix.ts): express would ignore it.
+  app.enable('case sensitive routing');
+  const router = express.Router({ caseSensitive: true });
   mount(router);
   app.use(prefix || '/', router);
   // An express app is itself a handler (req, res, next): next is called for what it does not answer.
