@@ -664,6 +664,22 @@ describe('actions, clicked in the dashboard', () => {
     assert.deepEqual(lines(home('record.log')), ['ran'], 'the second click was within the cooldown');
   });
 
+  test('one program declared by two checks with different timeouts: each runs with its own', async () => {
+    const post = (body: unknown) =>
+      request(`${proxy.base}/dashboard/examiner/slow`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: origin },
+        body: JSON.stringify(body),
+      });
+    const short = await post({ args: [], timeout: 1 });
+    assert.equal(short.status, 200, short.body);
+    assert.equal(JSON.parse(short.body).passed, false, 'stopped after its one second');
+    const long = await post({ args: [], timeout: 10 });
+    assert.equal(JSON.parse(long.body).passed, true, long.body);
+    assert.equal((await post({ args: [], timeout: 5 })).status, 404, 'no block declares that timeout');
+    assert.equal((await post({ args: [], timeout: '10' })).status, 400);
+  });
+
   test('a check’s form: only its fields, of their types, the required ones there', async () => {
     const post = (body: unknown) =>
       request(`${proxy.base}/dashboard/examiner/form`, {

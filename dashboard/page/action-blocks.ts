@@ -410,7 +410,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
         const response = await fetch(`examiner/${encodeURIComponent(check.name)}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify(inputs === null ? { args: check.args } : { args: check.args, inputs }),
+          body: JSON.stringify({ args: check.args, timeout: check.timeout, ...(inputs === null ? {} : { inputs }) }),
           credentials: 'same-origin',
           cache: 'no-store',
         });

@@ -284,15 +284,20 @@ export function createDashboard(options: {
       throw new HttpError(400, 'args must be a list of strings');
     }
     const inputs = (body as { inputs?: unknown })?.inputs ?? null;
-    // Only as a page declares it: the name and the arguments of one of its blocks, with a form or without.
+    const asked = (body as { timeout?: unknown })?.timeout;
+    if (asked !== undefined && typeof asked !== 'number') throw new HttpError(400, 'timeout must be a number of seconds');
+    // Only as a page declares it: the name and the arguments of one of its blocks, with a form or without,
+    // and the block's own timeout when the request names one (a check declared twice, with a short timeout
+    // that must fail and a long one that must pass, is two checks).
     const declared = (content.checks.get(name as string) ?? []).filter(
       (check) =>
         check.args.length === args.length &&
         check.args.every((arg, i) => arg === args[i]) &&
-        (check.inputs === null) === (inputs === null),
+        (check.inputs === null) === (inputs === null) &&
+        (asked === undefined || check.timeout === asked),
     );
     const first = declared[0];
-    if (!first) throw new HttpError(404, 'no page declares this check with these arguments');
+    if (!first) throw new HttpError(404, 'no page declares this check with these arguments and timeout');
     if (first.inputs) checkInputs(first.inputs, inputs);
     const timeout = Math.max(...declared.map((check) => check.timeout));
     const result = first.url
