@@ -266,6 +266,7 @@ describe('actions, parsed on the server', () => {
         ['inner', 'closed'],
         ['*', 'open'],
         ['revealed', 'closed'],
+        ['at-load', 'closed'],
       ],
     );
     // The inner section lies inside the outer one.
@@ -517,6 +518,8 @@ describe('actions, clicked in the dashboard', () => {
     assert.equal(await page.locator('#in-outer').isVisible(), false);
     assert.equal(await page.locator('#in-open').isVisible(), true, 'open: true');
     assert.equal(await page.locator('#in-revealed').isVisible(), false);
+    // Autostart opens a hidden section on the first page the dashboard shows, too (before it is in the document).
+    await page.locator('#in-at-load').waitFor({ state: 'visible' });
     await page.locator('.wt-action-heading').click();
     await page.waitForSelector('.wt-action-heading.wt-done');
     const outer = page.locator('.wt-action-section-begin', { hasText: 'The outer section' });
@@ -546,7 +549,7 @@ describe('actions, clicked in the dashboard', () => {
     // A cascade into a hidden section's begin opens it, its header never shown.
     await page.locator('.wt-action', { hasText: 'echo reveal' }).click();
     await page.locator('#in-revealed').waitFor({ state: 'visible' });
-    assert.equal(await page.locator('.wt-action-section-begin[hidden]').count(), 1);
+    assert.equal(await page.locator('.wt-action-section-begin[hidden]').count(), 2);
   });
 
   test('files: copy-file to the clipboard, previews, uploads into ~/uploads, a file there replaced only when asked', async (t) => {
