@@ -285,7 +285,9 @@ export function createDashboard(options: {
     }
     const inputs = (body as { inputs?: unknown })?.inputs ?? null;
     const asked = (body as { timeout?: unknown })?.timeout;
-    if (asked !== undefined && typeof asked !== 'number') throw new HttpError(400, 'timeout must be a number of seconds');
+    if (asked !== undefined && typeof asked !== 'number') {
+      throw new HttpError(400, 'timeout must be a number of seconds');
+    }
     // Only as a page declares it: the name and the arguments of one of its blocks, with a form or without,
     // and the block's own timeout when the request names one (a check declared twice, with a short timeout
     // that must fail and a long one that must pass, is two checks).
