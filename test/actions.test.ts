@@ -697,5 +697,11 @@ describe('actions, clicked in the dashboard', () => {
     const ok = await post({ args: [], inputs: { name: 'x', replicas: 2 } });
     assert.equal(ok.status, 200, ok.body);
     assert.deepEqual(JSON.parse(readFileSync(home('form.json'), 'utf8')), { name: 'x', replicas: 2 });
+    // The same program behind a second block with a form of its own: its values fit that one.
+    const other = await post({ args: [], inputs: { colour: 'green' } });
+    assert.equal(other.status, 200, other.body);
+    assert.deepEqual(JSON.parse(readFileSync(home('form.json'), 'utf8')), { colour: 'green' });
+    assert.equal((await post({ args: [], inputs: { colour: 'blue' } })).status, 400);
+    assert.equal((await post({ args: [], inputs: { name: 'x', colour: 'red' } })).status, 400, 'fields of both forms');
   });
 });
