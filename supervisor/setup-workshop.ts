@@ -12,7 +12,7 @@ import { createLogger } from '../common/src/log.js';
 import { configOrExit } from '../common/src/process.js';
 import { SETUP_REPORT_FILE, type SetupResult } from '../dashboard/src/setup-report.js';
 import { builtInVariables } from '../dashboard/src/variables.js';
-import { readWorkshopResource, withSessionEnv } from '../dashboard/src/workshop-resource.js';
+import { readWorkshopResource, resourceIdentity, withSessionEnv } from '../dashboard/src/workshop-resource.js';
 import { confined } from '../dashboard/src/yaml-fields.js';
 
 /** A setup script that runs longer is stopped: the terminal must start. */
@@ -28,7 +28,7 @@ let env = JSON.parse(readFileSync(environmentFile, 'utf8')) as Record<string, st
 
 const settings = readWorkshopResource(config.workshopDir, parseYaml);
 if (settings && settings.env.length > 0) {
-  const merged = withSessionEnv(env, settings.env, builtInVariables(config, env));
+  const merged = withSessionEnv(env, settings.env, builtInVariables(config, env, resourceIdentity(settings)));
   env = merged.env;
   writeFileSync(environmentFile, JSON.stringify(env), { mode: 0o600 });
   logger.info('session-env', { set: merged.set.join(','), kept: merged.kept.join(',') });

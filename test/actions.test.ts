@@ -266,6 +266,7 @@ describe('actions, parsed on the server', () => {
         ['inner', 'closed'],
         ['*', 'open'],
         ['revealed', 'closed'],
+        ['at-load', 'closed'],
       ],
     );
     // The inner section lies inside the outer one.
@@ -517,6 +518,8 @@ describe('actions, clicked in the dashboard', () => {
     assert.equal(await page.locator('#in-outer').isVisible(), false);
     assert.equal(await page.locator('#in-open').isVisible(), true, 'open: true');
     assert.equal(await page.locator('#in-revealed').isVisible(), false);
+    // Autostart opens a hidden section on the first page the dashboard shows, too (before it is in the document).
+    await page.locator('#in-at-load').waitFor({ state: 'visible' });
     await page.locator('.wt-action-heading').click();
     await page.waitForSelector('.wt-action-heading.wt-done');
     const outer = page.locator('.wt-action-section-begin', { hasText: 'The outer section' });
@@ -546,7 +549,7 @@ describe('actions, clicked in the dashboard', () => {
     // A cascade into a hidden section's begin opens it, its header never shown.
     await page.locator('.wt-action', { hasText: 'echo reveal' }).click();
     await page.locator('#in-revealed').waitFor({ state: 'visible' });
-    assert.equal(await page.locator('.wt-action-section-begin[hidden]').count(), 1);
+    assert.equal(await page.locator('.wt-action-section-begin[hidden]').count(), 2);
   });
 
   test('files: copy-file to the clipboard, previews, uploads into ~/uploads, a file there replaced only when asked', async (t) => {
@@ -664,6 +667,22 @@ describe('actions, clicked in the dashboard', () => {
     assert.deepEqual(lines(home('record.log')), ['ran'], 'the second click was within the cooldown');
   });
 
+  test('one program declared by two checks with different timeouts: each runs with its own', async () => {
+    const post = (body: unknown) =>
+      request(`${proxy.base}/dashboard/examiner/slow`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: origin },
+        body: JSON.stringify(body),
+      });
+    const short = await post({ args: [], timeout: 1 });
+    assert.equal(short.status, 200, short.body);
+    assert.equal(JSON.parse(short.body).passed, false, 'stopped after its one second');
+    const long = await post({ args: [], timeout: 10 });
+    assert.equal(JSON.parse(long.body).passed, true, long.body);
+    assert.equal((await post({ args: [], timeout: 5 })).status, 404, 'no block declares that timeout');
+    assert.equal((await post({ args: [], timeout: '10' })).status, 400);
+  });
+
   test('a check’s form: only its fields, of their types, the required ones there', async () => {
     const post = (body: unknown) =>
       request(`${proxy.base}/dashboard/examiner/form`, {
@@ -678,5 +697,11 @@ describe('actions, clicked in the dashboard', () => {
     const ok = await post({ args: [], inputs: { name: 'x', replicas: 2 } });
     assert.equal(ok.status, 200, ok.body);
     assert.deepEqual(JSON.parse(readFileSync(home('form.json'), 'utf8')), { name: 'x', replicas: 2 });
+    // The same program behind a second block with a form of its own: its values fit that one.
+    const other = await post({ args: [], inputs: { colour: 'green' } });
+    assert.equal(other.status, 200, other.body);
+    assert.deepEqual(JSON.parse(readFileSync(home('form.json'), 'utf8')), { colour: 'green' });
+    assert.equal((await post({ args: [], inputs: { colour: 'blue' } })).status, 400);
+    assert.equal((await post({ args: [], inputs: { name: 'x', colour: 'red' } })).status, 400, 'fields of both forms');
   });
 });

@@ -261,6 +261,162 @@ describe('the classic layout: front matter and template engine', () => {
   });
 });
 
+describe('the layouts, the text and the actions together', () => {
+  /** A page's HTML as the dashboard serves it. */
+  async function servedPage(terminal: RunningTerminalServer, name: string): Promise<string> {
+    const answer = await request(`${terminal.base}/dashboard/api/pages/${name}`);
+    assert.equal(answer.status, 200, answer.body);
+    return (JSON.parse(answer.body) as { html: string }).html;
+  }
+
+  test('Hugo layout: the resource’s name, title and description, the default pathway and slides_url reach {{< param >}}; no Liquid', async (t) => {
+    const dir = fixtureCopy(t);
+    const overview = path.join(dir, 'content', '00-overview.md');
+    writeFileSync(
+      overview,
+      `${readFileSync(overview, 'utf8')}
+<p id="identity">{{< param workshop_name >}}|{{< param workshop_title >}}|{{< param workshop_description >}}|{{< param training_portal >}}|{{< param environment_name >}}|{{< param pathway_name >}}</p>
+
+<p id="not-liquid">{{ session_namespace }}|{{< param session_namespace >}}</p>
+
+<a id="slides-link" href="{{< param slides_url >}}">the slides</a>
+`,
+    );
+    const terminal = await startTerminalServer({ WORKSHOP_DIR: dir, URI_ROOT_PATH: '/user/alice/terminal' });
+    t.after(() => terminal.close());
+    const html = await servedPage(terminal, '00-overview');
+    assert.match(
+      html,
+      /id="identity">educates-fixture\|Educates layout fixture\|Pages, pathways, pictures, tabs and settings in Educates' layout\|educates-fixture\|educates-fixture\|full</,
+      'metadata.name, spec.title, spec.description; the pathway config.yaml names by default',
+    );
+    assert.match(
+      html,
+      /id="not-liquid">\{\{ session_namespace \}\}\|default</,
+      'a Hugo page has shortcodes, not Liquid',
+    );
+    const slides = /id="slides-link" href="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.equal(slides, '/user/alice/terminal/dashboard/slides/');
+    const served = await request(`http://127.0.0.1:${terminal.port}${slides}`);
+    assert.equal(served.status, 200, 'slides_url is where the slides are served');
+    assert.equal(served.body, readFileSync(path.join(dir, 'slides', 'index.html'), 'utf8'));
+    const page = await request(`${terminal.base}/dashboard/`);
+    assert.doesNotMatch(page.body, /not a variable|not a shortcode/, 'nothing reported unknown');
+
+    const named = await startTerminalServer({ WORKSHOP_DIR: dir, WORKSHOP_NAME: 'from-the-environment' });
+    t.after(() => named.close());
+    assert.match(
+      await servedPage(named, '00-overview'),
+      /id="identity">from-the-environment\|Educates layout fixture\|[^|]*\|from-the-environment\|from-the-environment\|full</,
+    );
+  });
+
+  test('classic layout: {{< baseurl >}} from any page, the resource’s identity; AsciiDoc sections pair, or say why not', async (t) => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'wt-together-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const dir = path.join(root, 'workshop');
+    mkdirSync(path.join(dir, 'content', 'deeper'), { recursive: true });
+    mkdirSync(path.join(root, 'resources'));
+    writeFileSync(
+      path.join(dir, 'modules.yaml'),
+      'modules:\n  top: {}\n  deeper/below: {}\nconfig:\n  template_engine: liquid.js\n',
+    );
+    writeFileSync(path.join(dir, 'workshop.yaml'), 'name: Together\nmodules:\n  activate: [top, deeper/below]\n');
+    writeFileSync(
+      path.join(root, 'resources', 'workshop.yaml'),
+      'kind: Workshop\nmetadata:\n  name: lab-together\nspec:\n  title: Together, the title\n  description: All parts at once\n',
+    );
+    writeFileSync(path.join(dir, 'content', 'picture.png'), 'not really a picture');
+    writeFileSync(
+      path.join(dir, 'content', 'deeper', 'below.md'),
+      '![below]({{< baseurl >}}/picture.png)\n\n{{ workshop_name }}|{{ workshop_title }}|{{ workshop_description }}|{{ training_portal }}\n',
+    );
+    writeFileSync(
+      path.join(dir, 'content', 'top.adoc'),
+      `= Top
+
+image::{{< baseurl >}}/picture.png[top]
+
+[source,yaml,role=section:begin]
+----
+title: Open me
+----
+
+[source,bash,role=execute]
+----
+echo inside-the-first
+----
+
+[source,yaml,role=section:end]
+----
+----
+
+[source,yaml,role=section:begin]
+----
+name: second
+----
+
+Text of the second.
+
+[source,yaml,role=section:end]
+----
+name: second
+----
+
+* one item
++
+[source,yaml,role=section:begin]
+----
+name: split
+----
+
+* another item
++
+[source,yaml,role=section:end]
+----
+name: split
+----
+
+[source,yaml,role=section:begin]
+----
+name: lonely
+----
+`,
+    );
+    const content = await render(dir);
+    const below = content?.pages.get('deeper/below')?.html ?? '';
+    assert.match(below, /<img alt="below" src="content\/picture\.png"/);
+    assert.match(below, /lab-together\|Together, the title\|All parts at once\|lab-together/);
+    const top = content?.pages.get('top')?.html ?? '';
+    assert.match(top, /<img alt="top" src="content\/picture\.png"/);
+    // Each paired section is one element around what lies between its two blocks, with an id of its own.
+    const first =
+      /<div class="wt-section-body" id="(wt-section-\d+)" data-section="\*" hidden>([\s\S]*?)<\/div>\n<div class="wt-action wt-action-section-end"/.exec(
+        top,
+      );
+    assert.ok(first, top);
+    assert.match(first[2] as string, /inside-the-first/);
+    const second =
+      /<div class="wt-section-body" id="(wt-section-\d+)" data-section="second" hidden>\n<div class="paragraph">\n<p>Text of the second\.<\/p>\n<\/div>\n<\/div>/.exec(
+        top,
+      );
+    assert.ok(second, top);
+    assert.notEqual(first[1], second[1]);
+    assert.equal(top.match(/class="wt-section-body"/g)?.length, 2, 'the others are not sections');
+    assert.equal(top.match(/<div/g)?.length, top.match(/<\/div>/g)?.length, 'every element is closed where it opens');
+    const problems = content?.workshop.problems ?? [];
+    for (const expected of [
+      'page top: section:begin named split has no section:end in the same list or quote',
+      'page top: section:end named split has no section:begin before it',
+      'page top: section:begin named lonely has no section:end after it',
+    ]) {
+      assert.ok(problems.includes(expected), `${expected}\n${problems.join('\n')}`);
+      assert.ok(top.includes(expected.replace(/^page top: /, '')), 'and in its place on the page');
+    }
+    assert.ok(!problems.some((problem) => /baseurl|not a variable/.test(problem)), problems.join('\n'));
+  });
+});
+
 describe('setup.d and session.env, as the supervisor runs them before the terminal starts', () => {
   test('scripts run in name order with session.env; a failure is reported to the author; the container’s own variable wins', async (t) => {
     const pm2Home = mkdtempSync(path.join(os.tmpdir(), 'wt-pm2-'));
@@ -286,11 +442,16 @@ describe('setup.d and session.env, as the supervisor runs them before the termin
     assert.match(output, /setup\.done script=10-write\.sh code=0/);
     assert.match(output, /setup\.failed script=20-fail\.sh code=3/);
     assert.match(output, /20-fail\.sh: something the author must fix/);
-    assert.match(output, /session-env set=FIXTURE_GREETING kept=FIXTURE_WHERE/);
+    assert.match(output, /session-env set=FIXTURE_GREETING,FIXTURE_NAME kept=FIXTURE_WHERE/);
     assert.equal(readFileSync(path.join(home, 'setup-ran.txt'), 'utf8'), 'hello from session.env\n');
     const written = JSON.parse(readFileSync(path.join(pm2Home, 'shell-environment.json'), 'utf8'));
     assert.equal(written.FIXTURE_GREETING, 'hello from session.env', 'the shells get it too');
     assert.equal(written.FIXTURE_WHERE, 'set by the container');
+    assert.equal(
+      written.FIXTURE_NAME,
+      'educates-fixture in default',
+      "the resource's own name is a variable there too",
+    );
     assert.equal(written.FIXTURE_SECRET, undefined, 'valueFrom is the cluster’s');
     const problems = setupProblems(path.join(pm2Home, SETUP_REPORT_FILE));
     assert.deepEqual(problems, [

@@ -198,7 +198,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
         return;
       case 'section-end':
         if (action.toggle) {
-          const begin = container.querySelector<HTMLElement>(
+          const begin = pageOf(block).querySelector<HTMLElement>(
             `.wt-action-section-begin[aria-controls="${action.body}"]`,
           );
           if (begin?.getAttribute('aria-expanded') === 'true') toggleSection(begin, action.body);
@@ -225,7 +225,8 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
   // ---- Sections ------------------------------------------------------------
 
   function toggleSection(begin: HTMLElement, bodyId: string): void {
-    const body = document.getElementById(bodyId);
+    const page = pageOf(begin);
+    const body = page.querySelector<HTMLElement>(`#${CSS.escape(bodyId)}`);
     if (!body) throw new Error('the section is not on this page');
     if (body.hidden) {
       body.hidden = false;
@@ -236,7 +237,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     // Closed with whatever it holds: a section opened inside it is closed too.
     for (const inner of [body, ...body.querySelectorAll<HTMLElement>('.wt-section-body:not([hidden])')]) {
       inner.hidden = true;
-      container
+      page
         .querySelector(`.wt-action-section-begin[aria-controls="${inner.id}"]`)
         ?.setAttribute('aria-expanded', 'false');
     }
@@ -411,7 +412,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
         const response = await fetch(`examiner/${encodeURIComponent(check.name)}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify(inputs === null ? { args: check.args } : { args: check.args, inputs }),
+          body: JSON.stringify({ args: check.args, timeout: check.timeout, ...(inputs === null ? {} : { inputs }) }),
           credentials: 'same-origin',
           cache: 'no-store',
         });
@@ -452,6 +453,16 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
       generation++;
     },
   };
+}
+
+/**
+ * The tree a block is in, attached to the document or not yet: the first page
+ * is shown (and its autostart blocks run) before the dashboard is in the document.
+ */
+function pageOf(block: HTMLElement): HTMLElement {
+  let top = block;
+  while (top.parentElement) top = top.parentElement;
+  return top;
 }
 
 function markDone(block: HTMLElement): void {

@@ -54,6 +54,11 @@ export type Action =
       name: string;
       title: string;
       args: string[];
+      /**
+       * Seconds the program may run, as the block declares it: sent with the request, so that of
+       * two blocks running one program with different timeouts each gets its own.
+       */
+      timeout: number;
       /** Seconds between a failed run and the next; retries may be Infinity (until it passes). */
       retries: number;
       delay: number;
@@ -190,6 +195,7 @@ export function parseAction(json: string): Action | null {
         validExaminerName(a.name) &&
         isString(a.title) &&
         isStrings(a.args) &&
+        isNumber(a.timeout) &&
         isNumber(a.retries) &&
         isNumber(a.delay) &&
         validInputs(a.inputs)

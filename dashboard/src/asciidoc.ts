@@ -9,7 +9,15 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { isInside } from '../../common/src/open-inside.js';
+import type { BlockToken } from './sections.js';
 import { IncludeRefused } from './templates.js';
+
+/** The part of an Asciidoctor block read here. */
+interface AdocBlock {
+  getRoles(): string[];
+  getSource(): string;
+  getParent(): unknown;
+}
 
 /** The part of Asciidoctor.js used here (the module as require gives it). */
 export type AsciidoctorModule = typeof import('@asciidoctor/core');
@@ -19,8 +27,14 @@ export interface AsciidocPage {
   /** The page's file, for includes relative to it. */
   file: string;
   workshopDir: string;
-  /** The HTML for a block with an action role, or null when the role is not an action (it stays a listing). */
-  actionBlock(word: string, body: string): string | null;
+  /**
+   * Marks section:begin and section:end blocks (their tokens, info being the
+   * role) as paired or not: see sections.ts. Called once, with every block
+   * whose role is an action, in the order they are written.
+   */
+  pairSections(tokens: BlockToken[]): void;
+  /** The HTML for a block with an action role (its token, once paired), or null when the role is not an action (it stays a listing). */
+  actionBlock(token: BlockToken): string | null;
 }
 
 export interface RenderedAsciidoc {
@@ -67,22 +81,26 @@ export async function renderAsciidoc(asciidoctor: AsciidoctorModule, page: Ascii
   });
   registry.treeProcessor(function () {
     this.process((doc) => {
-      for (const context of ['listing', 'literal']) {
-        for (const block of doc.findBy({ context })) {
-          const role = block.getRoles().find((name) => ACTION_ROLE.test(name));
-          if (!role) continue;
-          // Homeroom's copypaste is its copy.
-          const html = page.actionBlock(
-            role === 'copypaste' ? 'copy' : role,
-            (block as unknown as { getSource(): string }).getSource(),
-          );
-          if (html === null) continue;
-          const parent = block.getParent() as { getBlocks(): unknown[] } | undefined;
-          const siblings = parent?.getBlocks();
-          const index = siblings?.indexOf(block) ?? -1;
-          if (!siblings || index < 0) continue;
-          siblings[index] = this.createBlock(parent as never, 'pass', html, {});
-        }
+      // In the order they are written, so that section:begin and section:end pair as in Markdown.
+      const blocks: { block: AdocBlock; token: BlockToken }[] = [];
+      for (const block of doc.findBy((node) =>
+        ['listing', 'literal'].includes(node.getContext()),
+      ) as unknown as AdocBlock[]) {
+        const role = block.getRoles().find((name) => ACTION_ROLE.test(name));
+        if (!role) continue;
+        // Homeroom's copypaste is its copy.
+        const word = role === 'copypaste' ? 'copy' : role;
+        blocks.push({ block, token: { type: 'fence', info: word, content: block.getSource(), level: 0, meta: null } });
+      }
+      page.pairSections(containerTokens(blocks));
+      for (const { block, token } of blocks) {
+        const html = page.actionBlock(token);
+        if (html === null) continue;
+        const parent = block.getParent() as { getBlocks(): unknown[] } | undefined;
+        const siblings = parent?.getBlocks();
+        const index = siblings?.indexOf(block) ?? -1;
+        if (!siblings || index < 0) continue;
+        siblings[index] = this.createBlock(parent as never, 'pass', html, {});
       }
       return doc;
     });
@@ -115,6 +133,38 @@ export async function renderAsciidoc(asciidoctor: AsciidoctorModule, page: Ascii
       .getMessages()
       .map((message) => `${String(message.getSeverity()).toLowerCase()}: ${message.getText()}`),
   };
+}
+
+/**
+ * The action blocks as the token stream sections.ts pairs: each at the depth
+ * of its container, with a closing token (one level up) wherever the
+ * containers between two blocks end, so that a section:begin and a
+ * section:end pair only when they are in the same list item, table cell or
+ * example block: the HTML of the section is one element around what lies
+ * between them.
+ */
+function containerTokens(blocks: { block: AdocBlock; token: BlockToken }[]): BlockToken[] {
+  const tokens: BlockToken[] = [];
+  let previous: unknown[] = [];
+  for (const { block, token } of blocks) {
+    const containers = ancestors(block);
+    let common = 0;
+    while (common < previous.length && common < containers.length && previous[common] === containers[common]) common++;
+    if (common < previous.length) tokens.push({ type: 'close', info: '', content: '', level: common, meta: null });
+    token.level = containers.length;
+    tokens.push(token);
+    previous = containers;
+  }
+  return tokens;
+}
+
+/** The blocks holding `block`, the document first. */
+function ancestors(block: AdocBlock): unknown[] {
+  const chain: unknown[] = [];
+  for (let at = block.getParent() as AdocBlock | undefined; at; at = at.getParent() as AdocBlock | undefined) {
+    chain.unshift(at);
+  }
+  return chain;
 }
 
 function refusalIn(error: unknown): IncludeRefused | null {

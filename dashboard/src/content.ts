@@ -36,7 +36,7 @@ export function loadContent(options: {
     if (!workshop) return null;
     // The names that come from the workshop itself, now that it is read; declared ones win.
     const variables = new Map(workshop.variables);
-    for (const [name, value] of workshopVariables({ title: workshop.name }, options.env)) {
+    for (const [name, value] of workshopVariables(workshop.identity, options.env)) {
       if (!variables.has(name)) variables.set(name, value);
     }
     const tabSessions = new Map(workshop.tabs.flatMap((tab) => ('session' in tab ? [[tab.session, tab.name]] : [])));

@@ -396,14 +396,15 @@ function check(fields: Record<string, unknown>, context: FenceContext): OwnFence
   }
   const delay = numberField(fields, 'delay', 1);
   const inputs = inputsField(fields);
+  // Longer ones (Educates allows any) run as long as a request can wait: the block still works.
+  const allowed = Math.min(timeout, EXAMINER_TIMEOUT.max);
   return {
     kind: 'check',
-    action: { type: 'examiner', name, title, args: args.map(String), retries, delay, inputs },
+    action: { type: 'examiner', name, title, args: args.map(String), timeout: allowed, retries, delay, inputs },
     label: title,
     shown: '',
     lang: '',
-    // Longer ones (Educates allows any) run as long as a request can wait: the block still works.
-    timeout: Math.min(timeout, EXAMINER_TIMEOUT.max),
+    timeout: allowed,
     url,
   };
 }

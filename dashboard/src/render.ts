@@ -16,7 +16,7 @@ import { escapeHtml } from './escape.js';
 import { type ActionFence, type FenceContext, parseFence } from './fences.js';
 import type { Libraries } from './libraries.js';
 import { type BlockToken, pairSections, sectionMark } from './sections.js';
-import { expandShortcodes, type Markup, shortcodeProblems } from './shortcodes.js';
+import { baseUrlFor, expandShortcodes, type Markup, shortcodeProblems } from './shortcodes.js';
 import { createLiquid, Placeholders, unknownNamesProblems } from './templates.js';
 import { substitute, type Variables } from './variables.js';
 
@@ -190,10 +190,12 @@ export function createRenderer(
     const problems: string[] = [];
     const unknownParams = new Set<string>();
     const unknownShortcodes = new Set<string>();
+    const base = options.pageBases?.get(page.name) ?? `${page.name}.md`;
     let text = expandShortcodes({
       text: page.text,
       markup: page.markup,
       variables: options.variables,
+      baseUrl: baseUrlFor(base),
       held,
       copyMarker,
       unknownParams,
@@ -213,10 +215,9 @@ export function createRenderer(
         text,
         file: page.file,
         workshopDir: options.workshopDir,
-        actionBlock: (word, body) => {
-          const fence = parseFence(word, body, fenceContext);
-          // Not paired into sections (those are Markdown's): a block of its own.
-          const token: BlockToken = { type: 'fence', info: word, content: body, level: 0, meta: null };
+        pairSections: (tokens) => pairSections(tokens, sectionNameOf),
+        actionBlock: (token) => {
+          const fence = parseFence(token.info, token.content, fenceContext);
           return fence.kind === 'code' ? null : renderFence(token, env);
         },
       });
@@ -227,13 +228,7 @@ export function createRenderer(
       html = md.render(text, env);
     }
     html = inlineCopies(html, copyMarker, env);
-    const safe = sanitize(
-      sanitizeHtml,
-      allowedTags,
-      html,
-      options.pageBases?.get(page.name) ?? `${page.name}.md`,
-      options.pageNames,
-    );
+    const safe = sanitize(sanitizeHtml, allowedTags, html, base, options.pageNames);
     const blocks = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
     const inline = new RegExp(`<code>${env.marker}(\\d+)</code>`, 'g');
     const place = (_all: string, index: string) => env.blocks[Number(index)] ?? '';

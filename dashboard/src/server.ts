@@ -309,16 +309,27 @@ export function createDashboard(options: {
       throw new HttpError(400, 'args must be a list of strings');
     }
     const inputs = (body as { inputs?: unknown })?.inputs ?? null;
-    // Only as a page declares it: the name and the arguments of one of its blocks, with a form or without.
+    const asked = (body as { timeout?: unknown })?.timeout;
+    if (asked !== undefined && typeof asked !== 'number') {
+      throw new HttpError(400, 'timeout must be a number of seconds');
+    }
+    // Only as a page declares it: the name and the arguments of one of its blocks, with a form or without,
+    // and the block's own timeout when the request names one (a check declared twice, with a short timeout
+    // that must fail and a long one that must pass, is two checks).
     const declared = (content.checks.get(name as string) ?? []).filter(
       (check) =>
         check.args.length === args.length &&
         check.args.every((arg, i) => arg === args[i]) &&
-        (check.inputs === null) === (inputs === null),
+        (check.inputs === null) === (inputs === null) &&
+        (asked === undefined || check.timeout === asked),
     );
-    const first = declared[0];
-    if (!first) throw new HttpError(404, 'no page declares this check with these arguments');
-    if (first.inputs) checkInputs(first.inputs, inputs);
+    if (declared.length === 0) throw new HttpError(404, 'no page declares this check with these arguments and timeout');
+    // With a form: the values must fit the form of one of the blocks (one program may serve several forms).
+    const first = inputs === null ? declared[0] : declared.find((check) => fitsInputs(check.inputs ?? [], inputs));
+    if (!first) {
+      checkInputs(declared[0]?.inputs ?? [], inputs);
+      throw new HttpError(400, 'the values fit no form of this check');
+    }
     const timeout = Math.max(...declared.map((check) => check.timeout));
     const result = first.url
       ? await runRemoteCheck({
@@ -384,6 +395,17 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
 }
 
 /** What a check's form sent: only its fields, each of its type, the required ones there. */
+/** Whether `inputs` are values checkInputs accepts for `fields`. */
+function fitsInputs(fields: readonly InputField[], inputs: unknown): boolean {
+  try {
+    checkInputs(fields, inputs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses, with what is wrong, values that are not those of a form of `fields`. */
 function checkInputs(fields: readonly InputField[], inputs: unknown): void {
   if (!inputs || typeof inputs !== 'object' || Array.isArray(inputs)) {
     throw new HttpError(400, 'inputs must be the fields of the check’s form');

@@ -1,5 +1,7 @@
 // Hugo shortcodes of Educates pages, done before Liquid (which would take
-// {{< for its own syntax): {{< param name >}}, {{< note >}} / warning / danger
+// {{< for its own syntax): {{< param name >}}, {{< baseurl >}} (in both layouts:
+// a relative path to the root of the workshop's files, so it holds under any
+// URL prefix), {{< note >}} / warning / danger
 // (optionally title="…", in the {{< >}} and {{% %}} forms), {{< pathway name >}}
 // (its text only on that pathway), {{< copy >}} after a code span, and the
 // escaped form {{</* name */>}} that shows the shortcode itself. Everything
@@ -15,6 +17,8 @@ export interface ShortcodePage {
   text: string;
   markup: Markup;
   variables: Variables;
+  /** What {{< baseurl >}} stands for: the path from where the page's links start to the root of its files. */
+  baseUrl: string;
   held: Placeholders;
   copyMarker: string;
   /** Names of {{< param >}} that nothing defines. */
@@ -83,6 +87,9 @@ export function expandShortcodes(page: ShortcodePage): string {
       case 'copy':
         if (shown()) out += page.copyMarker;
         break;
+      case 'baseurl':
+        if (shown()) out += held.hold(page.baseUrl);
+        break;
       case 'note':
       case 'warning':
       case 'danger': {
@@ -130,6 +137,17 @@ function admonitionEnd(markup: Markup): string {
   return markup === 'asciidoc' ? '\n\n++++\n</div>\n++++\n\n' : '\n\n</div>\n\n';
 }
 
+/**
+ * {{< baseurl >}} for a page whose relative links start at `base` (see
+ * PageSource.base: `page/` for a Hugo page, `dir/page.md` for a classic one):
+ * `..` for each folder between it and content/, which is served at the root
+ * of the files beside the pages (with Hugo's static/ behind it).
+ */
+export function baseUrlFor(base: string): string {
+  const depth = base.split('/').slice(0, -1).filter(Boolean).length;
+  return Array.from({ length: depth }, () => '..').join('/') || '.';
+}
+
 /** What the author is told about shortcodes and params nothing defines, for one page. */
 export function shortcodeProblems(page: string, unknownParams: Set<string>, unknownShortcodes: Set<string>): string[] {
   const problems: string[] = [];
@@ -140,7 +158,7 @@ export function shortcodeProblems(page: string, unknownParams: Set<string>, unkn
   }
   if (unknownShortcodes.size > 0) {
     problems.push(
-      `page ${page}: ${[...unknownShortcodes].map((name) => `{{< ${name} >}}`).join(', ')}: not a shortcode this dashboard knows (param, note, warning, danger, pathway, copy): shown as written`,
+      `page ${page}: ${[...unknownShortcodes].map((name) => `{{< ${name} >}}`).join(', ')}: not a shortcode this dashboard knows (param, baseurl, note, warning, danger, pathway, copy): shown as written`,
     );
   }
   return problems;

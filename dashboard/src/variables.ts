@@ -248,13 +248,13 @@ export const DOCUMENTED_VARIABLES: readonly Documented[] = [
   {
     name: 'workshop_description',
     env: ['WORKSHOP_DESCRIPTION'],
-    otherwise: "the workshop's description, else empty",
+    otherwise: '`spec.description` of resources/workshop.yaml, else empty',
     value: (k) => fromWorkshop(k).workshop_description,
   },
   {
     name: 'workshop_name',
     env: ['WORKSHOP_NAME'],
-    otherwise: "the workshop's name (its title in lower case, words joined by `-`)",
+    otherwise: '`metadata.name` of resources/workshop.yaml, else the title in lower case, `-` between words',
     value: (k) => fromWorkshop(k).workshop_name,
   },
   {
@@ -266,7 +266,7 @@ export const DOCUMENTED_VARIABLES: readonly Documented[] = [
   {
     name: 'workshop_title',
     env: ['WORKSHOP_TITLE'],
-    otherwise: "the workshop's title (`name` in workshop.yaml)",
+    otherwise: '`spec.title` of resources/workshop.yaml, else `name` in workshop.yaml',
     value: (k) => fromWorkshop(k).workshop_title,
   },
 ];

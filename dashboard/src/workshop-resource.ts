@@ -6,6 +6,7 @@
 // dashboard and by the supervisor (session.env, before the shells start).
 import path from 'node:path';
 import type { TerminalLayout } from './page-data.js';
+import type { WorkshopIdentity } from './variables.js';
 import {
   asList,
   asObject,
@@ -18,7 +19,10 @@ import {
 } from './yaml-fields.js';
 
 export interface WorkshopSettings {
+  /** metadata.name: the workshop's name as Educates means it (workshop_name). */
+  name: string | null;
   title: string | null;
+  description: string | null;
   /** null: the resource does not say. */
   layout: TerminalLayout | null;
   /** The dashboard tabs as written (name and url, `$(variables)` not yet replaced); null: none said. */
@@ -57,7 +61,9 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
   if (!isFile(file)) return null;
   const problems: string[] = [];
   const settings: WorkshopSettings = {
+    name: null,
     title: null,
+    description: null,
     layout: null,
     dashboards: null,
     applications: { console: null, slides: null, examiner: null },
@@ -76,8 +82,11 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
     problems.push(`${LABEL}: kind must be Workshop (got ${JSON.stringify(resource.kind ?? null)}); not read`);
     return settings;
   }
+  const metadata = asObject(resource.metadata ?? {}, `${LABEL}: metadata`, problems) ?? {};
+  settings.name = optionalString(metadata.name, `${LABEL}: metadata.name`, problems)?.trim() || null;
   const spec = asObject(resource.spec, `${LABEL}: spec`, problems) ?? {};
   settings.title = optionalString(spec.title, `${LABEL}: spec.title`, problems);
+  settings.description = optionalString(spec.description, `${LABEL}: spec.description`, problems)?.trim() || null;
   for (const key of Object.keys(spec)) {
     if (
       ![
@@ -178,6 +187,16 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
     settings.env.push({ name, value: String(value) });
   }
   return settings;
+}
+
+/** What the resource says the workshop is, for workshop_name, workshop_title and workshop_description. */
+export function resourceIdentity(settings: WorkshopSettings): WorkshopIdentity | undefined {
+  if (!settings.title && !settings.name) return undefined;
+  return {
+    title: settings.title ?? settings.name ?? '',
+    ...(settings.name ? { name: settings.name } : {}),
+    ...(settings.description ? { description: settings.description } : {}),
+  };
 }
 
 /** Replaces Educates' `$(name)` data variables that are known; others stay as written. */

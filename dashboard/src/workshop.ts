@@ -11,7 +11,7 @@ import { SESSION_NAME } from '../../common/src/protocol.js';
 import { loadClassic } from './formats/classic.js';
 import { loadEducates } from './formats/educates.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';
-import { substitute, type Variables } from './variables.js';
+import { substitute, type Variables, type WorkshopIdentity } from './variables.js';
 import { readWorkshopResource, substituteResourceVariables } from './workshop-resource.js';
 import { isDirectory, isFile, type ParseYaml } from './yaml-fields.js';
 
@@ -66,6 +66,8 @@ export interface Workshop {
   /** False when resources/workshop.yaml turns the console off: no Console tab even with CONSOLE_URL. */
   consoleEnabled: boolean;
   name: string;
+  /** What the workshop says it is (name, title, description), for the data variables named after them. */
+  identity: WorkshopIdentity;
   /** config.template_engine of the classic layout: `liquid.js` asks for Liquid templates. */
   templateEngine: string | null;
   pages: PageSource[];
@@ -159,6 +161,13 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
   if (settings?.applications.console === true && !options.consoleUrl) {
     ignored.push('spec.session.applications.console (no CONSOLE_URL: this container has no console of its own)');
   }
+  const name = loaded.name ?? settings?.title ?? 'Workshop';
+  // Educates' workshop_name is the resource's metadata.name, its title spec.title (a pathway's title is only shown).
+  const identity: WorkshopIdentity = {
+    title: settings?.title ?? name,
+    ...(settings?.name ? { name: settings.name } : {}),
+    ...(settings?.description ? { description: settings.description } : {}),
+  };
   return {
     dir,
     format,
@@ -168,7 +177,8 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
     examinerDir: path.join(dir, 'examiner', 'tests'),
     examinerEnabled: settings?.applications.examiner !== false,
     consoleEnabled,
-    name: loaded.name ?? settings?.title ?? 'Workshop',
+    name,
+    identity,
     templateEngine: loaded.templateEngine,
     pages: loaded.pages,
     layout,

@@ -213,7 +213,7 @@ function readPage(
     exitLink: null,
     file,
     markup: entry.markup,
-    text: withBaseUrl(split.body, base),
+    text: split.body,
     base,
     problem: null,
   };
@@ -222,16 +222,6 @@ function readPage(
     else problems.push(`page ${entry.name}: exit_link must be an http(s) URL`);
   }
   return { page, fields, draft: fields.draft };
-}
-
-/**
- * Hugo's `{{< baseurl >}}` is the site's root, where static/ is served: as a
- * path from the page's own folder, so that it holds under any URL prefix.
- */
-function withBaseUrl(text: string, base: string): string {
-  const depth = base.split('/').filter(Boolean).length;
-  const root = Array.from({ length: depth }, () => '..').join('/') || '.';
-  return text.replace(/\{\{<\s*baseurl\s*>\}\}/g, root);
 }
 
 /** Hugo's order: by weight (pages without one last), then title, then path; by path when no page has a weight. */
