@@ -30,7 +30,7 @@ import { type Action, parseAction, parseOptions } from '../dashboard/src/actions
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { createExaminer } from '../dashboard/src/examiner.js';
 import { type Fence, type FenceContext, parseFence } from '../dashboard/src/fences.js';
-import { launchBrowser } from './support/browser.js';
+import { dashboardTerminalText, launchBrowser } from './support/browser.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -411,14 +411,7 @@ describe('actions, clicked in the dashboard', () => {
       (window as unknown as { seen: unknown[] }).seen = seen;
       document.addEventListener('workshop-action-event', (event) => seen.push((event as CustomEvent).detail));
     });
-    const bufferText = (session: string) =>
-      page.evaluate((s) => {
-        const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> }).terminals[s];
-        const buffer = term?.buffer.active;
-        const out: string[] = [];
-        for (let i = 0; buffer && i < buffer.length; i++) out.push(buffer.getLine(i)?.translateToString(true) ?? '');
-        return out.join('\n');
-      }, session);
+    const bufferText = (session: string) => dashboardTerminalText(page, session);
     await page.locator('.wt-action', { hasText: 'seq 1 40' }).click();
     await eventually(async () => (await bufferText('1')).includes('filler-40'), 10_000, 'the filler lines');
     await page.locator('.wt-action-clear').click();

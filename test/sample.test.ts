@@ -7,9 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
-import { startChromium } from './support/browser.js';
+import { dashboardTerminalText, startChromium } from './support/browser.js';
 import { eventually } from './support/servers.js';
 import { startStack, stopStack, waitReady } from './support/stack.js';
 import { requireTool } from './support/tools.js';
@@ -20,17 +19,6 @@ function readmeSample(): string {
   const folder = readme.match(/^WORKSHOP_DIR=\$PWD\/(\S+) npm start$/m)?.[1];
   assert.ok(folder, 'the README has a one-line dashboard demo');
   return path.join(projectRoot(), folder);
-}
-
-/** The text of a session's terminal on the dashboard, as xterm.js has it. */
-function slotText(page: Page, session: string): Promise<string> {
-  return page.evaluate((name) => {
-    const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> }).terminals[name];
-    const buffer = term?.buffer.active;
-    const rows: string[] = [];
-    for (let i = 0; buffer && i < buffer.length; i++) rows.push(buffer.getLine(i)?.translateToString(true) ?? '');
-    return rows.join('\n');
-  }, session);
 }
 
 describe('the sample workshop', () => {
@@ -62,11 +50,15 @@ describe('the sample workshop', () => {
       await page.locator('.wt-action', { hasText: 'Hello from' }).click();
       await eventually(() => readFileSync(path.join(home, 'hello.txt'), 'utf8').startsWith('Hello from '), 10_000);
       await page.locator('.wt-action', { hasText: 'cat hello.txt' }).click();
-      await eventually(async () => /^Hello from /m.test(await slotText(page, '2')), 10_000, 'cat in terminal 2');
+      await eventually(
+        async () => /^Hello from /m.test(await dashboardTerminalText(page, '2')),
+        10_000,
+        'cat in terminal 2',
+      );
       await page.locator('.wt-action', { hasText: 'sleep 600' }).click();
-      await eventually(async () => /sleep 600/.test(await slotText(page, '1')), 10_000, 'sleep typed');
+      await eventually(async () => /sleep 600/.test(await dashboardTerminalText(page, '1')), 10_000, 'sleep typed');
       await page.locator('.wt-action', { hasText: '<ctrl+c>' }).click();
-      await eventually(async () => /\^C/.test(await slotText(page, '1')), 10_000, 'sleep interrupted');
+      await eventually(async () => /\^C/.test(await dashboardTerminalText(page, '1')), 10_000, 'sleep interrupted');
       assert.equal(await page.locator('.wt-action.wt-done').count(), 4, 'each block clicked is marked done');
       if (process.env.SCREENSHOTS)
         await page.screenshot({ path: path.join(projectRoot(), 'docs/images/dashboard.png') });
@@ -114,7 +106,7 @@ describe('the Educates-layout sample', () => {
       assert.equal((await page.locator('#wt-page .wt-note, #wt-page [class*="note"]').count()) > 0, true, 'a note');
       await page.locator('.wt-action', { hasText: 'echo "$GREETING"' }).click();
       await eventually(
-        async () => /^hello from the Workshop resource$/m.test(await slotText(page, '1')),
+        async () => /^hello from the Workshop resource$/m.test(await dashboardTerminalText(page, '1')),
         10_000,
         'the greeting from session.env',
       );
@@ -124,7 +116,11 @@ describe('the Educates-layout sample', () => {
         () => (document.querySelector('#wt-page img') as HTMLImageElement)?.naturalWidth > 100,
       );
       await page.locator('.wt-action', { hasText: 'uname -a' }).click();
-      await eventually(async () => /^Linux /m.test(await slotText(page, '2')), 10_000, 'uname in terminal 2');
+      await eventually(
+        async () => /^Linux /m.test(await dashboardTerminalText(page, '2')),
+        10_000,
+        'uname in terminal 2',
+      );
       // The section opens with a click, showing what it holds.
       const more = page.locator('.wt-action-section-begin', { hasText: 'If you want more' });
       assert.equal(await page.locator('.wt-section-body').first().isVisible(), false, 'closed at first');

@@ -38,6 +38,17 @@ export function screenText(page: Page): Promise<string> {
   });
 }
 
+/** The text of one session's terminal on the dashboard (window.terminals), scrollback included. */
+export function dashboardTerminalText(page: Page, session: string): Promise<string> {
+  return page.evaluate((name) => {
+    const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> }).terminals[name];
+    const buffer = term?.buffer.active;
+    const rows: string[] = [];
+    for (let i = 0; buffer && i < buffer.length; i++) rows.push(buffer.getLine(i)?.translateToString(true) ?? '');
+    return rows.join('\n');
+  }, session);
+}
+
 /** Waits until the terminal's screen (scrollback included) matches. */
 export async function waitForScreen(page: Page, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
