@@ -149,11 +149,12 @@ describe("Educates' Hugo layout, read at start", () => {
       { name: 'Shell', session: 'shell' },
     ]);
     assert.equal(workshop?.slidesDir, path.join(WORKSHOP, 'slides'));
+    // reveal.js 4.X, as the resource asks: the bundled 4.x, served beneath the slides' own files.
+    assert.equal(workshop?.slidesLibraryDir, path.join(projectRoot(), 'node_modules', 'reveal.js-4'));
     assert.deepEqual(workshop?.ignored, [
       'spec.workshop.files',
       'spec.session.namespaces',
       'spec.session.applications.editor',
-      'spec.session.applications.slides.reveal.js',
       'spec.session.dashboards[0] (the place of the built-in tab Editor)',
       'spec.session.env[2].valueFrom (FIXTURE_SECRET)',
     ]);
@@ -165,9 +166,17 @@ describe("Educates' Hugo layout, read at start", () => {
       resource,
       yaml
         .replace('layout: split', 'layout: lower')
+        .replace('version: 4.X', 'version: 2.X')
         .replace(/^( *)editor:/m, '$1console:\n$1  enabled: false\n$1editor:'),
     );
     const lower = await render(dir, {}, 'https://console.example.com/');
+    assert.ok(
+      lower?.workshop.problems.some((p) =>
+        /reveal\.js version "2\.X": none of the bundled ones matches \(3\.9\.2, 4\.6\.\d+, 5\.\d+\.\d+\)/.test(p),
+      ),
+      'a version that is not bundled is a note',
+    );
+    assert.equal(lower?.workshop.slidesLibraryDir, null);
     assert.equal(lower?.workshop.layout, 'lower');
     assert.equal(lower?.workshop.consoleEnabled, false);
     writeFileSync(resource, yaml.replace('layout: split', 'layout: sideways'));
@@ -493,8 +502,15 @@ describe('the Educates fixture, served', () => {
     assert.equal(slides.status, 200);
     assert.equal(slides.headers['content-type'], 'text/html; charset=utf-8');
     assert.match(String(slides.headers['content-security-policy']), /^sandbox allow-scripts/);
+    // The bundled reveal.js the resource asks for (4.X), beneath the slides' own files.
+    const reveal = await request(`${terminal.base}/dashboard/slides/dist/reveal.js`);
+    assert.equal(reveal.status, 200);
+    assert.match(reveal.body, /reveal\.js 4\.\d+\.\d+/);
+    assert.equal(reveal.headers['content-type'], 'text/javascript; charset=utf-8');
     const config = readFileSync(path.join(WORKSHOP, 'config.yaml'), 'utf8');
     for (const tail of [
+      'slides/..%2f..%2fpackage.json', // out of the bundled library's folder
+      'slides/dist/%2e%2e/%2e%2e/reveal.js-5/package.json',
       'content/leak.txt', // static/leak.txt → ../config.yaml
       'slides/leak/10-write.sh', // slides/leak → ../setup.d
       'slides/..%2fconfig.yaml',

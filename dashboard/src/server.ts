@@ -186,7 +186,13 @@ export function createDashboard(options: {
     if (section === 'slides') {
       // slides/ opens on its index.html; nothing of the workshop outside slides/ is served here.
       const file = parts.length > 0 && parts.at(-1) !== '' ? parts : [...parts.filter(Boolean), 'index.html'];
-      return serveFile(req, res, [content?.workshop.slidesDir], file, slidesHeaders);
+      return serveFile(
+        req,
+        res,
+        [content?.workshop.slidesDir, content?.workshop.slidesLibraryDir],
+        file,
+        slidesHeaders,
+      );
     }
     if (section === 'examiner' && parts.length === 1) return runCheck(req, res, parts[0] as string);
     throw new HttpError(404, 'not found');

@@ -6,6 +6,7 @@
 // dashboard and by the supervisor (session.env, before the shells start).
 import path from 'node:path';
 import type { TerminalLayout } from './page-data.js';
+import type { SlidesLibraryName } from './slides-libraries.js';
 import type { WorkshopIdentity } from './variables.js';
 import {
   asList,
@@ -29,6 +30,8 @@ export interface WorkshopSettings {
   dashboards: { name: string; url: string }[] | null;
   /** Each application's `enabled`, null where the resource does not say. */
   applications: { console: boolean | null; slides: boolean | null; examiner: boolean | null };
+  /** The slide library the slides ask for (`applications.slides.reveal.js` or `impress.js`: `version`). */
+  slidesLibrary: { name: SlidesLibraryName; version: string } | null;
   /** session.env entries with an inline value, `$(variables)` not yet replaced. */
   env: { name: string; value: string }[];
   /** What the resource asks for that one container does not do, by its place in the resource. */
@@ -67,6 +70,7 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
     layout: null,
     dashboards: null,
     applications: { console: null, slides: null, examiner: null },
+    slidesLibrary: null,
     env: [],
     ignored: [],
     problems,
@@ -125,7 +129,14 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
     }
     const enabled = optionalBoolean(fields.enabled, `${LABEL}: ${where}.enabled`, problems);
     for (const key of Object.keys(fields)) {
-      if (key !== 'enabled' && !(name === 'terminal' && key === 'layout')) settings.ignored.push(`${where}.${key}`);
+      if (key === 'enabled' || (name === 'terminal' && key === 'layout')) continue;
+      if (name === 'slides' && (key === 'reveal.js' || key === 'impress.js')) {
+        const library = asObject(fields[key] ?? {}, `${LABEL}: ${where}.${key}`, problems);
+        const version = optionalString(library?.version, `${LABEL}: ${where}.${key}.version`, problems);
+        if (version !== null && !settings.slidesLibrary) settings.slidesLibrary = { name: key, version };
+        continue;
+      }
+      settings.ignored.push(`${where}.${key}`);
     }
     if (name === 'terminal') {
       const layout = optionalString(fields.layout, `${LABEL}: ${where}.layout`, problems);

@@ -11,6 +11,7 @@ import { SESSION_NAME } from '../../common/src/protocol.js';
 import { loadClassic } from './formats/classic.js';
 import { loadEducates } from './formats/educates.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';
+import { slidesLibrary } from './slides-libraries.js';
 import { substitute, type Variables, type WorkshopIdentity } from './variables.js';
 import { readWorkshopResource, substituteResourceVariables } from './workshop-resource.js';
 import { isDirectory, isFile, type ParseYaml } from './yaml-fields.js';
@@ -60,6 +61,8 @@ export interface Workshop {
   staticDir: string | null;
   /** The folder of slides/index.html, for the Slides tab; null when there are none (or they are turned off). */
   slidesDir: string | null;
+  /** The bundled reveal.js or impress.js the slides asked for, served beneath slides/ (its files first). */
+  slidesLibraryDir: string | null;
   examinerDir: string;
   /** False when resources/workshop.yaml turns the examiner off: checks are not run. */
   examinerEnabled: boolean;
@@ -156,6 +159,14 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
   if (settings?.applications.slides === true && !hasSlides) {
     problems.push('resources/workshop.yaml turns the slides on, but there is no slides/index.html');
   }
+  // reveal.js or impress.js, bundled here as Educates bundles them, beneath the slides' own files.
+  let slidesLibraryDir: string | null = null;
+  if (hasSlides && settings?.slidesLibrary) {
+    const { name: library, version } = settings.slidesLibrary;
+    const found = slidesLibrary(library, version);
+    if ('dir' in found) slidesLibraryDir = found.dir;
+    else problems.push(`resources/workshop.yaml: spec.session.applications.slides: ${found.problem}`);
+  }
   const staticDir = path.join(dir, 'static');
   const ignored = [...(settings?.ignored ?? [])];
   if (settings?.applications.console === true && !options.consoleUrl) {
@@ -174,6 +185,7 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
     contentDir,
     staticDir: format === 'educates' && isDirectory(staticDir) ? staticDir : null,
     slidesDir: hasSlides ? slidesDir : null,
+    slidesLibraryDir,
     examinerDir: path.join(dir, 'examiner', 'tests'),
     examinerEnabled: settings?.applications.examiner !== false,
     consoleEnabled,
