@@ -143,6 +143,7 @@ describe('workshop pages, rendered on the server', () => {
       name: 'pass',
       title: 'The passing check',
       args: ['one', 'two'],
+      timeout: 15,
       retries: 0,
       delay: 1,
       inputs: null,
