@@ -1,7 +1,7 @@
 // Where a headless page connects: straight to the terminal server, or through
 // the auth proxy in front of it (in this process, with basic authentication, so
 // every upgrade is checked as one behind a login is).
-import { startAuthProxy } from '../test/support/servers.js';
+import { startAuthProxy } from '../test/harness/servers.js';
 
 export type Route = 'direct' | 'proxy';
 

@@ -2,9 +2,9 @@
 // still get meanwhile. Figures for the defences the tests prove exist.
 import http from 'node:http';
 import { type Requester, requesterHeaders } from '../common/src/terminal-link.js';
-import { type LyingPageResult, lyingPage, stuckViewers } from '../test/support/attacks.js';
-import { startAuthProxy, startTerminalProcess, startTerminalServer } from '../test/support/servers.js';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { type LyingPageResult, lyingPage, stuckViewers } from '../test/harness/attacks.js';
+import { startAuthProxy, startTerminalProcess, startTerminalServer } from '../test/harness/servers.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import type { Endpoint } from './endpoint.js';
 import { KEYS, LAUNCHER, openEchoPage } from './measure-echo.js';
 import { median, percentile } from './stats.js';
@@ -142,7 +142,7 @@ export async function measureBadFrames(options: {
   }
 }
 
-export type { LyingPageResult } from '../test/support/attacks.js';
+export type { LyingPageResult } from '../test/harness/attacks.js';
 
 /**
  * A page that stops reading its socket but acknowledges everything, all the

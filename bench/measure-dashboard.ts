@@ -9,8 +9,8 @@
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
-import { startChromium } from '../test/support/browser.js';
-import { eventually, startAuthProxy, startTerminalServer } from '../test/support/servers.js';
+import { startChromium } from '../test/harness/browser.js';
+import { eventually, startAuthProxy, startTerminalServer } from '../test/harness/servers.js';
 
 export type DashboardKind = 'dashboard' | 'page';
 

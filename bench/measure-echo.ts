@@ -2,8 +2,8 @@
 // the pty (input → pty → program → pty → output), one after the other. Quiet, and
 // while another session of the same server floods its page with `yes`; each both
 // straight to the server and through the auth proxy, the two pages taking turns.
-import { startTerminalServer } from '../test/support/servers.js';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { startTerminalServer } from '../test/harness/servers.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { type Endpoint, openEndpoint } from './endpoint.js';
 import { percentile } from './stats.js';
 

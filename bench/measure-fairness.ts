@@ -3,7 +3,7 @@
 // doing it alone; meanwhile a further session measures keystroke echo.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { type Endpoint, openEndpoint } from './endpoint.js';
 import { type EchoResult, LAUNCHER, openEchoPage, summarize } from './measure-echo.js';
 import { makeTextFile, type TextFile } from './measure-throughput.js';

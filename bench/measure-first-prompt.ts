@@ -1,7 +1,7 @@
 // Time to first prompt: a page opens a WebSocket to a new session and waits for
 // the first output byte of `bash --norc --noprofile -i`.
-import { eventually, startTerminalServer } from '../test/support/servers.js';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { eventually, startTerminalServer } from '../test/harness/servers.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { median, percentile } from './stats.js';
 
 export interface FirstPromptResult {

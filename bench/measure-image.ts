@@ -1,5 +1,5 @@
 // The container image as a platform runs it: built with podman from the
-// project's Dockerfile on the tests' stand-in base images (test/support/podman.ts;
+// project's Dockerfile on the tests' stand-in base images (test/harness/podman.ts;
 // oc and kubectl left out, as in the tests), its size, `podman run` → /readyz
 // answering 200, and the idle container's memory a few seconds after that: what
 // its cgroup is charged (anonymous memory vs page cache) and the processes in
@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
-import { type CommandResult, podman, preparePodman } from '../test/support/podman.js';
-import { freePort } from '../test/support/servers.js';
+import { type CommandResult, podman, preparePodman } from '../test/harness/podman.js';
+import { freePort } from '../test/harness/servers.js';
 import { commandLine, descendants, processMemory } from './processes.js';
 import type { Figure } from './report.js';
 import { median } from './stats.js';
@@ -356,7 +356,7 @@ function layerName(createdBy: string): string {
 export async function measureImage(raw: Record<string, unknown>): Promise<Figure[]> {
   const prepared = await preparePodman();
   if (!prepared) {
-    const reason = 'podman is not available here (test/support/podman-base.sh sets it up; it needs root and apt)';
+    const reason = 'podman is not available here (test/harness/podman-base.sh sets it up; it needs root and apt)';
     if (process.env.CI) throw new Error(reason);
     log(`skipped: ${reason}`);
     raw.image = { skipped: reason };

@@ -2,7 +2,7 @@
 // from sending the Ctrl-C until the shell's next prompt has reached the page
 // (everything already in flight drained first). The built server runs as its own
 // process with `bash -i`; the proxy and the page run here.
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { openEndpoint } from './endpoint.js';
 import { withTimeout } from './measure-echo.js';
 import { startServerProcess } from './server-process.js';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { projectRoot } from '../common/src/paths.js';
-import { CookieClient } from '../test/support/cookie-client.js';
+import { CookieClient } from '../test/harness/cookie-client.js';
 import {
   eventually,
   freePort,
@@ -18,7 +18,7 @@ import {
   startProcess,
   startTerminalProcess,
   type TerminalProcess,
-} from '../test/support/servers.js';
+} from '../test/harness/servers.js';
 import type { Endpoint } from './endpoint.js';
 import type { FloodOrder, FloodReport } from './login-flood-attacker.js';
 import { type EchoPage, KEYS, LAUNCHER, openEchoPage, withTimeout } from './measure-echo.js';

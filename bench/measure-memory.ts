@@ -1,6 +1,6 @@
 // Memory of the server process: its RSS with no sessions, and what each idle
 // session adds (a session running `sleep`, so it has no output and an empty history).
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { startServerProcess } from './server-process.js';
 import { median } from './stats.js';
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { startChromium } from '../test/support/browser.js';
+import { startChromium } from '../test/harness/browser.js';
 import { makeTextFile, type TextFile } from './measure-throughput.js';
 import { startServerProcess } from './server-process.js';
 import { startWetty } from './wetty.js';

@@ -1,4 +1,4 @@
-// A room on one host: the real JupyterHub (test/support/jupyterhub.ts: Debian's
+// A room on one host: the real JupyterHub (test/harness/jupyterhub.ts: Debian's
 // jupyterhub, DummyAuthenticator, SimpleLocalProcessSpawner running
 // supervisor/start-singleuser) and users logging in within a few seconds of each
 // other, each as a browser would: the hub's login form, its spawn-pending page
@@ -10,11 +10,11 @@
 // of every process of every stack, and of the hub's own.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { CookieClient } from '../test/support/cookie-client.js';
-import { awaitSpawn, type Hub, startHub } from '../test/support/jupyterhub.js';
-import { isAlive } from '../test/support/servers.js';
-import { TerminalClient } from '../test/support/terminal-client.js';
-import { findTool } from '../test/support/tools.js';
+import { CookieClient } from '../test/harness/cookie-client.js';
+import { awaitSpawn, type Hub, startHub } from '../test/harness/jupyterhub.js';
+import { isAlive } from '../test/harness/servers.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
+import { findTool } from '../test/harness/tools.js';
 import {
   descendants,
   type ProcessEntry,

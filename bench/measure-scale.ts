@@ -3,7 +3,7 @@
 // typing a keystroke every ~100 ms to `cat` in raw mode, echo measured per keystroke.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { openEndpoint } from './endpoint.js';
 import { type EchoPage, type EchoResult, KEYS, LAUNCHER, openEchoPage, summarize } from './measure-echo.js';
 import { startServerProcess } from './server-process.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
-import { freePort, isAlive, request } from '../test/support/servers.js';
+import { freePort, isAlive, request } from '../test/harness/servers.js';
 import { descendants, type ProcessMemory, processMemory, processName, processTable } from './processes.js';
 
 export interface StackProcess extends ProcessMemory {

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import * as pty from 'node-pty';
-import { startTerminalServer } from '../test/support/servers.js';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { startTerminalServer } from '../test/harness/servers.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { type Endpoint, openEndpoint, type Route } from './endpoint.js';
 import { startServerProcess } from './server-process.js';
 

@@ -3,7 +3,7 @@
 // another session of the same server floods its page with `yes`.
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TerminalClient } from '../test/support/terminal-client.js';
+import { TerminalClient } from '../test/harness/terminal-client.js';
 import { openEndpoint } from './endpoint.js';
 import {
   ECHO_PROGRAM,

@@ -1,8 +1,8 @@
-// The simulated OpenShift (test/support/openshift.ts) in a process of its own,
+// The simulated OpenShift (test/harness/openshift.ts) in a process of its own,
 // for figures taken while the auth proxy talks to it: its TLS and token work
 // then does not share an event loop with the benchmark's measuring clients, as a
 // real cluster would not. Started with fork(); talks over the IPC channel.
-import { startOpenShift } from '../test/support/openshift.js';
+import { startOpenShift } from '../test/harness/openshift.js';
 
 /** What the parent sends. */
 export type OpenShiftRequest = { kind: 'route'; url: string } | { kind: 'count' } | { kind: 'close' };

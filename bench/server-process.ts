@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../common/src/paths.js';
-import { eventually, isAlive, request, runProcess } from '../test/support/servers.js';
+import { eventually, isAlive, request, runProcess } from '../test/harness/servers.js';
 
 export interface ServerProcess {
   pid: number;

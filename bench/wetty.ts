@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { projectRoot } from '../common/src/paths.js';
-import { freePort, isAlive, request, runProcess } from '../test/support/servers.js';
+import { freePort, isAlive, request, runProcess } from '../test/harness/servers.js';
 import { descendants } from './processes.js';
 
 const BASE = '/wetty';

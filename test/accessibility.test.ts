@@ -13,9 +13,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
-import { launchBrowser, waitForScreen } from './support/browser.js';
-import { foregroundGroup } from './support/paste.js';
-import { eventually, type RunningTerminalServer, startTerminalServer } from './support/servers.js';
+import { launchBrowser, waitForScreen } from './harness/browser.js';
+import { foregroundGroup } from './harness/paste.js';
+import { eventually, type RunningTerminalServer, startTerminalServer } from './harness/servers.js';
 
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
 const PREFIX = '/user/alice';

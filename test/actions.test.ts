@@ -30,7 +30,7 @@ import { type Action, parseAction, parseOptions } from '../dashboard/src/actions
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { createExaminer } from '../dashboard/src/examiner.js';
 import { type Fence, type FenceContext, parseFence } from '../dashboard/src/fences.js';
-import { dashboardTerminalText, launchBrowser } from './support/browser.js';
+import { dashboardTerminalText, launchBrowser } from './harness/browser.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -38,7 +38,7 @@ import {
   request,
   startAuthProxy,
   startTerminalServer,
-} from './support/servers.js';
+} from './harness/servers.js';
 
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-actions', 'workshop');
 const PREFIX = '/user/alice';

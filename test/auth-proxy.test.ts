@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
-import { startChromium, waitForScreen } from './support/browser.js';
+import { startChromium, waitForScreen } from './harness/browser.js';
 import {
   eventually,
   freePort,
@@ -19,9 +19,9 @@ import {
   startAuthProxy,
   startTerminalServer,
   upgradeStatus,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
-import { requireTool } from './support/tools.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
+import { requireTool } from './harness/tools.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const GOOD = basic('grumpy', 'correct horse');

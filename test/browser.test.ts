@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { drawnPixels, launchBrowser, screenText, startChromium, waitForScreen } from './support/browser.js';
-import { foregroundGroup } from './support/paste.js';
-import { eventually, type RunningTerminalServer, startAuthProxy, startTerminalServer } from './support/servers.js';
-import { requireTool } from './support/tools.js';
+import { drawnPixels, launchBrowser, screenText, startChromium, waitForScreen } from './harness/browser.js';
+import { foregroundGroup } from './harness/paste.js';
+import { eventually, type RunningTerminalServer, startAuthProxy, startTerminalServer } from './harness/servers.js';
+import { requireTool } from './harness/tools.js';
 
 /** What the tests use of a terminal view on the page (window.terminalView, and one they mount). */
 interface View {

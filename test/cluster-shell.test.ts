@@ -8,8 +8,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../common/src/paths.js';
-import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js';
-import { requireTool } from './support/tools.js';
+import { type SimulatedOpenShift, startOpenShift } from './harness/openshift.js';
+import { requireTool } from './harness/tools.js';
 
 const bin = path.join(projectRoot(), 'shell/bin');
 

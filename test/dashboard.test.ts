@@ -15,8 +15,8 @@ import { PROXY_TIMEOUT_MS } from '../common/src/terminal-link.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { EXAMINER_TIMEOUT } from '../dashboard/src/fences.js';
 import { builtInVariables } from '../dashboard/src/variables.js';
-import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
-import { launchBrowser } from './support/browser.js';
+import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './harness/attacks.js';
+import { launchBrowser } from './harness/browser.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -24,7 +24,7 @@ import {
   request,
   startAuthProxy,
   startTerminalServer,
-} from './support/servers.js';
+} from './harness/servers.js';
 
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
 const PREFIX = '/user/alice';

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
-import { launchBrowser, startChromium, waitForScreen } from './support/browser.js';
-import { eventually, type RunningTerminalServer, request, startTerminalServer } from './support/servers.js';
+import { launchBrowser, startChromium, waitForScreen } from './harness/browser.js';
+import { eventually, type RunningTerminalServer, request, startTerminalServer } from './harness/servers.js';
 
 /** What the tests use of the page's view (window.terminalView) and one more they mount. */
 interface View {

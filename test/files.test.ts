@@ -28,7 +28,7 @@ import type { Browser, Page, Response as PageResponse } from 'playwright-core';
 import { OutsideFolderError, openInside } from '../common/src/open-inside.js';
 import { projectRoot } from '../common/src/paths.js';
 import { plainName, suffixedName } from '../terminal-server/src/files.js';
-import { launchBrowser, waitForScreen } from './support/browser.js';
+import { launchBrowser, waitForScreen } from './harness/browser.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -36,9 +36,9 @@ import {
   request,
   startAuthProxy,
   startTerminalServer,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
-import { requireTool } from './support/tools.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
+import { requireTool } from './harness/tools.js';
 
 const PREFIX = '/user/alice';
 /** Requests made while a folder is swapped for a link (without the check on the opened file one got through within a few dozen). */

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
-import { podman, preparePodman } from './support/podman.js';
-import { eventually, freePort, request } from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
+import { podman, preparePodman } from './harness/podman.js';
+import { eventually, freePort, request } from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
 
 const IMAGE = 'localhost/workshop-terminal:test';
 const WORKSHOP_IMAGE = 'localhost/workshop-terminal-fixture:test';
@@ -22,7 +22,7 @@ describe('container image', { timeout: 40 * 60_000 }, () => {
   before(async () => {
     const prepared = await preparePodman();
     if (!prepared) {
-      if (process.env.CI) throw new Error('podman could not be set up (test/support/podman-base.sh)');
+      if (process.env.CI) throw new Error('podman could not be set up (test/harness/podman-base.sh)');
       return;
     }
     env = prepared.env;
@@ -47,7 +47,7 @@ describe('container image', { timeout: 40 * 60_000 }, () => {
 
   function skipUnlessReady(t: { skip(message: string): void }): boolean {
     if (ready) return false;
-    t.skip('podman is not available here (test/support/podman-base.sh sets it up; CI runs it)');
+    t.skip('podman is not available here (test/harness/podman-base.sh sets it up; CI runs it)');
     return true;
   }
 

@@ -9,13 +9,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { encodeAttach, encodeInput } from '../common/src/protocol.js';
-import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './support/attacks.js';
-import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
-import { CookieClient } from './support/cookie-client.js';
-import { type Hub, spawnServer, startHub } from './support/jupyterhub.js';
-import { eventually, upgradeStatus } from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
-import { findTool } from './support/tools.js';
+import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './harness/attacks.js';
+import { launchBrowser, screenText, waitForScreen } from './harness/browser.js';
+import { CookieClient } from './harness/cookie-client.js';
+import { type Hub, spawnServer, startHub } from './harness/jupyterhub.js';
+import { eventually, upgradeStatus } from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
+import { findTool } from './harness/tools.js';
 
 const hubInstalled = findTool('jupyterhub') !== null && findTool('configurable-http-proxy') !== null;
 const skip = hubInstalled

@@ -1,13 +1,13 @@
-// OpenShift login against the simulated OpenShift (test/support/openshift.ts):
+// OpenShift login against the simulated OpenShift (test/harness/openshift.ts):
 // project admins only, decided by the cluster, re-checked while logged in.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, waitForScreen } from './support/browser.js';
-import { CookieClient } from './support/cookie-client.js';
-import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js';
+import { launchBrowser, waitForScreen } from './harness/browser.js';
+import { CookieClient } from './harness/cookie-client.js';
+import { type SimulatedOpenShift, startOpenShift } from './harness/openshift.js';
 import {
   type RunningAuthProxy,
   type RunningTerminalServer,
@@ -15,8 +15,8 @@ import {
   startAuthProxy,
   startTerminalServer,
   upgradeStatus,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
 
 describe('OpenShift login', () => {
   let openshift: SimulatedOpenShift;

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
-import { dashboardTerminalText, startChromium } from './support/browser.js';
-import { eventually } from './support/servers.js';
-import { startStack, stopStack, waitReady } from './support/stack.js';
-import { requireTool } from './support/tools.js';
+import { dashboardTerminalText, startChromium } from './harness/browser.js';
+import { eventually } from './harness/servers.js';
+import { startStack, stopStack, waitReady } from './harness/stack.js';
+import { requireTool } from './harness/tools.js';
 
 /** The sample's folder as the README's demo line names it (`WORKSHOP_DIR=$PWD/<folder> npm start`). */
 function readmeSample(): string {

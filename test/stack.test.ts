@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
-import { startChromium, waitForScreen } from './support/browser.js';
-import { eventually, freePort, isAlive, request, runProcess } from './support/servers.js';
-import { portFree, type Stack, startStack, stopStack, waitReady } from './support/stack.js';
-import { TerminalClient } from './support/terminal-client.js';
-import { requireTool } from './support/tools.js';
+import { startChromium, waitForScreen } from './harness/browser.js';
+import { eventually, freePort, isAlive, request, runProcess } from './harness/servers.js';
+import { portFree, type Stack, startStack, stopStack, waitReady } from './harness/stack.js';
+import { TerminalClient } from './harness/terminal-client.js';
+import { requireTool } from './harness/tools.js';
 
 /** The Unix socket linking the stack's auth proxy and terminal server. */
 function linkSocket(stack: Stack & { tmp: string }): string {

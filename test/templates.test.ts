@@ -45,8 +45,8 @@ import {
   type Template,
   validateObject,
   validateTemplate,
-} from './support/template-processor.js';
-import { findTool, requireTool } from './support/tools.js';
+} from './harness/template-processor.js';
+import { findTool, requireTool } from './harness/tools.js';
 
 const root = projectRoot();
 const templatesDir = path.join(root, 'templates');

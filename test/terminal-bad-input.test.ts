@@ -8,14 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../common/src/paths.js';
 import { attachQueryValue, ClientType, encodeAttach, encodeInput, Limits, splitUtf8 } from '../common/src/protocol.js';
-import { commandPaste, jobStarted, paste, promptBack } from './support/paste.js';
+import { commandPaste, jobStarted, paste, promptBack } from './harness/paste.js';
 import {
   eventually,
   type RunningTerminalServer,
   startTerminalProcess,
   startTerminalServer,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
 
 describe('bad input from a page', () => {
   let terminal: RunningTerminalServer;

@@ -13,16 +13,16 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { FlowControl } from '../common/src/protocol.js';
-import { lyingPage } from './support/attacks.js';
-import { commandPaste, jobStarted, paste, promptBack } from './support/paste.js';
+import { lyingPage } from './harness/attacks.js';
+import { commandPaste, jobStarted, paste, promptBack } from './harness/paste.js';
 import {
   eventually,
   type RunningTerminalServer,
   startTerminalProcess,
   startTerminalServer,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
-import { requireTool } from './support/tools.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
+import { requireTool } from './harness/tools.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'wt-flow-'));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -15,8 +15,8 @@ import {
   startProcess,
   startTerminalServer,
   upgradeStatus,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
 
 describe('terminal server HTTP under a prefix', () => {
   let terminal: Awaited<ReturnType<typeof startTerminalServer>>;

@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import xtermHeadless from '@xterm/headless';
-import { type RunningTerminalServer, startTerminalServer } from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
-import { requireTool } from './support/tools.js';
+import { type RunningTerminalServer, startTerminalServer } from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
+import { requireTool } from './harness/tools.js';
 
 const { Terminal } = xtermHeadless;
 

@@ -5,8 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../common/src/config.js';
 import { CloseCode, decodeControl, encodeAttach, ServerType } from '../common/src/protocol.js';
-import { eventually, type RunningTerminalServer, request, startTerminalServer } from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
+import { eventually, type RunningTerminalServer, request, startTerminalServer } from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
 
 describe('terminal sessions', () => {
   let terminal: RunningTerminalServer;

@@ -14,14 +14,14 @@ import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { builtInVariables, DOCUMENTED_VARIABLES, workshopVariables } from '../dashboard/src/variables.js';
-import { launchBrowser } from './support/browser.js';
+import { launchBrowser } from './harness/browser.js';
 import {
   eventually,
   type RunningAuthProxy,
   type RunningTerminalServer,
   startAuthProxy,
   startTerminalServer,
-} from './support/servers.js';
+} from './harness/servers.js';
 
 const FIXTURE = path.join(projectRoot(), 'test', 'fixtures', 'workshop-text');
 const WORKSHOP = path.join(FIXTURE, 'workshop');

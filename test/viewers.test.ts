@@ -20,10 +20,10 @@ import {
   type ServerControl,
 } from '../common/src/protocol.js';
 import { REQUESTER_HEADERS, type Requester, requesterHeaders } from '../common/src/terminal-link.js';
-import { stuckViewers } from './support/attacks.js';
-import { launchBrowser, screenText, waitForScreen } from './support/browser.js';
-import { CookieClient } from './support/cookie-client.js';
-import { type SimulatedOpenShift, startOpenShift } from './support/openshift.js';
+import { stuckViewers } from './harness/attacks.js';
+import { launchBrowser, screenText, waitForScreen } from './harness/browser.js';
+import { CookieClient } from './harness/cookie-client.js';
+import { type SimulatedOpenShift, startOpenShift } from './harness/openshift.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -33,8 +33,8 @@ import {
   startTerminalProcess,
   startTerminalServer,
   type TerminalProcess,
-} from './support/servers.js';
-import { TerminalClient } from './support/terminal-client.js';
+} from './harness/servers.js';
+import { TerminalClient } from './harness/terminal-client.js';
 
 const alice: Requester = { user: 'alice', access: 'owner', owner: 'alice', sharedOrigin: false };
 const bob: Requester = { user: 'bob', access: 'viewer', owner: 'alice', sharedOrigin: false };

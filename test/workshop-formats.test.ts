@@ -14,7 +14,7 @@ import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { SETUP_REPORT_FILE, setupProblems } from '../dashboard/src/setup-report.js';
-import { launchBrowser } from './support/browser.js';
+import { launchBrowser } from './harness/browser.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -23,7 +23,7 @@ import {
   runProcess,
   startAuthProxy,
   startTerminalServer,
-} from './support/servers.js';
+} from './harness/servers.js';
 
 const FIXTURE = path.join(projectRoot(), 'test', 'fixtures', 'workshop-educates');
 const WORKSHOP = path.join(FIXTURE, 'workshop');

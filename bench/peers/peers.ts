@@ -12,8 +12,8 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../../common/src/paths.js';
-import { eventually, freePort, isAlive, request } from '../../test/support/servers.js';
-import { TerminalClient } from '../../test/support/terminal-client.js';
+import { eventually, freePort, isAlive, request } from '../../test/harness/servers.js';
+import { TerminalClient } from '../../test/harness/terminal-client.js';
 import { commandLine, descendants } from '../processes.js';
 import { startWetty, WettyClient } from '../wetty.js';
 
