@@ -5,7 +5,17 @@
 // the slides, attacked with paths and links that lead out; and the Educates
 // fixture in Chromium, through the real auth proxy.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -150,7 +160,7 @@ describe("Educates' Hugo layout, read at start", () => {
     ]);
     assert.equal(workshop?.slidesDir, path.join(WORKSHOP, 'slides'));
     // reveal.js 4.X, as the resource asks: the bundled 4.x, served beneath the slides' own files.
-    assert.equal(workshop?.slidesLibraryDir, path.join(projectRoot(), 'node_modules', 'reveal.js-4'));
+    assert.equal(workshop?.slidesLibraryDir, realpathSync(path.join(projectRoot(), 'node_modules', 'reveal.js-4')));
     assert.deepEqual(workshop?.ignored, [
       'spec.workshop.files',
       'spec.session.namespaces',
