@@ -2,10 +2,13 @@
 // WebSockets alike, Origin checks, health, a terminal server that is down,
 // security headers and bad requests.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { basicAuthMode } from '../auth-proxy/src/modes/basic.js';
 import { loadConfig } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
 import { startChromium, waitForScreen } from './support/browser.js';
@@ -330,6 +333,38 @@ describe('basic authentication under guessing', () => {
     assert.deepEqual(new Set(answers), new Set([302]));
     const page = await TerminalClient.connect(proxy.socketUrl('cookie'), { headers });
     await page.close();
+  });
+});
+
+describe('basic authentication: what a check computes', () => {
+  test('the password digest is computed whether the user name matched or not', async () => {
+    const mode = basicAuthMode({ username: 'grumpy', password: 'correct horse', prefix: '' });
+    // Counted where the digests are made: createHash, as basic.ts imports it (a
+    // builtin's named export follows its module object once synced).
+    const createHash = mock.method(crypto, 'createHash');
+    syncBuiltinESMExports();
+    const digests = new Map<string, number>();
+    try {
+      const cases: [string, string, string][] = [
+        ['wrong user name and password', 'someone', 'guess'],
+        ['wrong user name, right password', 'someone', 'correct horse'],
+        ['right user name, wrong password', 'grumpy', 'guess'],
+        ['both right', 'grumpy', 'correct horse'],
+      ];
+      for (const [i, [what, user, password]] of cases.entries()) {
+        const req = { headers: { authorization: basic(user, password) } } as http.IncomingMessage;
+        const before = createHash.mock.callCount();
+        // An address of its own for each, so that no attempt waits for its turn.
+        const verdict = await mode.check(req, { address: `192.0.2.${i + 1}`, protocol: 'http', host: 'x' }, undefined);
+        assert.equal(verdict.allowed, what === 'both right', what);
+        digests.set(what, createHash.mock.callCount() - before);
+      }
+    } finally {
+      createHash.mock.restore();
+      syncBuiltinESMExports();
+    }
+    assert.ok((digests.get('both right') ?? 0) >= 2, 'both digests are counted');
+    assert.equal(new Set(digests.values()).size, 1, `digests made per check: ${JSON.stringify([...digests])}`);
   });
 });
 
