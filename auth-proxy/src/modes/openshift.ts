@@ -3,7 +3,7 @@
 // pod's project get in. "Admin" is asked of the cluster itself (a self subject
 // access review for creating rolebindings), so admin through a group and
 // cluster-admin both count, and it is asked again every few minutes.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Request, Response } from 'express';
 import passport from 'passport';
@@ -20,6 +20,7 @@ import {
   safeNext,
   sameText,
   shapeOf,
+  tokenAnswers,
   usedStates,
 } from '../login-session.js';
 import { sendPage } from '../pages.js';
@@ -52,11 +53,6 @@ interface LoginState {
   verifier: string;
   next: string;
   created: number;
-}
-
-interface Decision {
-  allowed: boolean;
-  at: number;
 }
 
 interface Discovery {
@@ -93,11 +89,10 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   });
   const used = usedStates();
   const logins = loginLimit(MAX_LOGINS_IN_FLIGHT);
-  const decisions = new Map<string, Decision>();
+  /** The cluster's last answer about each login's token: whether its user is an admin of the project. */
+  const decisions = tokenAnswers<boolean>(SESSION_SECONDS * 1000);
   const authenticator = new passport.Passport();
   let strategy: Promise<OAuth2Strategy> | undefined;
-
-  const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 
   /**
    * The OAuth state lives in an encrypted cookie of its own: bound to this
@@ -367,10 +362,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
             const name = await userName(user.token);
             const admin = await isProjectAdmin(user.token);
             if (name === null || admin === null) throw new ClusterUnavailable('the new token was refused');
-            const now = Date.now();
-            // Answers about logins whose cookies have expired are of no more use.
-            for (const [key, old] of decisions) if (now - old.at > SESSION_SECONDS * 1000) decisions.delete(key);
-            decisions.set(tokenKey(user.token), { allowed: admin, at: now });
+            decisions.set(user.token, admin);
             sessions.write(res, { user: name, token: user.token }, client);
             logger.info('login', { user: name, allowed: admin });
             res.redirect(302, safeNext(prefix, info?.state?.next));
@@ -388,7 +380,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           // itself with the scopes asked for: the proxy refuses it from now on,
           // until any cookie holding it would have expired.
           options.revoked.add(session.token, Date.now() + SESSION_SECONDS * 1000);
-          decisions.delete(tokenKey(session.token));
+          decisions.delete(session.token);
           logger.info('logout', { user: session.user });
         }
         sessions.clear(res, clientInfo(req, options.trust));
@@ -404,17 +396,15 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
       const session = sessions.read(req);
       if (!session) return loginRedirect(req, 'not logged in');
       if (options.revoked.has(session.token)) return loginRedirect(req, 'logged out');
-      const key = tokenKey(session.token);
-      let decision = decisions.get(key);
+      let decision = decisions.get(session.token);
       if (!decision || Date.now() - decision.at >= options.recheckMs) {
         try {
           const admin = await isProjectAdmin(session.token);
           if (admin === null) {
-            decisions.delete(key);
+            decisions.delete(session.token);
             return loginRedirect(req, 'the OpenShift login has ended');
           }
-          decision = { allowed: admin, at: Date.now() };
-          decisions.set(key, decision);
+          decision = decisions.set(session.token, admin);
         } catch (error) {
           // A blip of the API must not throw a room out: the last answer stands.
           logger.warn('cluster.unreachable', { during: 'access check', reason: (error as Error).message });
@@ -422,7 +412,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
             return { allowed: false, status: 503, reason: 'OpenShift is not answering; try again in a moment' };
         }
       }
-      if (!decision.allowed) {
+      if (!decision.value) {
         if (options.viewers.includes(session.user)) return { allowed: true, user: session.user, access: 'viewer' };
         let project = '';
         try {
