@@ -92,7 +92,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   /** The cluster's last answer about each login's token: whether its user is an admin of the project. */
   const decisions = tokenAnswers<boolean>(SESSION_SECONDS * 1000);
   const authenticator = new passport.Passport();
-  let strategy: Promise<OAuth2Strategy> | undefined;
+  let oauthServer: Promise<Discovery> | undefined;
 
   /**
    * The OAuth state lives in an encrypted cookie of its own: bound to this
@@ -130,16 +130,16 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   };
 
   /** Finds the OAuth server through the API server (done when first needed, and again after a failure). */
-  function oauthStrategy(): Promise<OAuth2Strategy> {
+  function discovered(): Promise<Discovery> {
     // Logins arriving together share one discovery.
-    strategy ??= discover().catch((error: unknown) => {
-      strategy = undefined;
+    oauthServer ??= discover().catch((error: unknown) => {
+      oauthServer = undefined;
       throw error;
     });
-    return strategy;
+    return oauthServer;
   }
 
-  async function discover(): Promise<OAuth2Strategy> {
+  async function discover(): Promise<Discovery> {
     const discovery = await cluster.request<Discovery>(
       'GET',
       `${cluster.apiUrl}/.well-known/oauth-authorization-server`,
@@ -147,12 +147,23 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     if (discovery.status !== 200 || !discovery.body?.authorization_endpoint || !discovery.body.token_endpoint) {
       throw new ClusterUnavailable(`OAuth discovery answered ${discovery.status}`);
     }
+    logger.info('oauth.discovered', { authorize: discovery.body.authorization_endpoint });
+    return discovery.body;
+  }
+
+  /**
+   * The OAuth client for one request. The client secret is the service account
+   * token, read by the caller when it is needed (it rotates), and held by this
+   * request's strategy only: a strategy shared by every login would keep it,
+   * and be written under the feet of the logins in flight.
+   */
+  function strategyFor(server: Discovery, clientSecret: string): OAuth2Strategy {
     const created = new OAuth2Strategy(
       {
-        authorizationURL: discovery.body.authorization_endpoint,
-        tokenURL: discovery.body.token_endpoint,
+        authorizationURL: server.authorization_endpoint,
+        tokenURL: server.token_endpoint,
         clientID: `system:serviceaccount:${namespace()}:${options.serviceAccount}`,
-        clientSecret: 'set before each use: the service account token rotates',
+        clientSecret,
         callbackURL: `${prefix}/oauth_callback`,
         scope: SCOPES,
         state: true,
@@ -165,8 +176,6 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     );
     // The token request goes through the agent that trusts the cluster's CA and times out.
     (created as unknown as { _oauth2: { setAgent(agent: unknown): void } })._oauth2.setAgent(cluster.agent);
-    authenticator.use('openshift', created);
-    logger.info('oauth.discovered', { authorize: discovery.body.authorization_endpoint });
     return created;
   }
 
@@ -257,9 +266,10 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
         const release = logins.enter();
         if (!release) return busyPage(res, clientInfo(req, options.trust));
         try {
-          await oauthStrategy();
+          // Only sends the browser to the OAuth server: no secret is needed for that.
+          const oauth = strategyFor(await discovered(), '');
           // Sends the browser to the OAuth server at once (the state store is synchronous).
-          authenticator.authenticate('openshift', {
+          authenticator.authenticate(oauth, {
             session: false,
             callbackURL: callbackUrl(req),
             // passport-oauth2 hands this to the state store, which keeps it in the state cookie.
@@ -290,10 +300,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
         if (!release) return busyPage(res, client);
         let oauth: OAuth2Strategy;
         try {
-          oauth = await oauthStrategy();
-          // The client secret is the service account token, read now: it rotates.
-          (oauth as unknown as { _oauth2: { _clientSecret: string } })._oauth2._clientSecret =
-            cluster.serviceAccountToken();
+          oauth = strategyFor(await discovered(), cluster.serviceAccountToken());
         } catch (error) {
           release();
           logger.warn('cluster.unreachable', { during: 'login', reason: (error as Error).message });
@@ -305,7 +312,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           next(error);
         };
         authenticator.authenticate(
-          'openshift',
+          oauth,
           { session: false, callbackURL: callbackUrl(req) } as passport.AuthenticateOptions,
           async (error: unknown, user: { token: string } | false, info: { state?: { next?: string } } | undefined) => {
             try {
