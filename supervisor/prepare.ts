@@ -74,6 +74,32 @@ async function checkPorts(): Promise<void> {
   }
 }
 
+/**
+ * A PM2_HOME belongs to one pm2. A second stack given the folder of a running
+ * one would hand its apps to that pm2, which restarts the first stack's servers
+ * (and ends their shells) with the second's settings: seen with a hub that gave
+ * every user the same PM2_HOME. A running pm2 answers on rpc.sock in its folder;
+ * a socket file left by one that was killed refuses, and pm2 replaces it.
+ */
+async function checkPm2Home(home: string): Promise<void> {
+  if (await socketAnswers(path.join(home, 'rpc.sock'))) {
+    fail(
+      `PM2_HOME ${home} is in use by a running pm2 (another terminal's?): give each terminal its own, or leave PM2_HOME unset for a new temporary folder`,
+    );
+  }
+}
+
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
 function portFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
@@ -131,6 +157,7 @@ function extraApps(dir: string): App[] {
   return apps;
 }
 
+if (config.pm2Home) await checkPm2Home(config.pm2Home);
 await checkPorts();
 
 const home = config.pm2Home || mkdtempSync(path.join(os.tmpdir(), 'workshop-pm2-'));

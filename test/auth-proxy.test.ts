@@ -2,11 +2,18 @@
 // WebSockets alike, Origin checks, health, a terminal server that is down,
 // security headers and bad requests.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { compileTrust } from '../auth-proxy/src/client-info.js';
+import { encryptedCookie, MAX_REMEMBERED_LOGINS, shapeOf } from '../auth-proxy/src/login-session.js';
+import { basicAuthMode } from '../auth-proxy/src/modes/basic.js';
+import { jupyterHubMode } from '../auth-proxy/src/modes/jupyterhub.js';
 import { loadConfig } from '../common/src/config.js';
+import { createLogger } from '../common/src/log.js';
 import { projectRoot } from '../common/src/paths.js';
 import { startChromium, waitForScreen } from './harness/browser.js';
 import {
@@ -343,6 +350,105 @@ describe('basic authentication under guessing', () => {
     assert.deepEqual(new Set(answers), new Set([302]));
     const page = await TerminalClient.connect(proxy.socketUrl('cookie'), { headers });
     await page.close();
+  });
+});
+
+describe('basic authentication: what a check computes', () => {
+  test('the password digest is computed whether the user name matched or not', async () => {
+    const mode = basicAuthMode({ username: 'grumpy', password: 'correct horse', prefix: '' });
+    // Counted where the digests are made: createHash, as basic.ts imports it (a
+    // builtin's named export follows its module object once synced).
+    const createHash = mock.method(crypto, 'createHash');
+    syncBuiltinESMExports();
+    const digests = new Map<string, number>();
+    try {
+      const cases: [string, string, string][] = [
+        ['wrong user name and password', 'someone', 'guess'],
+        ['wrong user name, right password', 'someone', 'correct horse'],
+        ['right user name, wrong password', 'grumpy', 'guess'],
+        ['both right', 'grumpy', 'correct horse'],
+      ];
+      for (const [i, [what, user, password]] of cases.entries()) {
+        const req = { headers: { authorization: basic(user, password) } } as http.IncomingMessage;
+        const before = createHash.mock.callCount();
+        // An address of its own for each, so that no attempt waits for its turn.
+        const verdict = await mode.check(req, { address: `192.0.2.${i + 1}`, protocol: 'http', host: 'x' }, undefined);
+        assert.equal(verdict.allowed, what === 'both right', what);
+        digests.set(what, createHash.mock.callCount() - before);
+      }
+    } finally {
+      createHash.mock.restore();
+      syncBuiltinESMExports();
+    }
+    assert.ok((digests.get('both right') ?? 0) >= 2, 'both digests are counted');
+    assert.equal(new Set(digests.values()).size, 1, `digests made per check: ${JSON.stringify([...digests])}`);
+  });
+});
+
+describe('JupyterHub mode: what it remembers of the hub’s answers', () => {
+  test('answers for at most a bounded number of logins: the oldest is forgotten, and asked again', async () => {
+    // The hub's API as far as the check uses it: who a token belongs to, each question counted.
+    const asked = new Map<string, number>();
+    const hub = http.createServer((req, res) => {
+      const token = String(req.headers.authorization).replace(/^token /, '');
+      asked.set(token, (asked.get(token) ?? 0) + 1);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ name: 'alice', admin: false }));
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    const secrets = ['a-secret-for-tests'];
+    const mode = jupyterHubMode({
+      prefix: '/user/alice',
+      owner: 'alice',
+      clientId: 'jupyterhub-user-alice',
+      apiToken: 'api-token',
+      apiUrl: `http://127.0.0.1:${(hub.address() as net.AddressInfo).port}`,
+      baseUrl: '/',
+      hubHost: '',
+      callbackUrl: '/user/alice/oauth_callback',
+      allowAdmins: false,
+      viewers: [],
+      recheckMs: 3600_000,
+      secrets,
+      trust: compileTrust(false),
+      logger: createLogger('auth-proxy', 'error'),
+    });
+    // Login cookies as the hub login writes them (same name, secrets and shape).
+    const jar = encryptedCookie({
+      name: 'jupyterhub-user-alice',
+      secrets,
+      path: '/user/alice',
+      maxAgeSeconds: 3600,
+      shape: shapeOf<{ user: string; token: string }>({ user: 'string', token: 'string' }),
+    });
+    const check = async (token: string) => {
+      const headers: Record<string, unknown> = {};
+      const res = {
+        getHeader: (name: string) => headers[name.toLowerCase()],
+        setHeader: (name: string, value: unknown) => {
+          headers[name.toLowerCase()] = value;
+        },
+      } as unknown as http.ServerResponse;
+      jar.write(res, { user: 'alice', token }, { address: '127.0.0.1', protocol: 'http', host: 'x' });
+      const cookie = String((headers['set-cookie'] as string[])[0]).split(';')[0];
+      const req = { headers: { cookie }, url: '/user/alice/terminal/' } as http.IncomingMessage;
+      const verdict = await mode.check(req, { address: '127.0.0.1', protocol: 'http', host: 'x' });
+      assert.equal(verdict.allowed, true);
+    };
+    try {
+      await check('first');
+      await check('first');
+      assert.equal(asked.get('first'), 1, 'a recent answer is used again');
+      const others = Array.from({ length: MAX_REMEMBERED_LOGINS }, (_, i) => `login-${i}`);
+      for (let i = 0; i < others.length; i += 50) await Promise.all(others.slice(i, i + 50).map(check));
+      await check('first');
+      assert.equal(asked.get('first'), 2, 'after as many newer logins as are remembered, the first is asked again');
+      const newest = others.at(-1) as string;
+      await check(newest);
+      assert.equal(asked.get(newest), 1, 'the newest are still remembered');
+    } finally {
+      hub.close();
+    }
   });
 });
 

@@ -6,7 +6,16 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { deployerVariables, describeSettings } from '../common/src/config.js';
 import { projectRoot } from '../common/src/paths.js';
-import { CloseCode, FlowControl, Limits, Reconnect, VIEWERS_EVERY_MS } from '../common/src/protocol.js';
+import {
+  ClientType,
+  CloseCode,
+  CONTROL_TYPES,
+  FlowControl,
+  Limits,
+  Reconnect,
+  ServerType,
+  VIEWERS_EVERY_MS,
+} from '../common/src/protocol.js';
 import { ATTACH_TIMEOUT_MS, PING_INTERVAL_MS } from '../terminal-server/src/connection.js';
 
 const doc = readFileSync(path.join(projectRoot(), 'docs', 'protocol.md'), 'utf8').replace(/\s+/g, ' ');
@@ -22,6 +31,29 @@ function stated(pattern: RegExp): number {
 }
 
 describe('docs/protocol.md', () => {
+  test('the message types are the code’s: each frame type with its byte, each control message', () => {
+    const section = (heading: string) => {
+      const start = doc.indexOf(`## ${heading}`);
+      assert.ok(start >= 0, `a section ${heading}`);
+      const end = doc.indexOf('## ', start + 3);
+      return doc.slice(start, end < 0 ? undefined : end);
+    };
+    /** The frame types a section's table names, as name → byte. */
+    const frames = (heading: string) =>
+      Object.fromEntries(
+        [...section(heading).matchAll(/\| `0x([0-9a-f]{2})` \| (\w+) +\|/g)].map((m) => [
+          m[2],
+          Number.parseInt(m[1] as string, 16),
+        ]),
+      );
+    const lowered = (types: Record<string, number>) =>
+      Object.fromEntries(Object.entries(types).map(([name, byte]) => [name.toLowerCase(), byte]));
+    assert.deepEqual(frames('Page → server'), lowered(ClientType));
+    assert.deepEqual(frames('Server → page'), lowered(ServerType));
+    const documented = [...section('Server → page').matchAll(/- `\{"type":"(\w+)"/g)].map((m) => m[1]);
+    assert.deepEqual(documented.sort(), [...CONTROL_TYPES].sort());
+  });
+
   test('flow-control numbers are the code’s', () => {
     assert.equal(stated(/backlog is more than \**([\d.]+) (KiB|MiB)/), FlowControl.highWaterBytes);
     assert.equal(stated(/every page is back under \**([\d.]+) (KiB|MiB)/), FlowControl.lowWaterBytes);

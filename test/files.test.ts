@@ -456,6 +456,21 @@ describe('file upload and download', () => {
     assert.deepEqual(readdirSync(dir).sort(), before.sort());
   });
 
+  test('upload ids are random (16 bytes from the system’s generator), not the clock', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const started = await uploadRequest(`uploads?session=none&name=id-${i}.txt&size=4`);
+      assert.equal(started.status, 201);
+      ids.push(((await started.json()) as { id: string }).id);
+    }
+    for (const id of ids) await uploadRequest(`uploads/${id}`, { method: 'DELETE' });
+    // Ids made one after the other share no leading characters beyond chance (one in 16 million
+    // for a pair here): a time stamp in front would make every pair share its first ones.
+    const prefixes = new Set(ids.map((id) => id.slice(0, 4)));
+    assert.equal(prefixes.size, ids.length, ids.join(' '));
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/, 'base64url of 128 bits');
+  });
+
   test('download sends a file of the home folder, and nothing outside it', async () => {
     const data = path.join(terminal.home, 'data');
     mkdirSync(data, { recursive: true });

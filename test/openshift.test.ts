@@ -1,17 +1,22 @@
 // OpenShift login against the simulated OpenShift (test/harness/openshift.ts):
 // project admins only, decided by the cluster, re-checked while logged in.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { projectRoot } from '../common/src/paths.js';
 import { launchBrowser, waitForScreen } from './harness/browser.js';
 import { CookieClient } from './harness/cookie-client.js';
 import { type SimulatedOpenShift, startOpenShift } from './harness/openshift.js';
 import {
+  eventually,
+  freePort,
   type RunningAuthProxy,
+  type RunningProcess,
   type RunningTerminalServer,
   request,
+  runProcess,
   startAuthProxy,
   startTerminalServer,
   upgradeStatus,
@@ -310,5 +315,76 @@ describe('OpenShift login', () => {
       await context.close();
       await browser.close();
     }
+  });
+});
+
+describe('OpenShift login: the client secret', () => {
+  let openshift: SimulatedOpenShift;
+  let terminal: RunningTerminalServer;
+  let proxy: RunningProcess;
+  let base: string;
+  const diagnostics = mkdtempSync(path.join(os.tmpdir(), 'wt-openshift-heap-'));
+
+  before(async () => {
+    openshift = await startOpenShift({ serviceAccount: 'terminal-user' });
+    openshift.rbac.admins.add('alice');
+    terminal = await startTerminalServer();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // Its own process, so that its heap is the proxy's alone, written on a signal.
+    proxy = runProcess(
+      process.execPath,
+      [
+        '--heapsnapshot-signal=SIGUSR2',
+        `--diagnostic-dir=${diagnostics}`,
+        path.join(projectRoot(), 'dist/auth-proxy/src/main.js'),
+      ],
+      {
+        OAUTH_SERVICE_ACCOUNT: 'terminal-user',
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: String(openshift.port),
+        SERVICE_ACCOUNT_DIR: openshift.serviceAccountDir,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        TERMINAL_PORT: String(terminal.port),
+        LOG_LEVEL: 'error',
+      },
+    );
+    await eventually(
+      () => request(`${base}/healthz`).then((r) => r.status === 200),
+      20_000,
+      `the auth proxy to start: ${proxy.output()}`,
+    );
+    openshift.setRoute(base);
+  });
+  after(async () => {
+    proxy?.child.kill('SIGKILL');
+    await proxy?.exited;
+    await terminal?.close();
+    await openshift?.close();
+    rmSync(diagnostics, { recursive: true, force: true });
+  });
+
+  test('the service account token a login used is not kept once it is done: nothing shared holds it', async () => {
+    // Read as bytes: this process holds no string of it.
+    const used = readFileSync(path.join(openshift.serviceAccountDir, 'token'));
+    const person = new CookieClient({ ca: openshift.caPem });
+    await person.get(`${openshift.url}/login`, { method: 'POST', form: { username: 'alice', return_to: '/' } });
+    assert.equal((await person.get(`${base}/terminal/session/1`)).status, 200);
+    openshift.rotateServiceAccountToken();
+    // A heap snapshot holds every string still reachable (garbage is collected first).
+    proxy.child.kill('SIGUSR2');
+    const snapshot = (await eventually(
+      () => {
+        const name = readdirSync(diagnostics).find((file) => file.endsWith('.heapsnapshot'));
+        const text = name ? readFileSync(path.join(diagnostics, name)) : null;
+        // Written out whole once its JSON is closed.
+        return text?.subarray(-2).toString() === ']}' ? text : null;
+      },
+      30_000,
+      'the heap snapshot',
+    )) as Buffer;
+    assert.ok(snapshot.includes('terminal-user'), 'the snapshot holds the proxy’s strings');
+    assert.ok(!snapshot.includes(used), 'a copy of the client secret is still reachable after the login');
   });
 });

@@ -345,6 +345,43 @@ describe('stopping and bad configuration', () => {
     }
   });
 
+  test('a second stack given the PM2_HOME of a running one refuses with one line; the first goes on untouched', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'wt-pm2-home-'));
+    const first = await startStack({ AUTH_USERNAME: '*', PM2_HOME: home });
+    let second: Awaited<ReturnType<typeof startStack>> | undefined;
+    try {
+      await waitReady(first);
+      const servers = () =>
+        ['terminal-server/src/main.js', 'auth-proxy/src/main.js'].map((script) => pidOf(first, script));
+      const before = servers();
+      assert.ok(before.every(Boolean), 'the first stack’s servers run');
+      second = await startStack({ AUTH_USERNAME: '*', PM2_HOME: home });
+      const started = second;
+      // It stops, or it hands its apps to the first one's pm2, which restarts the first one's servers.
+      const outcome = await eventually(
+        async () => {
+          if (started.child.exitCode !== null) return `exit ${started.child.exitCode}`;
+          if (servers().some((pid, i) => pid !== undefined && pid !== before[i])) return 'took over the first stack';
+          const ready = await request(`http://127.0.0.1:${started.port}/readyz`).catch(() => null);
+          return ready?.status === 200 ? 'started' : null;
+        },
+        20_000,
+        'the second stack to stop or start',
+      );
+      assert.equal(outcome, 'exit 2', second.output());
+      assert.match(
+        second.output().trim(),
+        new RegExp(`^supervisor: PM2_HOME ${home} is in use by a running pm2[^\n]*$`),
+      );
+      assert.deepEqual(servers(), before, 'the first stack’s servers were not restarted');
+      assert.equal((await request(`http://127.0.0.1:${first.port}/readyz`)).status, 200);
+    } finally {
+      if (second) await stopStack(second);
+      await stopStack(first);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test('TERMINAL_PORT still works when set; a value that cannot work stops the start with one line', async () => {
     const terminalPort = await freePort();
     const stack = await startStack({ AUTH_USERNAME: '*', TERMINAL_PORT: String(terminalPort) });

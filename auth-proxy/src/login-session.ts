@@ -222,6 +222,54 @@ export function usedStates(): { use(state: string, expires: number): boolean } {
 }
 
 /**
+ * Logins whose answers are remembered at most. Every login brings a new token
+ * and the process lives for weeks; a terminal has its owner and a few people
+ * watching, so this many is far more than are in use at once, and a login
+ * forgotten early only costs one question to the login server at its next check.
+ */
+export const MAX_REMEMBERED_LOGINS = 256;
+
+export interface TokenAnswer<T> {
+  value: T;
+  /** When the login server gave it (ms). */
+  at: number;
+}
+
+/**
+ * What the login server last said about each login's token (kept by the
+ * token's digest, never the token), no longer than a login lasts and for at
+ * most MAX_REMEMBERED_LOGINS logins: the oldest answers are forgotten first.
+ * Answers are kept in the order they came, so pruning stops at the first one
+ * still young enough.
+ */
+export function tokenAnswers<T>(lifetimeMs: number): {
+  get(token: string): TokenAnswer<T> | undefined;
+  set(token: string, value: T): TokenAnswer<T>;
+  delete(token: string): void;
+} {
+  const answers = new Map<string, TokenAnswer<T>>();
+  const keyOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+  return {
+    get: (token) => answers.get(keyOf(token)),
+    set(token, value) {
+      const key = keyOf(token);
+      const answer = { value, at: Date.now() };
+      answers.delete(key); // set again last: the map stays in the order answers came
+      for (const [old, { at }] of answers) {
+        if (answer.at - at <= lifetimeMs) break;
+        answers.delete(old);
+      }
+      answers.set(key, answer);
+      if (answers.size > MAX_REMEMBERED_LOGINS) answers.delete(answers.keys().next().value as string);
+      return answer;
+    },
+    delete(token) {
+      answers.delete(keyOf(token));
+    },
+  };
+}
+
+/**
  * Bounds the logins in progress, each of which asks the login server
  * something (discovery, the token exchange, who the user is). Past the bound a
  * login is refused at once instead of queueing work on the server and here.

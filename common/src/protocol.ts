@@ -93,6 +93,17 @@ export type ServerControl =
   /** A message from the page was refused; the connection goes on. */
   | { type: 'error'; message: string };
 
+/** Every control message's type: the compiler holds this list to ServerControl (none missing, none extra). */
+export const CONTROL_TYPES = Object.keys({
+  attached: true,
+  size: true,
+  access: true,
+  viewers: true,
+  exit: true,
+  gone: true,
+  error: true,
+} satisfies Record<ServerControl['type'], true>) as readonly ServerControl['type'][];
+
 /** WebSocket close codes (4000–4999 are the application's own). */
 export const CloseCode = {
   /** Too many bad frames on one connection (Limits.maxBadMessages). */

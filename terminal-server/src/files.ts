@@ -19,6 +19,7 @@
 // to disk. Uploads change files, so they must come from a page of this terminal:
 // same origin (Sec-Fetch-Site, Origin), Content-Type application/octet-stream
 // and the UPLOAD_HEADER, which no form of another site can send, and no CORS.
+import { randomBytes } from 'node:crypto';
 import { constants, readlinkSync, type Stats, statSync } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import type http from 'node:http';
@@ -284,7 +285,8 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
     }
     const { file, filePath } = created;
     const stats = await file.stat();
-    const id = `${Date.now().toString(36)}${randomSuffix()}`;
+    // Unguessable, as every id of ours: it names an open file that PUTs write into.
+    const id = randomBytes(16).toString('base64url');
     const upload: Upload = {
       id,
       file,
@@ -531,7 +533,7 @@ function readCwd(pid: number): string | null {
 }
 
 function randomSuffix(): string {
-  return Math.random().toString(36).slice(2, 10);
+  return randomBytes(6).toString('hex');
 }
 
 /** Creates `name` in `directory`, or the first free `name-N`; never opens a file that exists (O_EXCL). */

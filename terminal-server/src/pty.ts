@@ -97,7 +97,7 @@ export class PtyProcess {
     this.pid = this.term.pid;
     this.helperPath = options.env.PATH ?? '/usr/bin:/bin';
     this.onInterrupt = options.onInterrupt;
-    const internals = this.term as unknown as NodePtyInternals;
+    const internals = nodePtyInternals(this.term);
     this.fd = internals.fd;
     this.term.onData((data) => onData(data as unknown as Buffer));
     // Linux discards what the program wrote but nobody read yet when the last
@@ -105,12 +105,15 @@ export class PtyProcess {
     // the output of most programs that exit (seen in 19 of 20 runs of `cat` of
     // 88 KB). Holding the slave open here keeps that output readable, and
     // reading everything left just before node-pty closes the master (200 ms
-    // after the exit) makes sure it is all delivered, paused or not.
+    // after the exit) makes sure it is all delivered, paused or not: first what
+    // node's stream read ahead before a pause took hold (read() hands it to the
+    // data listeners; destroying the stream would drop it), then the kernel's.
     const slave = fs.openSync(internals._pty, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
     this.slave = slave;
     const socket = internals._socket;
     const destroy = socket.destroy.bind(socket);
     socket.destroy = (error?: Error) => {
+      while (socket.read() !== null);
       drainSync(this.fd, onData);
       return destroy(error);
     };
@@ -282,12 +285,31 @@ export class PtyProcess {
   }
 }
 
-/** What this module relies on inside node-pty's UnixTerminal (node-pty is pinned for that reason). */
-interface NodePtyInternals {
+/**
+ * The node-pty release whose internals (NodePtyInternals) this module was
+ * checked against. package.json pins it, and test/pty.test.ts fails on any
+ * other release and checks each internal on the one installed: an upgrade
+ * fails a test, rather than losing the end of programs' output in a workshop.
+ */
+export const NODE_PTY_CHECKED = '1.1.0';
+
+/** What this module relies on inside node-pty's UnixTerminal, which it does not expose. */
+export interface NodePtyInternals {
+  /** The master side, non-blocking: written to directly, and drained at exit. */
   fd: number;
-  /** Path of the slave side, e.g. /dev/pts/3. */
+  /** Path of the slave side, e.g. /dev/pts/3: held open so that output written just before an exit is kept. */
   _pty: string;
-  _socket: { destroy(error?: Error): unknown };
+  /**
+   * The master's read stream (a net.Socket), which node-pty destroys after the
+   * program exits, before it closes the master; its data listeners are
+   * node-pty's onData.
+   */
+  _socket: { destroy(error?: Error): unknown; read(): unknown };
+}
+
+/** node-pty's internals as this module reads them (test/pty.test.ts checks them through this too). */
+export function nodePtyInternals(term: nodePty.IPty): NodePtyInternals {
+  return term as unknown as NodePtyInternals;
 }
 
 /** Reads whatever output is left on the (non-blocking) master, until it is empty. */

@@ -113,8 +113,10 @@ export function basicAuthMode(options: { username: string; password: string; pre
     async check(req, client, res): Promise<Verdict> {
       const credentials = basicAuth(req);
       if (!credentials) return { allowed: false, status: 401, reason: 'no credentials', headers: CHALLENGE };
-      // Both comparisons always run, so timing does not tell which one failed.
-      const right = sameSecret(credentials.name, username) && sameSecret(credentials.pass, password);
+      // Both comparisons always run (no &&), so timing does not tell which one failed.
+      const rightName = sameSecret(credentials.name, username);
+      const rightPassword = sameSecret(credentials.pass, password);
+      const right = rightName && rightPassword;
       if (right && hasLoginCookie(req)) return { allowed: true, user: credentials.name, access: 'owner' };
 
       // Everything else is an attempt: it takes its turn before its outcome is known.

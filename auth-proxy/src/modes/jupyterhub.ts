@@ -2,14 +2,22 @@
 // log in through the hub's OAuth provider; only the owner gets in, and the hub's
 // admins only when allowed. The hub token is re-validated now and then, so
 // logging out of the hub logs out of the terminal too.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../../common/src/log.js';
 import { describeError } from '../../../common/src/log.js';
 import { pathUnder } from '../../../common/src/prefix.js';
 import type { Access } from '../../../common/src/protocol.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
-import { encryptedCookie, LOGIN_STATE_LIFETIME_MS, safeNext, sameText, shapeOf, usedStates } from '../login-session.js';
+import {
+  encryptedCookie,
+  LOGIN_STATE_LIFETIME_MS,
+  safeNext,
+  sameText,
+  shapeOf,
+  tokenAnswers,
+  usedStates,
+} from '../login-session.js';
 import { sendPage } from '../pages.js';
 import { modeRoutes } from './routes.js';
 import type { AuthMode, Verdict } from './types.js';
@@ -79,10 +87,8 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
     shape: shapeOf<LoginState>({ state: 'string', next: 'string', created: 'number' }),
   });
   const used = usedStates();
-  /** Last answer of the hub about a token (by its digest): who, and when it was asked. */
-  const checked = new Map<string, { user: HubUser; at: number }>();
-
-  const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
+  /** Last answer of the hub about each login's token: who. */
+  const checked = tokenAnswers<HubUser>(SESSION_SECONDS * 1000);
 
   async function hubUser(token: string): Promise<HubUser | null> {
     let res: Response;
@@ -103,18 +109,17 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
 
   /** The user behind a token, asking the hub again when the last answer is older than the re-check interval. */
   async function validate(token: string): Promise<HubUser | null> {
-    const key = tokenKey(token);
-    const known = checked.get(key);
-    if (known && Date.now() - known.at < options.recheckMs) return known.user;
+    const known = checked.get(token);
+    if (known && Date.now() - known.at < options.recheckMs) return known.value;
     try {
       const user = await hubUser(token);
-      if (user) checked.set(key, { user, at: Date.now() });
-      else checked.delete(key);
+      if (user) checked.set(token, user);
+      else checked.delete(token);
       return user;
     } catch (error) {
       // The hub being away for a moment must not throw the owner out.
       logger.warn('hub.unreachable', { during: 'token check', reason: (error as Error).message });
-      if (known) return known.user;
+      if (known) return known.value;
       throw error;
     }
   }
@@ -200,7 +205,7 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
             page(res, 400, 'The hub did not accept this login', 'Start again from the terminal.');
             return;
           }
-          checked.set(tokenKey(token), { user, at: Date.now() });
+          checked.set(token, user);
           sessions.write(res, { user: user.name, token }, client);
           logger.info('login', { user: user.name, access: access(user) ?? 'none' });
           res.redirect(302, saved.next);

@@ -3,7 +3,7 @@
 // pod's project get in. "Admin" is asked of the cluster itself (a self subject
 // access review for creating rolebindings), so admin through a group and
 // cluster-admin both count, and it is asked again every few minutes.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Request, Response } from 'express';
 import passport from 'passport';
@@ -20,6 +20,7 @@ import {
   safeNext,
   sameText,
   shapeOf,
+  tokenAnswers,
   usedStates,
 } from '../login-session.js';
 import { sendPage } from '../pages.js';
@@ -52,11 +53,6 @@ interface LoginState {
   verifier: string;
   next: string;
   created: number;
-}
-
-interface Decision {
-  allowed: boolean;
-  at: number;
 }
 
 interface Discovery {
@@ -93,11 +89,10 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   });
   const used = usedStates();
   const logins = loginLimit(MAX_LOGINS_IN_FLIGHT);
-  const decisions = new Map<string, Decision>();
+  /** The cluster's last answer about each login's token: whether its user is an admin of the project. */
+  const decisions = tokenAnswers<boolean>(SESSION_SECONDS * 1000);
   const authenticator = new passport.Passport();
-  let strategy: Promise<OAuth2Strategy> | undefined;
-
-  const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
+  let oauthServer: Promise<Discovery> | undefined;
 
   /**
    * The OAuth state lives in an encrypted cookie of its own: bound to this
@@ -135,16 +130,16 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
   };
 
   /** Finds the OAuth server through the API server (done when first needed, and again after a failure). */
-  function oauthStrategy(): Promise<OAuth2Strategy> {
+  function discovered(): Promise<Discovery> {
     // Logins arriving together share one discovery.
-    strategy ??= discover().catch((error: unknown) => {
-      strategy = undefined;
+    oauthServer ??= discover().catch((error: unknown) => {
+      oauthServer = undefined;
       throw error;
     });
-    return strategy;
+    return oauthServer;
   }
 
-  async function discover(): Promise<OAuth2Strategy> {
+  async function discover(): Promise<Discovery> {
     const discovery = await cluster.request<Discovery>(
       'GET',
       `${cluster.apiUrl}/.well-known/oauth-authorization-server`,
@@ -152,12 +147,23 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     if (discovery.status !== 200 || !discovery.body?.authorization_endpoint || !discovery.body.token_endpoint) {
       throw new ClusterUnavailable(`OAuth discovery answered ${discovery.status}`);
     }
+    logger.info('oauth.discovered', { authorize: discovery.body.authorization_endpoint });
+    return discovery.body;
+  }
+
+  /**
+   * The OAuth client for one request. The client secret is the service account
+   * token, read by the caller when it is needed (it rotates), and held by this
+   * request's strategy only: a strategy shared by every login would keep it,
+   * and be written under the feet of the logins in flight.
+   */
+  function strategyFor(server: Discovery, clientSecret: string): OAuth2Strategy {
     const created = new OAuth2Strategy(
       {
-        authorizationURL: discovery.body.authorization_endpoint,
-        tokenURL: discovery.body.token_endpoint,
+        authorizationURL: server.authorization_endpoint,
+        tokenURL: server.token_endpoint,
         clientID: `system:serviceaccount:${namespace()}:${options.serviceAccount}`,
-        clientSecret: 'set before each use: the service account token rotates',
+        clientSecret,
         callbackURL: `${prefix}/oauth_callback`,
         scope: SCOPES,
         state: true,
@@ -170,8 +176,6 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
     );
     // The token request goes through the agent that trusts the cluster's CA and times out.
     (created as unknown as { _oauth2: { setAgent(agent: unknown): void } })._oauth2.setAgent(cluster.agent);
-    authenticator.use('openshift', created);
-    logger.info('oauth.discovered', { authorize: discovery.body.authorization_endpoint });
     return created;
   }
 
@@ -262,9 +266,10 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
         const release = logins.enter();
         if (!release) return busyPage(res, clientInfo(req, options.trust));
         try {
-          await oauthStrategy();
+          // Only sends the browser to the OAuth server: no secret is needed for that.
+          const oauth = strategyFor(await discovered(), '');
           // Sends the browser to the OAuth server at once (the state store is synchronous).
-          authenticator.authenticate('openshift', {
+          authenticator.authenticate(oauth, {
             session: false,
             callbackURL: callbackUrl(req),
             // passport-oauth2 hands this to the state store, which keeps it in the state cookie.
@@ -295,10 +300,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
         if (!release) return busyPage(res, client);
         let oauth: OAuth2Strategy;
         try {
-          oauth = await oauthStrategy();
-          // The client secret is the service account token, read now: it rotates.
-          (oauth as unknown as { _oauth2: { _clientSecret: string } })._oauth2._clientSecret =
-            cluster.serviceAccountToken();
+          oauth = strategyFor(await discovered(), cluster.serviceAccountToken());
         } catch (error) {
           release();
           logger.warn('cluster.unreachable', { during: 'login', reason: (error as Error).message });
@@ -310,7 +312,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           next(error);
         };
         authenticator.authenticate(
-          'openshift',
+          oauth,
           { session: false, callbackURL: callbackUrl(req) } as passport.AuthenticateOptions,
           async (error: unknown, user: { token: string } | false, info: { state?: { next?: string } } | undefined) => {
             try {
@@ -367,10 +369,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
             const name = await userName(user.token);
             const admin = await isProjectAdmin(user.token);
             if (name === null || admin === null) throw new ClusterUnavailable('the new token was refused');
-            const now = Date.now();
-            // Answers about logins whose cookies have expired are of no more use.
-            for (const [key, old] of decisions) if (now - old.at > SESSION_SECONDS * 1000) decisions.delete(key);
-            decisions.set(tokenKey(user.token), { allowed: admin, at: now });
+            decisions.set(user.token, admin);
             sessions.write(res, { user: name, token: user.token }, client);
             logger.info('login', { user: name, allowed: admin });
             res.redirect(302, safeNext(prefix, info?.state?.next));
@@ -388,7 +387,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
           // itself with the scopes asked for: the proxy refuses it from now on,
           // until any cookie holding it would have expired.
           options.revoked.add(session.token, Date.now() + SESSION_SECONDS * 1000);
-          decisions.delete(tokenKey(session.token));
+          decisions.delete(session.token);
           logger.info('logout', { user: session.user });
         }
         sessions.clear(res, clientInfo(req, options.trust));
@@ -404,17 +403,15 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
       const session = sessions.read(req);
       if (!session) return loginRedirect(req, 'not logged in');
       if (options.revoked.has(session.token)) return loginRedirect(req, 'logged out');
-      const key = tokenKey(session.token);
-      let decision = decisions.get(key);
+      let decision = decisions.get(session.token);
       if (!decision || Date.now() - decision.at >= options.recheckMs) {
         try {
           const admin = await isProjectAdmin(session.token);
           if (admin === null) {
-            decisions.delete(key);
+            decisions.delete(session.token);
             return loginRedirect(req, 'the OpenShift login has ended');
           }
-          decision = { allowed: admin, at: Date.now() };
-          decisions.set(key, decision);
+          decision = decisions.set(session.token, admin);
         } catch (error) {
           // A blip of the API must not throw a room out: the last answer stands.
           logger.warn('cluster.unreachable', { during: 'access check', reason: (error as Error).message });
@@ -422,7 +419,7 @@ export function openShiftMode(options: OpenShiftOptions): AuthMode {
             return { allowed: false, status: 503, reason: 'OpenShift is not answering; try again in a moment' };
         }
       }
-      if (!decision.allowed) {
+      if (!decision.value) {
         if (options.viewers.includes(session.user)) return { allowed: true, user: session.user, access: 'viewer' };
         let project = '';
         try {
