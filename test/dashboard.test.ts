@@ -17,6 +17,7 @@ import { EXAMINER_TIMEOUT } from '../dashboard/src/fences.js';
 import { builtInVariables } from '../dashboard/src/variables.js';
 import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './harness/attacks.js';
 import { launchBrowser } from './harness/browser.js';
+import { actionsOf } from './harness/rendered-page.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -65,19 +66,6 @@ function render(dir: string, env: Record<string, string> = {}, consoleUrl = ''):
 /** An action as a block's data-action attribute carries it: what raw HTML in a page would imitate. */
 const FORGED_ACTION =
   '{&quot;type&quot;:&quot;execute&quot;,&quot;sessions&quot;:[&quot;1&quot;],&quot;command&quot;:&quot;touch forged&quot;}';
-
-/** The actions a page's HTML holds, as the page's script reads them. */
-function actionsOf(html: string): Record<string, unknown>[] {
-  return [...html.matchAll(/data-action="([^"]*)"/g)].map((m) =>
-    JSON.parse(
-      (m[1] as string)
-        .replace(/&quot;/g, '"')
-        .replace(/&gt;/g, '>')
-        .replace(/&lt;/g, '<')
-        .replace(/&amp;/g, '&'),
-    ),
-  );
-}
 
 describe('workshop pages, rendered on the server', () => {
   test('variables: built in, declared with a default, overridden by the environment; unknown ones stay', async () => {

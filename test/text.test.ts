@@ -15,6 +15,7 @@ import { projectRoot } from '../common/src/paths.js';
 import { type Content, loadContent } from '../dashboard/src/content.js';
 import { builtInVariables, DOCUMENTED_VARIABLES, workshopVariables } from '../dashboard/src/variables.js';
 import { launchBrowser } from './harness/browser.js';
+import { actionsOf } from './harness/rendered-page.js';
 import {
   eventually,
   type RunningAuthProxy,
@@ -49,18 +50,6 @@ function textOf(html: string, id: string): string | undefined {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
-}
-
-function actionsOf(html: string): Record<string, unknown>[] {
-  return [...html.matchAll(/data-action="([^"]*)"/g)].map((m) =>
-    JSON.parse(
-      (m[1] as string)
-        .replace(/&quot;/g, '"')
-        .replace(/&gt;/g, '>')
-        .replace(/&lt;/g, '<')
-        .replace(/&amp;/g, '&'),
-    ),
-  );
 }
 
 /** A copy of the fixture (with the files beside the workshop folder), for tests that change it. */
