@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
 import { dashboardTerminalText, startChromium } from './harness/browser.js';
 import { eventually } from './harness/servers.js';
@@ -21,18 +22,34 @@ function readmeSample(): string {
   return path.join(projectRoot(), folder);
 }
 
+/**
+ * Starts the stack on a workshop folder with a home of its own, opens its
+ * dashboard in Chromium (`/`), and hands `use` the page and the home; checks no
+ * script error happened; stops everything after.
+ */
+async function withDashboard(workshopDir: string, use: (page: Page, home: string) => Promise<void>): Promise<void> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'wt-sample-home-'));
+  const stack = await startStack({ WORKSHOP_DIR: workshopDir, TERMINAL_HOME: home });
+  const browser = await startChromium();
+  try {
+    await waitReady(stack);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`http://localhost:${stack.port}/`);
+    await use(page, home);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await stopStack(stack);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 describe('the sample workshop', () => {
   test('the README’s demo line: every page, every block and the check, in Chromium', async (t) => {
     if (!requireTool(t, 'chromium')) return;
-    const home = mkdtempSync(path.join(os.tmpdir(), 'wt-sample-home-'));
-    const stack = await startStack({ WORKSHOP_DIR: readmeSample(), TERMINAL_HOME: home });
-    const browser = await startChromium();
-    try {
-      await waitReady(stack);
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      await page.goto(`http://localhost:${stack.port}/`);
+    await withDashboard(readmeSample(), async (page, home) => {
       await page.waitForSelector('#wt-page[data-page="welcome"]');
       assert.equal(await page.locator('.wt-problems li').count(), 0, 'no problems shown');
       // The picture shows, the username is filled in.
@@ -69,30 +86,14 @@ describe('the sample workshop', () => {
       const passed = page.locator('.wt-check[data-result="pass"]');
       await passed.waitFor();
       assert.match(String(await passed.textContent()), /hello\.txt says: Hello from/);
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await stopStack(stack);
-      rmSync(home, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('the Educates-layout sample', () => {
   test('its pages by weight with their titles, its tabs, a bundle’s picture, a section and a click, in Chromium', async (t) => {
     if (!requireTool(t, 'chromium')) return;
-    const home = mkdtempSync(path.join(os.tmpdir(), 'wt-sample-home-'));
-    const stack = await startStack({
-      WORKSHOP_DIR: path.join(projectRoot(), 'samples/educates-workshop/workshop'),
-      TERMINAL_HOME: home,
-    });
-    const browser = await startChromium();
-    try {
-      await waitReady(stack);
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      await page.goto(`http://localhost:${stack.port}/`);
+    await withDashboard(path.join(projectRoot(), 'samples/educates-workshop/workshop'), async (page) => {
       await page.waitForSelector('#wt-page[data-page]');
       assert.equal(await page.locator('.wt-problems li').count(), 0, 'no problems shown');
       assert.deepEqual(await page.locator('.wt-page-list option').allTextContents(), [
@@ -128,11 +129,6 @@ describe('the Educates-layout sample', () => {
       await page.locator('.wt-section-body').first().waitFor({ state: 'visible' });
       if (process.env.SCREENSHOTS)
         await page.screenshot({ path: path.join(projectRoot(), 'docs/images/educates.png') });
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await stopStack(stack);
-      rmSync(home, { recursive: true, force: true });
-    }
+    });
   });
 });

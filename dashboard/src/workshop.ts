@@ -102,6 +102,12 @@ export interface LoadOptions {
   parseYaml: ParseYaml;
 }
 
+/** What each layout's loader (formats/) is given: the folder, what is known, and where problems go. */
+export interface FormatOptions extends Omit<LoadOptions, 'consoleUrl'> {
+  contentDir: string;
+  problems: string[];
+}
+
 /** Page names are paths under content/: plain segments only, never . or .. */
 const PAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 /** Names the dashboard uses for its own tabs. */

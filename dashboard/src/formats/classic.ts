@@ -6,8 +6,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitFrontMatter } from '../front-matter.js';
-import { declaredVariables, type Variables } from '../variables.js';
-import { type FormatResult, frameableUrl, type Markup, type PageSource, validPageName } from '../workshop.js';
+import { declaredVariables, } from '../variables.js';
+import {
+  type FormatOptions,
+  type FormatResult,
+  frameableUrl,
+  type Markup,
+  type PageSource,
+  validPageName,
+} from '../workshop.js';
 import { asObject, isFile, optionalString, type ParseYaml, readYaml, titleFromName } from '../yaml-fields.js';
 
 /** The template engines config.template_engine may name. */
@@ -18,14 +25,7 @@ interface Module {
   exitSign: string | null;
 }
 
-export function loadClassic(options: {
-  dir: string;
-  contentDir: string;
-  variables: Variables;
-  env: Readonly<Record<string, string>>;
-  parseYaml: ParseYaml;
-  problems: string[];
-}): FormatResult {
+export function loadClassic(options: FormatOptions): FormatResult {
   const { dir, problems } = options;
   const modulesFile = readYaml(path.join(dir, 'modules.yaml'), options.parseYaml, problems);
   const workshopFile = readYaml(path.join(dir, 'workshop.yaml'), options.parseYaml, problems);

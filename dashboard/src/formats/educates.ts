@@ -8,8 +8,15 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitFrontMatter } from '../front-matter.js';
-import { declaredVariables, type Variables } from '../variables.js';
-import { type FormatResult, frameableUrl, type Markup, type PageSource, validPageName } from '../workshop.js';
+import { declaredVariables, } from '../variables.js';
+import {
+  type FormatOptions,
+  type FormatResult,
+  frameableUrl,
+  type Markup,
+  type PageSource,
+  validPageName,
+} from '../workshop.js';
 import {
   asList,
   asObject,
@@ -42,16 +49,12 @@ interface Candidate {
   weight: number;
 }
 
-export function loadEducates(options: {
-  dir: string;
-  contentDir: string;
-  variables: Variables;
-  env: Readonly<Record<string, string>>;
-  parseYaml: ParseYaml;
-  problems: string[];
-  /** The title resources/workshop.yaml gives (spec.title). */
-  title: string | null;
-}): FormatResult {
+export function loadEducates(
+  options: FormatOptions & {
+    /** The title resources/workshop.yaml gives (spec.title). */
+    title: string | null;
+  },
+): FormatResult {
   const { contentDir, problems } = options;
   const found = findPages(contentDir, problems);
   const candidates: Candidate[] = [];
