@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitFrontMatter } from '../front-matter.js';
-import { declaredVariables, } from '../variables.js';
+import { declaredVariables } from '../variables.js';
 import {
   type FormatOptions,
   type FormatResult,
