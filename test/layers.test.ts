@@ -19,6 +19,8 @@ type Part =
   | 'terminal-page'
   | 'dashboard'
   | 'dashboard-page'
+  | 'editor'
+  | 'editor-page'
   | 'terminal-entry'
   | 'auth-proxy'
   | 'supervisor';
@@ -33,6 +35,8 @@ const PARTS: [RegExp, Part][] = [
   [/^terminal-server\/page\//, 'terminal-page'],
   [/^dashboard\/src\//, 'dashboard'],
   [/^dashboard\/page\//, 'dashboard-page'],
+  [/^editor\/src\//, 'editor'],
+  [/^editor\/page\//, 'editor-page'],
   [/^auth-proxy\/src\//, 'auth-proxy'],
   [/^supervisor\//, 'supervisor'],
 ];
@@ -46,14 +50,18 @@ const MAY_IMPORT: Record<Part, readonly Part[]> = {
   'terminal-page': ['contract'],
   dashboard: ['contract', 'common', 'terminal-server'],
   // The dashboard's page holds terminal views; it shares with its server only modules free of Node (esbuild bundles them).
-  'dashboard-page': ['contract', 'terminal-page', 'dashboard'],
-  'terminal-entry': ['contract', 'common', 'terminal-server', 'dashboard'],
+  'dashboard-page': ['contract', 'terminal-page', 'dashboard', 'editor-page'],
+  // The editor's page: the file API's client and the terminals' settings are the terminal page's.
+  'editor-page': ['contract', 'terminal-page'],
+  // Serves the stand-alone editor page and the editor's bundle, mounted like the dashboard.
+  editor: ['contract', 'common', 'terminal-server'],
+  'terminal-entry': ['contract', 'common', 'terminal-server', 'dashboard', 'editor'],
   'auth-proxy': ['contract', 'common'],
   // It starts the others: it checks the auth mode's rules and runs the workshop's setup before they start.
   supervisor: ['contract', 'common', 'dashboard', 'auth-proxy'],
 };
 
-const FOLDERS = ['common', 'terminal-server', 'auth-proxy', 'dashboard', 'supervisor'];
+const FOLDERS = ['common', 'terminal-server', 'auth-proxy', 'dashboard', 'editor', 'supervisor'];
 const root = projectRoot();
 
 interface Arrow {

@@ -209,6 +209,85 @@ export const EXISTING_HEADER = 'x-upload-existing';
 export const UPLOADS_FOLDER = 'uploads';
 
 /**
+ * The file API, for the editor and the files:* / editor:* actions: served by
+ * terminal-server/src/file-api.ts at `<prefix>/files/api/<operation>`, used
+ * through terminal-server/page/file-client.ts (the pages, the tests and the
+ * bench alike). Files are named by `path`: relative to the home folder (`''` is
+ * the home folder itself), or `~/…`, or absolute inside the home folder;
+ * anything that resolves outside it, links included, is refused (403).
+ *
+ *   GET    list?path=[&hidden=1]          FolderListing (hidden files only when asked)
+ *   GET    read?path=                     FileText
+ *   GET    stat?path=                     FileVersion (404 when there is none)
+ *   PUT    write?path=&version=<v>|new    body: the text (UTF-8); answers FileVersion.
+ *          `new` creates the file and refuses one that exists; `<v>` replaces the
+ *          file only while it is still that version: otherwise 409 `changed` with
+ *          the current version, so nothing is ever overwritten unasked
+ *   POST   create?path=&type=file|folder  201 FileVersion; 409 `exists`
+ *   POST   copy?path=&to=[&replace=<v>]   FileVersion of the copy; a file at `to` is
+ *          replaced only when `replace` is its current version (else 409)
+ *   POST   rename?path=&to=[&replace=<v>] FileVersion at `to`; the same rule for `to`
+ *   DELETE delete?path=[&version=<v>][&recursive=1]  204; a file only while it is
+ *          that version (when given); a folder only when empty unless `recursive`
+ *
+ * Every answer is JSON (errors `FileApiFailure`). Anything but a GET must carry
+ * FILES_HEADER: 1 and come from a page of this terminal (same origin); only the
+ * terminal's owner is answered, never a viewer.
+ */
+export const FILES_API_PATH = 'files/api';
+/** The header every changing request of the file API carries, with the value 1 (a form of another site cannot set a header). */
+export const FILES_HEADER = 'x-terminal-files';
+/** Files larger than this open read-only in the editor (their text is not sent). */
+export const EDITABLE_MAX_BYTES = 5 << 20;
+
+export type FileEntryType = 'file' | 'folder' | 'link' | 'other';
+
+export interface FileEntry {
+  name: string;
+  type: FileEntryType;
+  /** For a link: what it leads to inside the home folder (`file` or `folder`), or null when that is outside it or nothing. */
+  target: 'file' | 'folder' | null;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface FolderListing {
+  /** The folder, relative to the home folder ('' for it). */
+  path: string;
+  entries: FileEntry[];
+}
+
+export interface FileVersion {
+  /** The file, relative to the home folder. */
+  path: string;
+  /** Opaque: changes whenever the file's content may have changed (the file replaced, written, resized). */
+  version: string;
+  size: number;
+  mtimeMs: number;
+  /** Whether the attendee may write it (its permissions). */
+  writable: boolean;
+}
+
+/** Why a file opens read-only: too large to edit here, not text, text not in UTF-8, or not writable. */
+export type ReadOnlyReason = 'too-large' | 'binary' | 'not-utf8' | 'not-writable';
+
+export interface FileText extends FileVersion {
+  /** The text; null when the file is not text this editor can show (`readOnly` says why). */
+  text: string | null;
+  readOnly: ReadOnlyReason | null;
+}
+
+export type FileFailureCode = 'not-found' | 'exists' | 'changed' | 'outside' | 'not-empty' | 'bad-request' | 'failed';
+
+export interface FileApiFailure {
+  /** One line, for the attendee. */
+  error: string;
+  code: FileFailureCode;
+  /** With `changed` and `exists`: the file as it is now. */
+  current?: FileVersion;
+}
+
+/**
  * The private OSC of the shell's `download FILE` (shell/bin/download prints it):
  * `ESC ] 7717 ; download ; <nonce> ; <unix time> ; <base64 path> BEL`. The page
  * answers a new one with `ESC ] 7717 ; answer ; <nonce> ; <DownloadAnswer> BEL` as input.
