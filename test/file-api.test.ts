@@ -242,6 +242,21 @@ describe('the file API', () => {
       versions.add(((await files.stat('conflict.txt')) as FileVersion).version);
     }
     assert.equal(versions.size, 5, 'each rewrite has a version of its own');
+    // Rewritten in place with its time put back, to the nanosecond (cp -p, tar, rsync -t do that):
+    // same file, same size, same time, other content. The version still changes.
+    const times = home('conflict.times');
+    execFileSync('touch', ['-r', home('conflict.txt'), times]);
+    const kept = ((await files.stat('conflict.txt')) as FileVersion).version;
+    writeFileSync(home('conflict.txt'), 'xxxxx');
+    execFileSync('touch', ['-r', times, home('conflict.txt')]);
+    assert.equal(statSync(home('conflict.txt'), { bigint: true }).mtimeNs, statSync(times, { bigint: true }).mtimeNs);
+    versions.add(((await files.stat('conflict.txt')) as FileVersion).version);
+    assert.notEqual(
+      ((await files.stat('conflict.txt')) as FileVersion).version,
+      kept,
+      'the content changed: so did the version',
+    );
+    rmSync(times);
     const theirs = readFileSync(home('conflict.txt'), 'utf8');
     const refused = await refusal(files.write('conflict.txt', 'mine\n', mine.version));
     assert.deepEqual([refused.status, refused.code], [409, 'changed']);
@@ -251,15 +266,16 @@ describe('the file API', () => {
     await files.write('conflict.txt', 'mine\n', refused.current?.version as string);
     assert.equal(readFileSync(home('conflict.txt'), 'utf8'), 'mine\n');
 
-    // Two saves of the same version at once: one wins, the other is refused.
-    const now = (await files.stat('conflict.txt')) as FileVersion;
-    const results = await Promise.allSettled(
-      ['first\n', 'second\n', 'third\n'].map((text) => files.write('conflict.txt', text, now.version)),
-    );
-    const won = results.filter((r) => r.status === 'fulfilled');
-    assert.equal(won.length, 1, 'exactly one of three saves of one version goes through');
-    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as FileApiError).code, 'changed');
-    assert.match(readFileSync(home('conflict.txt'), 'utf8'), /^(first|second|third)\n$/);
+    // Saves of the same version at once (two tabs, a double click): one wins, the others are refused.
+    for (let round = 1; round <= 5; round++) {
+      const now = (await files.stat('conflict.txt')) as FileVersion;
+      const texts = Array.from({ length: 8 }, (_, i) => `round ${round} save ${i}\n`);
+      const results = await Promise.allSettled(texts.map((text) => files.write('conflict.txt', text, now.version)));
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [texts[i]] : []));
+      assert.equal(won.length, 1, `exactly one of ${texts.length} saves of one version goes through (round ${round})`);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as FileApiError).code, 'changed');
+      assert.equal(readFileSync(home('conflict.txt'), 'utf8'), won[0], 'the one that went through is on disk');
+    }
 
     // A file removed since it was read.
     const gone = await files.read('conflict.txt');
@@ -470,6 +486,28 @@ describe('the file API', () => {
     assert.ok((statuses['write new']?.[200] ?? 0) > 0, 'writes went through when the folder was there');
     assert.ok((statuses['write new']?.[403] ?? 0) > 0, 'writes were refused when the link was there');
     noTemp(path.join(folder, lstatSync(path.join(folder, 'docs')).isDirectory() ? 'docs' : 'swap'));
+  });
+
+  test('a recursive delete while a folder in it is swapped for a link out deletes nothing outside', async (t) => {
+    if (!requireTool(t, 'python3')) return;
+    const victim = mkdtempSync(path.join(os.tmpdir(), 'wt-victim-'));
+    t.after(() => rmSync(victim, { recursive: true, force: true }));
+    for (let i = 0; i < 20; i++) writeFileSync(path.join(victim, `precious-${i}`), 'precious');
+    const before = snapshot(victim);
+    for (let tries = 1; tries <= 30; tries++) {
+      const tree = home('tree');
+      mkdirSync(path.join(tree, 'sub'), { recursive: true });
+      for (let i = 0; i < 20; i++) writeFileSync(path.join(tree, 'sub', `f-${i}`), 'inside');
+      symlinkSync(victim, path.join(tree, 'swap'));
+      const swapper = await swapForever(path.join(tree, 'sub'), path.join(tree, 'swap'));
+      try {
+        await files.remove('tree', { recursive: true }).catch(() => {});
+      } finally {
+        await swapper.stop();
+      }
+      assert.deepEqual(snapshot(victim), before, `something outside was deleted, at try ${tries}`);
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 
   test('through the real auth proxy: another site’s requests are refused and change nothing', async () => {
