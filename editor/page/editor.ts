@@ -247,6 +247,13 @@ export function mountEditor(host: HTMLElement, options: EditorOptions): MountedE
   window.addEventListener('focus', () => {
     if (visible()) void checkDisk();
   });
+  // Shown again (its dashboard tab chosen after the shell ran `sed -i`): look at once, not at the next tick.
+  let shown = false;
+  new ResizeObserver(() => {
+    const now = visible();
+    if (now && !shown && open.length > 0) void checkDisk();
+    shown = now;
+  }).observe(host);
 
   const api: MountedEditor = {
     files,
@@ -261,8 +268,7 @@ export function mountEditor(host: HTMLElement, options: EditorOptions): MountedE
       const file = await ensureOpen(path, changeOptions.create === true);
       show(file);
       if (file.readOnly) throw new Error(`${file.path} is open read-only, so it was not changed`);
-      const selection = file.view.state.selection.main;
-      const next = change({ text: file.text, selection: { from: selection.from, to: selection.to } });
+      const next = change({ text: file.text, selection: file.selection });
       file.replace(next.text, next.selection);
       await file.save();
       say(`Saved ${file.path}`);

@@ -49,6 +49,11 @@ export function minimalChange(before: string, after: string): { from: number; to
   return { from: start, to: before.length - end, insert: after.slice(start, after.length - end) };
 }
 
+/** CRLF for a file whose every line break is one (Enter then writes CRLF too), else LF. */
+function lineBreakOf(text: string): string {
+  return text.includes('\r\n') && !/(^|[^\r])\n/.test(text) ? '\r\n' : '\n';
+}
+
 export class OpenFile {
   path: string;
   readonly panel: HTMLElement;
@@ -80,9 +85,12 @@ export class OpenFile {
     this.bar.hidden = true;
     const host = element('div', 'wt-editor-view');
     this.panel.append(this.bar, host);
+    const text = options.read.text ?? '';
     const state = EditorState.create({
-      doc: options.read.text ?? '',
+      doc: text,
       extensions: [
+        // Saved byte for byte: only the file's own line break splits lines, so a lone \r stays a character.
+        EditorState.lineSeparator.of(lineBreakOf(text)),
         // Line numbers, undo history, search and replace, go to line (Mod-Alt-g), bracket matching, …
         basicSetup,
         // Tab indents; Escape then Tab leaves the editor (CodeMirror's tab focus mode).
@@ -128,8 +136,29 @@ export class OpenFile {
     return !this.view.state.doc.eq(this.saved);
   }
 
+  /** The text as the file has it: with the file's own line breaks (CodeMirror's doc counts one as one). */
   get text(): string {
-    return this.view.state.doc.toString();
+    return this.view.state.sliceDoc();
+  }
+
+  /** The selection as offsets into `text`. */
+  get selection(): { from: number; to: number } {
+    const { from, to } = this.view.state.selection.main;
+    return { from: this.toOffset(from), to: this.toOffset(to) };
+  }
+
+  /** A position of the doc as an offset into `text` (they differ where a line break is CRLF). */
+  private toOffset(pos: number): number {
+    return this.view.state.lineBreak === '\r\n' ? pos + this.view.state.doc.lineAt(pos).number - 1 : pos;
+  }
+
+  /** An offset into `text` as a position of the doc; an offset inside a CRLF counts as before it. */
+  private toPosition(text: string, offset: number): number {
+    if (this.view.state.lineBreak !== '\r\n') return offset;
+    let breaks = 0;
+    for (let at = text.indexOf('\r\n'); at !== -1 && at < offset; at = text.indexOf('\r\n', at + 2)) breaks++;
+    // An offset between a CR and its LF has counted that break whole: it lands before it.
+    return offset - breaks;
   }
 
   /** Whether the attendee has a choice to make (keep mine / take theirs). */
@@ -153,12 +182,18 @@ export class OpenFile {
    * undo takes back just it), scrolled into view; `selection` as offsets into `text`.
    */
   replace(text: string, selection: { from: number; to: number } | null = null): void {
-    const change = minimalChange(this.text, text);
-    const clamp = (n: number) => Math.min(Math.max(0, Math.floor(n)), text.length);
-    const anchor = selection ? clamp(selection.from) : change ? change.from + change.insert.length : null;
+    const before = this.text;
+    const found = minimalChange(before, text);
+    const change = found && {
+      from: this.toPosition(before, found.from),
+      to: this.toPosition(before, found.to),
+      insert: found.insert,
+    };
+    const position = (n: number) => this.toPosition(text, Math.min(Math.max(0, Math.floor(n)), text.length));
+    const anchor = selection ? position(selection.from) : found ? position(found.from + found.insert.length) : null;
     this.view.dispatch({
       ...(change ? { changes: change } : {}),
-      ...(anchor !== null ? { selection: { anchor, head: selection ? clamp(selection.to) : anchor } } : {}),
+      ...(anchor !== null ? { selection: { anchor, head: selection ? position(selection.to) : anchor } } : {}),
       ...(anchor !== null ? { effects: EditorView.scrollIntoView(anchor, { y: 'center' }) } : {}),
       annotations: isolateHistory.of('full'),
       userEvent: 'input.replace',
@@ -176,7 +211,11 @@ export class OpenFile {
     const doc = this.view.state.doc;
     this.saving = true;
     try {
-      const written = await this.files.write(this.path, doc.toString(), this.version ?? 'new');
+      const written = await this.files.write(
+        this.path,
+        doc.sliceString(0, doc.length, this.view.state.lineBreak),
+        this.version ?? 'new',
+      );
       this.version = written.version;
       this.saved = doc;
       this.clearMessage();
