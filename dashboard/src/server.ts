@@ -233,10 +233,14 @@ export function createDashboard(options: {
     );
   }
 
-  /** EDITOR_TAB says, or in auto the workshop does: its setting, else whether a page has an editor:* block. */
+  /**
+   * EDITOR_TAB says, or in auto the workshop does: its setting, else whether a page has an editor:* block.
+   * A tab of the workshop's own named Editor (a terminal, say) keeps its place: then there is no built-in one.
+   */
   function editorShown(): boolean {
-    if (config.editorTab !== 'auto') return config.editorTab === 'on';
     const workshop = content?.workshop;
+    if (workshop?.tabs.some((tab) => tab.name.toLowerCase() === 'editor')) return false;
+    if (config.editorTab !== 'auto') return config.editorTab === 'on';
     if (!workshop) return false;
     if (workshop.editorEnabled !== null) return workshop.editorEnabled;
     editorBlocks ??= workshop.pages.some((page) => EDITOR_FENCE.test(page.text));

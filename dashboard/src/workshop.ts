@@ -115,7 +115,7 @@ export interface FormatOptions extends Omit<LoadOptions, 'consoleUrl'> {
 /** Page names are paths under content/: plain segments only, never . or .. */
 const PAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 /** Names the dashboard uses for its own tabs. */
-const RESERVED_TABS = new Set(['terminal', 'console', 'instructions', 'slides', 'editor']);
+const RESERVED_TABS = new Set(['terminal', 'console', 'instructions', 'slides']);
 
 export function validPageName(name: string): boolean {
   return PAGE_NAME.test(name) && !name.split('/').some((segment) => segment === '..' || segment === '.');

@@ -40,8 +40,11 @@ export function createFileTree(files: FileClient, onOpen: (path: string) => void
 
   async function load(folder: Folder): Promise<void> {
     let entries: FileEntry[];
+    let truncated = false;
     try {
-      entries = (await files.list(folder.path, { hidden: hidden.checked })).entries;
+      const listing = await files.list(folder.path, { hidden: hidden.checked });
+      entries = listing.entries;
+      truncated = listing.truncated === true;
     } catch (error) {
       const item = element('li', 'wt-editor-tree-error');
       item.textContent = `Cannot read this folder: ${(error as Error).message}`;
@@ -59,6 +62,11 @@ export function createFileTree(files: FileClient, onOpen: (path: string) => void
       const empty = element('li', 'wt-editor-tree-empty');
       empty.textContent = '(empty)';
       items.push(empty);
+    }
+    if (truncated) {
+      const more = element('li', 'wt-editor-tree-empty');
+      more.textContent = `(only ${entries.length} shown: the folder has more; open them from the terminal)`;
+      items.push(more);
     }
     folder.list.replaceChildren(...items);
     // Folders open before stay open, read again.

@@ -4,6 +4,7 @@
 // `sed -i`, `git checkout`) is never overwritten unasked: the attendee chooses
 // to keep theirs or take the file's, and the text not chosen stays one undo
 // away in the buffer's history. Nothing is lost silently.
+import { autocompletion } from '@codemirror/autocomplete';
 import { indentWithTab, isolateHistory } from '@codemirror/commands';
 import { Compartment, EditorState, type Extension, type Text } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
@@ -93,6 +94,9 @@ export class OpenFile {
         EditorState.lineSeparator.of(lineBreakOf(text)),
         // Line numbers, undo history, search and replace, go to line (Mod-Alt-g), bracket matching, …
         basicSetup,
+        // Completions only when asked for (Ctrl+Space): a list that opens by itself takes the Escape that
+        // would let Tab leave the editor, and suggests words, not what a workshop's file needs.
+        autocompletion({ activateOnTyping: false }),
         // Tab indents; Escape then Tab leaves the editor (CodeMirror's tab focus mode).
         keymap.of([
           {
