@@ -17,6 +17,7 @@ COPY common common
 COPY terminal-server terminal-server
 COPY auth-proxy auth-proxy
 COPY dashboard dashboard
+COPY editor editor
 COPY supervisor supervisor
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
