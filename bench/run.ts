@@ -15,6 +15,7 @@ import { round } from './stats.js';
 import { dashboardStep } from './steps/dashboard.js';
 import { echoStep } from './steps/echo.js';
 import { echoVsWettyStep } from './steps/echo-vs-wetty.js';
+import { editorStep } from './steps/editor.js';
 import { fairnessStep } from './steps/fairness.js';
 import { firstPromptStep } from './steps/first-prompt.js';
 import { imageStep } from './steps/image.js';
@@ -37,6 +38,7 @@ const STEPS: readonly Step[] = [
   echoVsWettyStep,
   renderingStep,
   dashboardStep,
+  editorStep,
   interruptStep,
   fairnessStep,
   scaleStep,

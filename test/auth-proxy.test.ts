@@ -205,7 +205,9 @@ describe('auth proxy with basic authentication', () => {
       assert.doesNotMatch(csp, /unsafe-eval/);
       assert.match(
         csp,
-        new RegExp(`script-src ${host}/user/alice/terminal/assets/ ${host}/user/alice/dashboard/assets/;`),
+        new RegExp(
+          `script-src ${host}/user/alice/terminal/assets/ ${host}/user/alice/dashboard/assets/ ${host}/user/alice/editor/assets/;`,
+        ),
       );
       assert.match(csp, /frame-ancestors 'self' https:\/\/dashboard\.example/);
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
@@ -219,7 +221,7 @@ describe('auth proxy with basic authentication', () => {
       )?.[1];
     assert.equal(
       await scriptSources('terminal.example:8443'),
-      'terminal.example:8443/user/alice/terminal/assets/ terminal.example:8443/user/alice/dashboard/assets/',
+      'terminal.example:8443/user/alice/terminal/assets/ terminal.example:8443/user/alice/dashboard/assets/ terminal.example:8443/user/alice/editor/assets/',
     );
     assert.equal(await scriptSources('[::1]:10080'), "'self'");
     assert.equal(await scriptSources("x; script-src 'unsafe-inline'"), "'none'");

@@ -271,7 +271,9 @@ describe('the dashboard of a workshop', () => {
     const host = new URL(proxy.base).host;
     assert.match(
       policy,
-      new RegExp(`script-src ${host}${PREFIX}/terminal/assets/ ${host}${PREFIX}/dashboard/assets/;`),
+      new RegExp(
+        `script-src ${host}${PREFIX}/terminal/assets/ ${host}${PREFIX}/dashboard/assets/ ${host}${PREFIX}/editor/assets/;`,
+      ),
       'scripts only from our bundle folders',
     );
     assert.equal(dashboard.headers['x-terminal-frame-sources'], undefined, 'the hint stays between the two servers');

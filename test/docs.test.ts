@@ -10,7 +10,9 @@ import {
   ClientType,
   CloseCode,
   CONTROL_TYPES,
+  EDITABLE_MAX_BYTES,
   FlowControl,
+  LIST_MAX_ENTRIES,
   Limits,
   Reconnect,
   ServerType,
@@ -59,6 +61,12 @@ describe('docs/protocol.md', () => {
     assert.equal(stated(/every page is back under \**([\d.]+) (KiB|MiB)/), FlowControl.lowWaterBytes);
     assert.equal(stated(/each\s+time it has processed ([\d.]+) (KiB|MiB)/), FlowControl.ackEveryBytes);
     assert.equal(stated(/stays behind for \**([\d.]+) (s|ms)/), FlowControl.stallTimeoutMs);
+  });
+
+  test('the file API’s limits are the code’s', () => {
+    assert.equal(stated(/at most (\d+) entries \(`truncated`\)/), LIST_MAX_ENTRIES);
+    assert.equal(stated(/files over ([\d.]+) (MiB) \(`too-large`\)/), EDITABLE_MAX_BYTES);
+    assert.equal(stated(/A body over ([\d.]+) (MiB) is refused with 413/), EDITABLE_MAX_BYTES);
   });
 
   test('limits and timings are the code’s', () => {

@@ -5,7 +5,6 @@
 // downloads stay in the home folder; `download FILE` and the dashboard's
 // files:download-file make the browser download.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   constants as fsConstants,
@@ -28,6 +27,7 @@ import type { Browser, Page, Response as PageResponse } from 'playwright-core';
 import { OutsideFolderError, openInside } from '../common/src/open-inside.js';
 import { projectRoot } from '../common/src/paths.js';
 import { plainName, suffixedName } from '../terminal-server/src/files.js';
+import { swapForever } from './harness/attacks.js';
 import { launchBrowser, waitForScreen } from './harness/browser.js';
 import {
   eventually,
@@ -545,34 +545,12 @@ describe('file upload and download', () => {
     mkdirSync(path.join(folder, 'docs'), { recursive: true });
     writeFileSync(path.join(folder, 'docs', 'secret.txt'), insideBytes);
     symlinkSync(outside, path.join(folder, 'swap'));
-    // `docs` and `swap` change places (one atomic renameat2 RENAME_EXCHANGE each time), over and over:
     // docs/secret.txt is the inside file one moment and, through the link, the outside file the next.
-    const swapper = spawn(
-      'python3',
-      [
-        '-c',
-        `import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-a, b = (os.fsencode(p) for p in sys.argv[1:3])
-print('swapping', flush=True)
-while True:
-    if libc.renameat2(-100, a, -100, b, 2) != 0:
-        sys.exit(os.strerror(ctypes.get_errno()))`,
-        path.join(folder, 'docs'),
-        path.join(folder, 'swap'),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise<number | null>((resolve) => swapper.once('exit', (code) => resolve(code)));
+    const swapper = await swapForever(path.join(folder, 'docs'), path.join(folder, 'swap'));
     t.after(async () => {
-      swapper.kill();
-      await exited;
+      await swapper.stop();
       rmSync(outside, { recursive: true, force: true });
       rmSync(folder, { recursive: true, force: true });
-    });
-    await new Promise<void>((resolve, reject) => {
-      swapper.stdout.once('data', () => resolve());
-      swapper.once('exit', (code) => reject(new Error(`the swapper ended (${code}) before it started`)));
     });
     const statuses = new Map<number, number>();
     const url = `${terminal.base}/files/download?${new URLSearchParams({ path: 'race/docs/secret.txt' })}`;
@@ -583,7 +561,7 @@ while True:
       if (response.status === 200) assert.equal(response.body, insideBytes);
     }
     t.diagnostic(`answers to ${RACE_TRIES} requests: ${JSON.stringify(Object.fromEntries(statuses))}`);
-    assert.equal(swapper.exitCode, null, 'the swapper kept swapping all along');
+    assert.ok(swapper.running, 'the swapper kept swapping all along');
     assert.ok((statuses.get(200) ?? 0) > 0, 'the inside file was served when it was there');
     assert.ok((statuses.get(403) ?? 0) > 0, 'the link was refused when it was there');
   });

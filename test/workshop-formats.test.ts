@@ -164,7 +164,6 @@ describe("Educates' Hugo layout, read at start", () => {
     assert.deepEqual(workshop?.ignored, [
       'spec.workshop.files',
       'spec.session.namespaces',
-      'spec.session.applications.editor',
       'spec.session.dashboards[0] (the place of the built-in tab Editor)',
       'spec.session.env[2].valueFrom (FIXTURE_SECRET)',
     ]);
@@ -561,7 +560,14 @@ describe('the Educates fixture, served', () => {
       () => (document.querySelector('#static-picture') as HTMLImageElement).naturalWidth === 4,
     );
     assert.match(String(await page.textContent('.wt-problems')), /04-broken.*front matter is not valid YAML/);
-    assert.deepEqual(await page.locator('.wt-tab:visible').allTextContents(), ['Terminal', 'Slides', 'Docs', 'Shell']);
+    // The resource turns the editor on: its tab, loaded when first opened.
+    assert.deepEqual(await page.locator('.wt-tab:visible').allTextContents(), [
+      'Terminal',
+      'Editor',
+      'Slides',
+      'Docs',
+      'Shell',
+    ]);
 
     // Split: two terminals; execute-2 runs in the second.
     await eventually(

@@ -369,6 +369,13 @@ const SETTINGS = {
     fallback: (_env: Env, parsed: Parsed) =>
       typeof parsed.workshopDir === 'string' && existsSync(parsed.workshopDir) ? '/dashboard/' : '/terminal/',
   },
+  editorTab: {
+    // Not EDITOR: that is the shell's own (the program `git commit` runs), often set in images.
+    name: 'EDITOR_TAB',
+    help: "The dashboard's Editor tab: on, off, or auto (default): shown when the workshop turns the editor on or a page has an editor:* block.",
+    parse: (raw: string): 'on' | 'off' | 'auto' => oneOf('on', 'off', 'auto')(raw),
+    fallback: (): 'on' | 'off' | 'auto' => 'auto',
+  },
   consoleUrl: {
     name: 'CONSOLE_URL',
     help: 'Web console the dashboard shows in a Console tab (and %console_url% in workshop pages); none when unset.',

@@ -5,7 +5,7 @@
 // asked for only by a browser's developer tools) are read from disk when asked
 // for and not kept.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
@@ -49,6 +49,32 @@ export function loadPageAssets(dir: string, name: string): Map<string, PageFile>
       throw new Error(`the page bundle ${full} is missing: run "npm run build" first`);
     }
     const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+    if (file.endsWith('.map')) {
+      assets.set(file, { file: full, type, kept: null });
+      continue;
+    }
+    const body = readFileSync(full);
+    assets.set(file, { file: full, type, kept: { gzipped: gzipSync(body), version: versionOf(body) } });
+  }
+  return assets;
+}
+
+/**
+ * A bundle split into chunks (an ES module entry and the chunks it imports when
+ * needed, all in `dir`): every script and style sheet kept compressed, like
+ * loadPageAssets's, the source maps read when asked for. `entries` must be there.
+ */
+export function loadPageFolder(dir: string, entries: readonly string[]): Map<string, PageFile> {
+  const assets = new Map<string, PageFile>();
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  for (const entry of entries) {
+    if (!names.includes(entry))
+      throw new Error(`the page bundle ${path.join(dir, entry)} is missing: run "npm run build" first`);
+  }
+  for (const file of names) {
+    const type = TYPES[path.extname(file)];
+    if (!type) continue;
+    const full = path.join(dir, file);
     if (file.endsWith('.map')) {
       assets.set(file, { file: full, type, kept: null });
       continue;

@@ -216,7 +216,8 @@ export const UPLOADS_FOLDER = 'uploads';
  * the home folder itself), or `~/…`, or absolute inside the home folder;
  * anything that resolves outside it, links included, is refused (403).
  *
- *   GET    list?path=[&hidden=1]          FolderListing (hidden files only when asked)
+ *   GET    list?path=[&hidden=1]          FolderListing (hidden files only when asked;
+ *          at most LIST_MAX_ENTRIES of them, `truncated` when there were more)
  *   GET    read?path=                     FileText
  *   GET    stat?path=                     FileVersion (404 when there is none)
  *   PUT    write?path=&version=<v>|new    body: the text (UTF-8); answers FileVersion.
@@ -239,6 +240,11 @@ export const FILES_API_PATH = 'files/api';
 export const FILES_HEADER = 'x-terminal-files';
 /** Files larger than this open read-only in the editor (their text is not sent). */
 export const EDITABLE_MAX_BYTES = 5 << 20;
+/**
+ * The most entries one listing answers: a folder of 100 000 files (a build's
+ * output, a cache) costs the server and the page a bounded answer, not one per file.
+ */
+export const LIST_MAX_ENTRIES = 5000;
 
 export type FileEntryType = 'file' | 'folder' | 'link' | 'other';
 
@@ -255,6 +261,8 @@ export interface FolderListing {
   /** The folder, relative to the home folder ('' for it). */
   path: string;
   entries: FileEntry[];
+  /** True when the folder has more entries than LIST_MAX_ENTRIES (which ones are answered is then the file system's order). */
+  truncated?: boolean;
 }
 
 export interface FileVersion {

@@ -16,10 +16,11 @@ export const TERMINAL_TOKEN_HEADER = 'x-terminal-server-token';
 export const FRAME_SOURCES_HEADER = 'x-terminal-frame-sources';
 
 /**
- * Where the terminal server serves its two pages' bundles, under the prefix:
- * the only folders the auth proxy's policy lets scripts come from.
+ * Where the terminal server serves its pages' bundles, under the prefix: the
+ * only folders the auth proxy's policy lets scripts come from. The editor's is
+ * imported by the dashboard (its Editor tab) and by its own page.
  */
-export const BUNDLE_FOLDERS = ['/terminal/assets/', '/dashboard/assets/'] as const;
+export const BUNDLE_FOLDERS = ['/terminal/assets/', '/dashboard/assets/', '/editor/assets/'] as const;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();

@@ -1,7 +1,8 @@
 // The right-hand side of the dashboard: a tab bar and its panels. "Terminal"
 // stacks one to three terminals (sessions 1, 2, 3) with dividers between
 // them; "Console", "Slides" and the workshop's URL tabs are frames, made when
-// first shown; a terminal:<name> tab is one more terminal, on session <name>.
+// first shown; a terminal:<name> tab is one more terminal, on session <name>;
+// "Editor" loads the editor's bundle when first shown (editor-tab.ts).
 // Layout `lower` puts the terminal below the tabs instead of in one; layout
 // `none` shows no terminal until an action needs one. Pages may add tabs of
 // both kinds, reload them and remove them (the dashboard:* actions); the
@@ -12,6 +13,7 @@ import { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import { TERMINAL_SESSIONS } from '../src/actions.js';
 import type { DashboardData } from '../src/page-data.js';
 import { dragResize } from './divider.js';
+import { loadEditor, placeEditor } from './editor-tab.js';
 
 const LAYOUT_COUNT = { single: 1, split: 2, 'split/2': 3, lower: 1, none: 0 } as const;
 
@@ -167,6 +169,11 @@ export function createTabs(data: DashboardData, keyBar: KeyBar): Tabs {
   if (data.console) {
     const url = data.console;
     addTab('Console', (panel) => panel.append(frame(url, 'Console'))).builtIn = true;
+  }
+  if (data.editor) {
+    const editor = addTab('Editor', () => void loadEditor().catch(() => {}));
+    editor.builtIn = true;
+    placeEditor({ panel: editor.panel, prefix: data.prefix, show: () => api.activate('Editor') });
   }
   if (data.slides) addTab('Slides', (panel) => panel.append(frame('slides/', 'Slides'))).builtIn = true;
   function addCustom(custom: TabSpec): Tab {

@@ -37,6 +37,8 @@ export interface DashboardData {
   tabs: DashboardTab[];
   /** A Slides tab, for the workshop's slides/index.html. */
   slides: boolean;
+  /** An Editor tab (EDITOR_TAB, the workshop's editor setting, or a page with an editor:* block). */
+  editor: boolean;
   pages: PageSummary[];
   /** The page the HTML holds (null without a workshop). */
   page: PageContent | null;

@@ -20,7 +20,7 @@ import { setupProblems } from './setup-report.js';
 import { builtInVariables, type VariableConfig } from './variables.js';
 
 export type DashboardConfig = VariableConfig &
-  Pick<Config, 'workshopDir' | 'terminalHome' | 'frameAncestors' | 'workshopSetupReport'>;
+  Pick<Config, 'workshopDir' | 'terminalHome' | 'frameAncestors' | 'workshopSetupReport' | 'editorTab'>;
 
 export interface Dashboard {
   /** True for the requests this handles: everything under <prefix>/dashboard. */
@@ -99,6 +99,9 @@ function slidesPolicy(frameAncestors: string): string {
     `frame-ancestors ${frameAncestors}`,
   ].join('; ');
 }
+
+/** A fenced block of an editor:* action (Markdown's ``` or ~~~, AsciiDoc's [source,editor:…]). */
+const EDITOR_FENCE = /^\s*(?:```|~~~)\s*editor:|^\[source,\s*editor:/m;
 
 /** The largest examiner request body: a list of arguments. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -209,6 +212,7 @@ export function createDashboard(options: {
       console: workshop?.consoleEnabled === false ? null : config.consoleUrl || null,
       tabs: workshop?.tabs ?? [],
       slides: Boolean(workshop?.slidesDir),
+      editor: editorShown(),
       pages: (workshop?.pages ?? []).map(({ name, title }) => ({ name, title })),
       page,
       problems: workshop?.problems ?? [],
@@ -228,6 +232,21 @@ export function createDashboard(options: {
       req.method === 'HEAD',
     );
   }
+
+  /**
+   * EDITOR_TAB says, or in auto the workshop does: its setting, else whether a page has an editor:* block.
+   * A tab of the workshop's own named Editor (a terminal, say) keeps its place: then there is no built-in one.
+   */
+  function editorShown(): boolean {
+    const workshop = content?.workshop;
+    if (workshop?.tabs.some((tab) => tab.name.toLowerCase() === 'editor')) return false;
+    if (config.editorTab !== 'auto') return config.editorTab === 'on';
+    if (!workshop) return false;
+    if (workshop.editorEnabled !== null) return workshop.editorEnabled;
+    editorBlocks ??= workshop.pages.some((page) => EDITOR_FENCE.test(page.text));
+    return editorBlocks;
+  }
+  let editorBlocks: boolean | undefined;
 
   function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string): Promise<void> {
     const version = new URL(req.url ?? '/', 'http://localhost').searchParams.get('v');

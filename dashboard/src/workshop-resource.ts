@@ -29,7 +29,7 @@ export interface WorkshopSettings {
   /** The dashboard tabs as written (name and url, `$(variables)` not yet replaced); null: none said. */
   dashboards: { name: string; url: string }[] | null;
   /** Each application's `enabled`, null where the resource does not say. */
-  applications: { console: boolean | null; slides: boolean | null; examiner: boolean | null };
+  applications: { console: boolean | null; slides: boolean | null; examiner: boolean | null; editor: boolean | null };
   /** The slide library the slides ask for (`applications.slides.reveal.js` or `impress.js`: `version`). */
   slidesLibrary: { name: SlidesLibraryName; version: string } | null;
   /** session.env entries with an inline value, `$(variables)` not yet replaced. */
@@ -48,7 +48,7 @@ const LAYOUTS: Record<string, TerminalLayout> = {
   none: 'none',
 };
 /** The applications whose `enabled` is read here; every other one is listed as ignored. */
-const APPLICATIONS = new Set(['terminal', 'console', 'slides', 'examiner']);
+const APPLICATIONS = new Set(['terminal', 'console', 'slides', 'examiner', 'editor']);
 /** Settings of a session that are read (the rest is listed as ignored). */
 const SESSION_KEYS = new Set(['applications', 'dashboards', 'env']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -69,7 +69,7 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
     description: null,
     layout: null,
     dashboards: null,
-    applications: { console: null, slides: null, examiner: null },
+    applications: { console: null, slides: null, examiner: null, editor: null },
     slidesLibrary: null,
     env: [],
     ignored: [],

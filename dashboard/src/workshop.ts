@@ -68,6 +68,8 @@ export interface Workshop {
   examinerEnabled: boolean;
   /** False when resources/workshop.yaml turns the console off: no Console tab even with CONSOLE_URL. */
   consoleEnabled: boolean;
+  /** Whether the workshop turns the editor on (Educates' applications.editor.enabled, classic editor:); null: not said. */
+  editorEnabled: boolean | null;
   name: string;
   /** What the workshop says it is (name, title, description), for the data variables named after them. */
   identity: WorkshopIdentity;
@@ -91,6 +93,8 @@ export interface FormatResult {
   /** workshop.yaml's terminals and tabs (classic), which win over resources/workshop.yaml. */
   terminals?: unknown;
   tabs?: unknown;
+  /** workshop.yaml's editor (classic): true or false turns the Editor tab on or off; null: not said. */
+  editor?: boolean | null;
 }
 
 export interface LoadOptions {
@@ -195,6 +199,7 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
     examinerDir: path.join(dir, 'examiner', 'tests'),
     examinerEnabled: settings?.applications.examiner !== false,
     consoleEnabled,
+    editorEnabled: loaded.editor ?? settings?.applications.editor ?? null,
     name,
     identity,
     templateEngine: loaded.templateEngine,

@@ -32,6 +32,7 @@ import { isInside, OutsideFolderError, openInside } from '../../common/src/open-
 import { pathUnder } from '../../common/src/prefix.js';
 import {
   EXISTING_HEADER,
+  FILES_API_PATH,
   RECEIVED_HEADER,
   SESSION_NAME,
   UPLOAD_HEADER,
@@ -118,7 +119,8 @@ export function createFiles(options: { config: FilesConfig; sessions: SessionMan
 
   function owns(req: http.IncomingMessage): boolean {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    return pathUnder(base, pathname) !== null;
+    // The file API (file-api.ts) has files/api, whichever mount is asked first.
+    return pathUnder(base, pathname) !== null && pathUnder(`${config.prefix}/${FILES_API_PATH}`, pathname) === null;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

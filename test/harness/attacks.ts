@@ -1,5 +1,6 @@
 // Attacks on the terminal server that the tests assert on and the benchmark
 // measures, written once so both do the same thing.
+import { spawn } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import {
   ATTACH_QUERY,
@@ -154,4 +155,49 @@ export async function stuckViewers(
   }
   if (!lastViewer) throw new Error('no rounds');
   return { ...result, lastViewer };
+}
+
+export interface Swapper {
+  /** True while it is still swapping (it ends only when stopped, or on an error it exits with). */
+  readonly running: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Makes `a` and `b` change places (one atomic renameat2 RENAME_EXCHANGE each
+ * time) over and over, until stopped: with `a` a folder and `b` a link to a
+ * folder outside the home folder, `a/file` is the inside file one moment and,
+ * through the link, the outside one the next. Resolves once it swaps. Needs python3.
+ */
+export async function swapForever(a: string, b: string): Promise<Swapper> {
+  const swapper = spawn(
+    'python3',
+    [
+      '-c',
+      `import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = (os.fsencode(p) for p in sys.argv[1:3])
+print('swapping', flush=True)
+while True:
+    if libc.renameat2(-100, a, -100, b, 2) != 0:
+        sys.exit(os.strerror(ctypes.get_errno()))`,
+      a,
+      b,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) => swapper.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    swapper.stdout.once('data', () => resolve());
+    swapper.once('exit', (code) => reject(new Error(`the swapper ended (${code}) before it started`)));
+  });
+  return {
+    get running() {
+      return swapper.exitCode === null && swapper.signalCode === null;
+    },
+    async stop() {
+      swapper.kill();
+      await exited;
+    },
+  };
 }

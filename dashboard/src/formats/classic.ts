@@ -15,7 +15,15 @@ import {
   type PageSource,
   validPageName,
 } from '../workshop.js';
-import { asObject, isFile, optionalString, type ParseYaml, readYaml, titleFromName } from '../yaml-fields.js';
+import {
+  asObject,
+  isFile,
+  optionalBoolean,
+  optionalString,
+  type ParseYaml,
+  readYaml,
+  titleFromName,
+} from '../yaml-fields.js';
 
 /** The template engines config.template_engine may name. */
 const TEMPLATE_ENGINES = new Set(['liquid.js']);
@@ -60,7 +68,7 @@ export function loadClassic(options: FormatOptions): FormatResult {
     templateEngine = null;
   }
 
-  // workshop.yaml: { name, modules: { activate: [pages] }, terminals, tabs }
+  // workshop.yaml: { name, modules: { activate: [pages] }, terminals, tabs, editor }
   const name = optionalString(workshopFile?.name, 'workshop.yaml: name', problems);
   const activate = asObject(workshopFile?.modules, 'workshop.yaml: modules', problems)?.activate;
   let order: string[];
@@ -84,7 +92,16 @@ export function loadClassic(options: FormatOptions): FormatResult {
     pages.push(pageSource(page, modules, options, problems));
   }
   checkNextPages(pages, problems);
-  return { name, pages, variables, templateEngine, terminals: workshopFile?.terminals, tabs: workshopFile?.tabs };
+  const editor = optionalBoolean(workshopFile?.editor, 'workshop.yaml: editor', problems);
+  return {
+    name,
+    pages,
+    variables,
+    templateEngine,
+    terminals: workshopFile?.terminals,
+    tabs: workshopFile?.tabs,
+    editor,
+  };
 }
 
 function pageSource(
