@@ -7,7 +7,7 @@
 
 import type { TextChange } from '../../editor/page/editor-api.js';
 import * as edits from '../../editor/page/edits.js';
-import { FileApiError } from '../../terminal-server/page/file-client.js';
+import type { FileApiError } from '../../terminal-server/page/file-client.js';
 import type { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import type { Action, TextEdit } from '../src/actions.js';
 import { openEditor } from './editor-tab.js';
@@ -44,7 +44,9 @@ export async function runEditorAction(action: EditorAction, tabs: Tabs): Promise
       const steps = action.path.split('/');
       for (let i = 1; i <= steps.length; i++) {
         await editor.files.create(steps.slice(0, i).join('/'), 'folder').catch((error: unknown) => {
-          if (!(error instanceof FileApiError && error.code === 'exists')) throw error;
+          // The editor's bundle has its own copy of the client's classes: its errors are known by their name.
+          const refusal = error as Partial<FileApiError>;
+          if (!(refusal.name === 'FileApiError' && refusal.code === 'exists')) throw error;
         });
       }
       return;
