@@ -6,6 +6,7 @@
 import { UPLOADS_FOLDER } from '../../common/src/protocol.js';
 import { downloadUrl, sendFile, startDownload, UploadRefused } from '../../terminal-server/page/file-transfer.js';
 import { type Action, type ActionOptions, type CheckInputs, parseAction, parseOptions } from '../src/actions.js';
+import { isEditorAction, runEditorAction } from './editor-actions.js';
 import type { Tabs } from './tabs.js';
 
 type Check = Action & { type: 'examiner' };
@@ -131,6 +132,7 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
   }
 
   async function perform(block: HTMLElement, action: Exclude<Action, Upload>): Promise<void> {
+    if (isEditorAction(action)) return editorWork(block, action);
     switch (action.type) {
       case 'execute':
         for (const session of action.sessions) {
@@ -208,6 +210,18 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
         return;
       case 'unavailable':
         throw new Error(action.reason);
+    }
+  }
+
+  /** An editor:* block says in itself why it did nothing (the file is then as it was). */
+  async function editorWork(block: HTMLElement, action: Parameters<typeof runEditorAction>[0]): Promise<void> {
+    const status = block.querySelector<HTMLElement>('.wt-action-status');
+    if (status) status.textContent = '';
+    try {
+      await runEditorAction(action, tabs);
+    } catch (error) {
+      if (status) status.textContent = `Not done: ${error instanceof Error ? error.message : String(error)}`;
+      throw error;
     }
   }
 

@@ -71,7 +71,105 @@ export type Action =
   /** A heading in the style of the blocks: clicking marks it, nothing else. */
   | { type: 'heading' }
   /** An action one container cannot do: the block says why, and does nothing. */
-  | { type: 'unavailable'; reason: string };
+  | { type: 'unavailable'; reason: string }
+  /** editor:open-file: a file (relative to the home folder) shown in the editor, at `line` when given. */
+  | { type: 'editor-open'; file: string; line: number | null }
+  /** An editor:* block that changes a file's text (or its selection): made in the editor, seen there, saved. */
+  | { type: 'editor-edit'; file: string; edit: TextEdit; create: boolean }
+  /** editor:create-directory. */
+  | { type: 'editor-folder'; path: string }
+  /** editor:copy-file, and editor:rename-file (`move`): a file there already is replaced, as Educates documents. */
+  | { type: 'editor-copy'; from: string; to: string; move: boolean; open: boolean }
+  | { type: 'editor-close'; file: string }
+  | { type: 'editor-delete'; file: string }
+  /**
+   * Educates' editor:*-terminal blocks drive terminals inside VS Code, apart from the dashboard's:
+   * here each is a terminal tab of the dashboard, `name`, on its own `session`.
+   */
+  | {
+      type: 'editor-terminal';
+      op: 'open' | 'send' | 'interrupt' | 'clear' | 'close';
+      name: string;
+      session: string;
+      text: string;
+      endl: boolean;
+    };
+
+/** A step of a YAML path: a key, an index in a list (negative from its end), or the list item whose `key` is `value`. */
+export type YamlStep = string | number | { key: string; value: string };
+
+/** What to look for: plain text or a regular expression (its `group`), in lines start to stop (stop not searched). */
+export interface TextSearch {
+  pattern: string;
+  isRegex: boolean;
+  group: number;
+  start: number | null;
+  stop: number | null;
+}
+
+/**
+ * What an editor:* block does to a file's text, by Educates' name (without `editor:`); the
+ * editor's edits module (editor/page/edits.ts) does it. Lines count from 1; -1 lines
+ * before or after a match is all of them; a `count` of -1 is every match.
+ */
+export type TextEdit =
+  | { op: 'create-file' | 'append-lines-to-file' | 'prepend-lines-to-file'; text: string }
+  | { op: 'insert-lines-before-line' | 'append-lines-after-line'; line: number; text: string }
+  | { op: 'insert-lines-before-match' | 'append-lines-after-match'; match: string; text: string }
+  | { op: 'select-matching-text'; search: TextSearch; before: number | null; after: number | null }
+  | { op: 'select-lines-in-range' | 'delete-lines-in-range'; start: number; stop: number }
+  | { op: 'replace-lines-in-range'; start: number; stop: number; text: string }
+  | {
+      op: 'replace-text-selection' | 'insert-lines-before-selection' | 'append-lines-after-selection';
+      text: string;
+    }
+  | { op: 'delete-text-selection' }
+  | { op: 'replace-matching-text'; search: TextSearch; replacement: string; count: number }
+  | { op: 'delete-matching-lines'; match: string; isRegex: boolean; before: number; after: number }
+  | {
+      op: 'set-yaml-value' | 'add-yaml-item' | 'replace-yaml-item' | 'merge-yaml-values' | 'insert-value-into-yaml';
+      path: YamlStep[];
+      value: unknown;
+    }
+  | { op: 'insert-yaml-item'; path: YamlStep[]; index: number; value: unknown }
+  | { op: 'delete-yaml-value' | 'select-yaml-path'; path: YamlStep[] };
+
+/**
+ * A YAML path as Educates writes it: `spec.template` (keys), `containers[0]` (an item),
+ * `containers[name=nginx]` (the item whose name is nginx), `data["index.html"]` (a key
+ * with dots). Throws an Error saying what is wrong with it.
+ */
+export function parseYamlPath(text: string): YamlStep[] {
+  const steps: YamlStep[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const char = text[at];
+    if (char === '.') {
+      if (at === 0 || text[at + 1] === '.' || at === text.length - 1) throw new Error(`an empty key at ${at + 1}`);
+      at++;
+      continue;
+    }
+    if (char === '[') {
+      const close = text.indexOf(']', at);
+      if (close < 0) throw new Error(`the [ at ${at + 1} is not closed`);
+      const inner = text.slice(at + 1, close);
+      const quoted = /^(["'])(.*)\1$/.exec(inner);
+      const pair = /^([^=]+)=(.*)$/.exec(inner);
+      if (quoted) steps.push(quoted[2] as string);
+      else if (/^-?\d+$/.test(inner)) steps.push(Number(inner));
+      else if (pair) steps.push({ key: (pair[1] as string).trim(), value: (pair[2] as string).trim() });
+      else throw new Error(`[${inner}] must be [number], [key=value] or ["key"]`);
+      at = close + 1;
+      continue;
+    }
+    let end = at;
+    while (end < text.length && text[end] !== '.' && text[end] !== '[') end++;
+    if (text[at] === ']') throw new Error(`a ] at ${at + 1} closes nothing`);
+    steps.push(text.slice(at, end));
+    at = end;
+  }
+  return steps;
+}
 
 /** How a block behaves, whatever it does (the fields every YAML action takes). */
 export interface ActionOptions {
@@ -210,8 +308,105 @@ export function parseAction(json: string): Action | null {
       return a as Action;
     case 'unavailable':
       return isString(a.reason) ? (a as Action) : null;
+    case 'editor-open':
+      return isPath(a.file) && (a.line === null || isLine(a.line)) ? (a as Action) : null;
+    case 'editor-edit':
+      return isPath(a.file) && isBoolean(a.create) && validEdit(a.edit) ? (a as Action) : null;
+    case 'editor-folder':
+      return isPath(a.path) ? (a as Action) : null;
+    case 'editor-copy':
+      return isPath(a.from) && isPath(a.to) && isBoolean(a.move) && isBoolean(a.open) ? (a as Action) : null;
+    case 'editor-close':
+    case 'editor-delete':
+      return isPath(a.file) ? (a as Action) : null;
+    case 'editor-terminal':
+      return ['open', 'send', 'interrupt', 'clear', 'close'].includes(a.op as string) &&
+        isString(a.name) &&
+        isString(a.session) &&
+        DASHBOARD_SESSION.test(a.session) &&
+        isString(a.text) &&
+        isBoolean(a.endl)
+        ? (a as Action)
+        : null;
     default:
       return null;
+  }
+}
+
+const isPath = (value: unknown): value is string => isString(value) && value !== '' && !value.includes('\0');
+const isLine = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1;
+/** A line of a search or around a match: negative ones count from the end (or mean all). */
+const isWhole = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
+
+function isSearch(value: unknown): value is TextSearch {
+  const s = value as TextSearch;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    isString(s.pattern) &&
+    s.pattern !== '' &&
+    isBoolean(s.isRegex) &&
+    isWhole(s.group) &&
+    s.group >= 0 &&
+    (s.start === null || isWhole(s.start)) &&
+    (s.stop === null || isWhole(s.stop))
+  );
+}
+
+const isYamlPath = (value: unknown): value is YamlStep[] =>
+  Array.isArray(value) &&
+  value.every(
+    (step) =>
+      isString(step) ||
+      isWhole(step) ||
+      (typeof step === 'object' && step !== null && isString(step.key) && isString(step.value)),
+  );
+
+function validEdit(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const e = value as Record<string, unknown>;
+  switch (e.op) {
+    case 'create-file':
+    case 'append-lines-to-file':
+    case 'prepend-lines-to-file':
+    case 'replace-text-selection':
+    case 'insert-lines-before-selection':
+    case 'append-lines-after-selection':
+      return isString(e.text);
+    case 'insert-lines-before-line':
+    case 'append-lines-after-line':
+      return isLine(e.line) && isString(e.text);
+    case 'insert-lines-before-match':
+    case 'append-lines-after-match':
+      return isString(e.match) && e.match.trim() !== '' && isString(e.text);
+    case 'select-matching-text':
+      return isSearch(e.search) && (e.before === null || isWhole(e.before)) && (e.after === null || isWhole(e.after));
+    case 'select-lines-in-range':
+    case 'delete-lines-in-range':
+      return isLine(e.start) && isLine(e.stop) && e.stop >= e.start;
+    case 'replace-lines-in-range':
+      return isLine(e.start) && isLine(e.stop) && e.stop >= e.start && isString(e.text);
+    case 'delete-text-selection':
+      return true;
+    case 'replace-matching-text':
+      return isSearch(e.search) && isString(e.replacement) && isWhole(e.count) && e.count !== 0 && e.count >= -1;
+    case 'delete-matching-lines':
+      return isString(e.match) && e.match !== '' && isBoolean(e.isRegex) && isWhole(e.before) && isWhole(e.after);
+    case 'set-yaml-value':
+    case 'add-yaml-item':
+    case 'replace-yaml-item':
+    case 'insert-value-into-yaml':
+      return isYamlPath(e.path) && e.path.length > 0 && e.value !== undefined;
+    case 'merge-yaml-values':
+      return isYamlPath(e.path) && !!e.value && typeof e.value === 'object' && !Array.isArray(e.value);
+    case 'insert-yaml-item':
+      return isYamlPath(e.path) && e.path.length > 0 && isWhole(e.index) && e.index >= 0 && e.value !== undefined;
+    case 'delete-yaml-value':
+      return isYamlPath(e.path) && e.path.length > 0;
+    case 'select-yaml-path':
+      return isYamlPath(e.path);
+    default:
+      return false;
   }
 }
 

@@ -19,6 +19,8 @@ import {
   TERMINAL_SESSIONS,
   validExaminerName,
 } from './actions.js';
+import { EDITOR_ACTIONS, editorFence } from './editor-fences.js';
+import { booleanField, FenceProblem, foreverField, numberField, optionalText, requiredText } from './fence-fields.js';
 
 export interface FenceContext {
   /** The sessions of the Terminal tab, for the *-all actions. */
@@ -107,14 +109,8 @@ export const KNOWN_ACTIONS = [
   'files:upload-file',
   'files:upload-files',
   'examiner:execute-test',
+  ...EDITOR_ACTIONS,
 ] as const;
-
-/** What is wrong with a block, shown after its info string (so it starts with ": " or " "). */
-class FenceProblem extends Error {
-  constructor(message: string, separator = ': ') {
-    super(`${separator}${message}`);
-  }
-}
 
 export function parseFence(info: string, body: string, context: FenceContext): Fence {
   const word = info.trim().split(/\s+/)[0] ?? '';
@@ -354,6 +350,7 @@ function ownFields(word: string, fields: Record<string, unknown>, context: Fence
     case 'examiner:execute-test':
       return check(fields, context);
     default:
+      if (word.startsWith('editor:')) return editorFence(word, fields);
       throw new Error(`${word} is listed as known but not parsed`);
   }
 }
@@ -467,43 +464,6 @@ function yamlFields(body: string, context: FenceContext): Record<string, unknown
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new FenceProblem('the block must be YAML fields');
   return value as Record<string, unknown>;
-}
-
-function requiredText(fields: Record<string, unknown>, name: string): string {
-  const value = optionalText(fields, name);
-  if (value === null || value === '') throw new FenceProblem(`${name} is missing`);
-  return value;
-}
-
-function optionalText(fields: Record<string, unknown>, name: string): string | null {
-  const value = fields[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value.replace(/\n$/, '');
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new FenceProblem(`${name} must be text`);
-}
-
-function booleanField(fields: Record<string, unknown>, name: string, fallback: boolean): boolean {
-  const value = fields[name];
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw new FenceProblem(`${name} must be true or false`);
-  return value;
-}
-
-function numberField(fields: Record<string, unknown>, name: string, fallback: number): number {
-  const value = fields[name];
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new FenceProblem(`${name} must be a number of 0 or more`);
-  }
-  return value;
-}
-
-/** A count or period where .inf or -1 means forever (Educates' cooldown and retries). */
-function foreverField(fields: Record<string, unknown>, name: string, fallback: number): number {
-  const value = fields[name];
-  if (value === -1 || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
-  return numberField(fields, name, fallback);
 }
 
 /** One session: 1, 2, 3, a terminal tab's, or one a page makes with dashboard:create-dashboard. */

@@ -140,8 +140,12 @@ export function createRenderer(
             : fence.description !== null || !fence.shown
               ? describe(fence)
               : codeBlock(fence.shown, fence.lang);
+        // Where the block says how it went (an upload's progress, why an edit could not be made).
         const inner =
-          action.type === 'upload' || action.type === 'copy-file' || action.type === 'download'
+          action.type === 'upload' ||
+          action.type === 'copy-file' ||
+          action.type === 'download' ||
+          action.type.startsWith('editor-')
             ? `${shown}<p class="wt-action-status" role="status"></p>`
             : shown;
         return placeBlock(env, actionBlock(action, fence.label, inner, fence.options));
