@@ -96,6 +96,13 @@ describe('the editor', () => {
       [],
       'nothing of the editor before its tab is opened',
     );
+    // Nor in the dashboard's own bundle: the editor:* actions' text changes (and their YAML library) come with the editor.
+    const dashboardBundle = readFileSync(path.join(projectRoot(), 'dist/page/dashboard.js'), 'utf8');
+    for (const sign of [
+      'is not a line number (they start at 1)',
+      'Implicit map keys need to be followed by map values',
+    ])
+      assert.ok(!dashboardBundle.includes(sign), `the edits and the YAML library are not in dashboard.js (${sign})`);
     await page.locator('.wt-tab', { hasText: 'Editor' }).click();
     await openFromTree(page, 'app.yaml');
     assert.ok(requests.some((url) => url.endsWith('/editor/assets/editor.js')));

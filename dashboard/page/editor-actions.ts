@@ -6,11 +6,11 @@
 // rejects with the reason, and the file on disk stays as it was.
 
 import type { TextChange } from '../../editor/page/editor-api.js';
-import * as edits from '../../editor/page/edits.js';
+import type * as Edits from '../../editor/page/edits.js';
 import type { FileApiError } from '../../terminal-server/page/file-client.js';
 import type { TerminalView } from '../../terminal-server/page/terminal-view.js';
 import type { Action, TextEdit } from '../src/actions.js';
-import { openEditor } from './editor-tab.js';
+import { editorEdits, openEditor } from './editor-tab.js';
 import type { Tabs } from './tabs.js';
 
 type EditorAction = Extract<
@@ -38,7 +38,9 @@ export async function runEditorAction(action: EditorAction, tabs: Tabs): Promise
     case 'editor-open':
       return editor.open(action.file, action.line === null ? {} : { line: action.line });
     case 'editor-edit':
-      return editor.change(action.file, textChangeOf(action.edit), { create: action.create });
+      return editor.change(action.file, textChangeOf(action.edit, await editorEdits()), {
+        create: action.create,
+      });
     case 'editor-folder': {
       // Its parents too, and one there already is no failure: as mkdir -p (and Educates) do.
       const steps = action.path.split('/');
@@ -63,17 +65,23 @@ export async function runEditorAction(action: EditorAction, tabs: Tabs): Promise
       return;
     }
     case 'editor-close':
-      return editor.close(action.file);
-    case 'editor-delete':
+      // Kept open with unsaved edits is the attendee's answer, not a failure.
       await editor.close(action.file);
+      return;
+    case 'editor-delete':
+      // The attendee kept unsaved edits of it: the file stays too.
+      if (!(await editor.close(action.file))) throw new Error(`${action.file} was kept open with unsaved changes`);
       await editor.files.remove(action.file);
       editor.moved(action.file, null);
       return;
   }
 }
 
-/** The change the editor makes for a block (editor/page/edits.ts has what each one does). */
-export function textChangeOf(edit: TextEdit): TextChange {
+/**
+ * The change the editor makes for a block (editor/page/edits.ts has what each one does), from
+ * the edits of the editor's bundle: the dashboard's own bundle has none of them (nor the YAML library).
+ */
+export function textChangeOf(edit: TextEdit, edits: typeof Edits): TextChange {
   switch (edit.op) {
     case 'create-file':
       return edits.createFile(edit.text);

@@ -14,6 +14,7 @@ interface Place {
 
 let place: Place | null = null;
 let loading: Promise<EditorApi> | null = null;
+let imported: Promise<EditorModule> | null = null;
 
 /** The tab bar made an Editor tab: where the editor goes. */
 export function placeEditor(where: Place): void {
@@ -30,7 +31,8 @@ export function loadEditor(): Promise<EditorApi> {
     style.rel = 'stylesheet';
     style.href = `${assets}/editor.css`;
     document.head.append(style);
-    const module = (await import(`${assets}/editor.js`)) as EditorModule;
+    imported ??= import(`${assets}/editor.js`) as Promise<EditorModule>;
+    const module = await imported;
     const host = document.createElement('div');
     host.className = 'wt-editor-host';
     where.panel.append(host);
@@ -42,6 +44,7 @@ export function loadEditor(): Promise<EditorApi> {
   // A failed import (the network) is tried again next time.
   loading.catch(() => {
     loading = null;
+    imported = null;
   });
   return loading;
 }
@@ -50,4 +53,10 @@ export function loadEditor(): Promise<EditorApi> {
 export function openEditor(): Promise<EditorApi> {
   place?.show();
   return loadEditor();
+}
+
+/** The text changes of the editor:* actions, which come with the editor's bundle (loaded, with its tab, when needed). */
+export async function editorEdits(): Promise<EditorModule['edits']> {
+  await loadEditor();
+  return (await (imported as Promise<EditorModule>)).edits;
 }

@@ -27,8 +27,11 @@ export interface EditorApi {
    * matches nothing, a file that cannot be written), the file on disk as it was.
    */
   change(path: string, change: TextChange, options?: { create?: boolean }): Promise<void>;
-  /** Closes a file's tab (nothing when it is not open; unsaved edits are asked about first). */
-  close(path: string): Promise<void>;
+  /**
+   * Closes a file's tab; unsaved edits are asked about first. False when the attendee chose
+   * to keep them (the tab stays open); true when it closed or was not open.
+   */
+  close(path: string): Promise<boolean>;
   /** A file was renamed or deleted by an action: its tab follows (or closes). */
   moved(from: string, to: string | null): void;
 }

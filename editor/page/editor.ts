@@ -13,6 +13,8 @@ import { createFileTree } from './file-tree.js';
 import { OpenFile } from './open-file.js';
 
 export type { EditorApi, TextChange, TextState } from './editor-api.js';
+/** The text changes of the editor:* actions: in this bundle, so a dashboard fetches them with the editor, not before. */
+export * as edits from './edits.js';
 
 export interface EditorOptions {
   /** The terminal's URL prefix ('' or '/user/alice'). */
@@ -275,14 +277,15 @@ export function mountEditor(host: HTMLElement, options: EditorOptions): MountedE
     },
     async close(path) {
       const file = find(path);
-      if (!file) return;
-      if (file.dirty && !window.confirm(`${file.path} has unsaved changes. Close it and lose them?`)) return;
+      if (!file) return true;
+      if (file.dirty && !window.confirm(`${file.path} has unsaved changes. Close it and lose them?`)) return false;
       const at = open.indexOf(file);
       open.splice(at, 1);
       tabs.get(file)?.item.remove();
       tabs.delete(file);
       file.destroy();
       if (active === file) show(open[Math.min(at, open.length - 1)] ?? null);
+      return true;
     },
     moved(from, to) {
       const file = find(from);
