@@ -3,8 +3,10 @@
 // ES module): the dashboard imports it when its Editor tab is first opened, the
 // stand-alone page (editor-page.ts) at once. Both call mountEditor and get the
 // EditorApi its editor:* actions use.
+
 import { gotoLine, openSearchPanel } from '@codemirror/search';
 import { FileApiError, FileClient } from '../../terminal-server/page/file-client.js';
+import { icon } from '../../terminal-server/page/icons.js';
 import { terminalSettings } from '../../terminal-server/page/settings.js';
 import { button, element } from './dom.js';
 import type { EditorApi, TextChange } from './editor-api.js';
@@ -106,11 +108,12 @@ export function mountEditor(host: HTMLElement, options: EditorOptions): MountedE
     const marker = element('span', 'wt-editor-dirty');
     marker.setAttribute('aria-hidden', 'true');
     const close = button(
-      '×',
+      '',
       'wt-editor-tab-close',
       () => void api.close(file.path).catch(report),
       `Close ${file.path}`,
     );
+    close.append(icon('close'));
     tab.addEventListener('click', () => show(file));
     item.append(tab, close);
     tabbar.append(item);

@@ -1,8 +1,10 @@
 // The file tree of the home folder: each folder read when first opened
 // (FileClient.list), hidden files only when asked for. Buttons in nested
 // lists, so Tab and Enter reach everything; names only ever as text.
+
 import type { FileEntry } from '../../common/src/protocol.js';
 import type { FileClient } from '../../terminal-server/page/file-client.js';
+import { icon } from '../../terminal-server/page/icons.js';
 import { element } from './dom.js';
 
 export interface FileTree {
@@ -30,7 +32,7 @@ export function createFileTree(files: FileClient, onOpen: (path: string) => void
   hiddenLabel.append(hidden, ' Hidden files');
   const refreshButton = element('button', 'wt-editor-refresh');
   refreshButton.type = 'button';
-  refreshButton.textContent = '⟳';
+  refreshButton.append(icon('refresh'));
   refreshButton.title = 'Read the folders again';
   refreshButton.setAttribute('aria-label', 'Read the folders again');
   header.append(title, hiddenLabel, refreshButton);

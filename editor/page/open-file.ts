@@ -4,6 +4,7 @@
 // `sed -i`, `git checkout`) is never overwritten unasked: the attendee chooses
 // to keep theirs or take the file's, and the text not chosen stays one undo
 // away in the buffer's history. Nothing is lost silently.
+
 import { autocompletion } from '@codemirror/autocomplete';
 import { indentWithTab, isolateHistory } from '@codemirror/commands';
 import { Compartment, EditorState, type Extension, type Text } from '@codemirror/state';
@@ -11,6 +12,7 @@ import { EditorView, keymap } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
 import type { FileText, ReadOnlyReason } from '../../common/src/protocol.js';
 import { FileApiError, type FileClient } from '../../terminal-server/page/file-client.js';
+import { icon } from '../../terminal-server/page/icons.js';
 import { handleFontSizeKey } from '../../terminal-server/page/settings.js';
 import { button, element } from './dom.js';
 import { languageOf, loadLanguage } from './languages.js';
@@ -356,7 +358,9 @@ export class OpenFile {
     line.textContent = text;
     this.bar.replaceChildren(line);
     if (kind === 'info' && !this.readOnly) {
-      this.bar.append(button('×', 'wt-editor-bar-close', () => this.clearMessage(), 'Dismiss this message'));
+      const dismiss = button('', 'wt-editor-bar-close', () => this.clearMessage(), 'Dismiss this message');
+      dismiss.append(icon('close'));
+      this.bar.append(dismiss);
     }
     this.bar.dataset.kind = kind;
     this.bar.setAttribute('role', kind === 'error' ? 'alert' : 'status');

@@ -15,6 +15,10 @@ const SHAPES = {
   ],
   // An arrow up out of a tray.
   upload: [['path', { d: 'M12 16V4M7 9l5-5 5 5M4 15v5h16v-5', 'stroke-width': '2.5' }]],
+  // A circle's arrow coming round: read again.
+  refresh: [['path', { d: 'M20 12a8 8 0 1 1-2.34-5.66M20 3v5h-5', 'stroke-width': '2.5' }]],
+  // A cross: close.
+  close: [['path', { d: 'M6 6l12 12M18 6L6 18', 'stroke-width': '2.5' }]],
 } as const;
 
 export type IconName = keyof typeof SHAPES;
