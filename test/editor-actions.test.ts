@@ -125,6 +125,9 @@ describe('editor:* blocks in the dashboard', () => {
     const expected = deployment.replace('nginx:latest', 'nginx:1.25').replace('replicas: 1   #', 'replicas: 3   #');
     assert.equal(onDisk('deploy.yaml'), expected);
     assert.equal(await editorText(page), expected);
+    // With SCREENSHOTS set: the README's picture of the editor and its blocks.
+    if (process.env.SCREENSHOTS)
+      await page.screenshot({ path: path.join(projectRoot(), 'docs/images/editor-actions.png') });
 
     await click(page, 'Copy ~/work/template.txt to ~/work/copy.txt');
     assert.equal(onDisk('copy.txt'), 'from the template\n');

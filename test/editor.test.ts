@@ -3,7 +3,6 @@
 // tree, edited and saved byte for byte, a change the shell makes while a file
 // is open (taken in when the buffer is clean; the attendee's choice when it is
 // not, both texts kept), the keyboard alone, a phone, and the stand-alone page.
-// With SCREENSHOTS set it also draws the README's picture (docs/images/editor.png).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -117,8 +116,6 @@ describe('the editor', () => {
     await page.keyboard.press('Control+s');
     await page.locator('.wt-editor-tab[data-path="app.yaml"][data-dirty="false"]').waitFor();
     assert.deepEqual(readFileSync(file('app.yaml')), Buffer.from('name: café\nreplicas: 1\nimage: nginx # ünïcode'));
-    // With SCREENSHOTS set: the README's picture of the editor.
-    if (process.env.SCREENSHOTS) await page.screenshot({ path: path.join(projectRoot(), 'docs/images/editor.png') });
 
     await openFromTree(page, 'windows.txt');
     await page.locator('.wt-editor-file-panel:not([hidden]) .cm-content').click();
