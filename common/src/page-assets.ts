@@ -48,15 +48,16 @@ export function loadPageAssets(dir: string, name: string): Map<string, PageFile>
       if (file.endsWith('.map')) continue;
       throw new Error(`the page bundle ${full} is missing: run "npm run build" first`);
     }
-    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-    if (file.endsWith('.map')) {
-      assets.set(file, { file: full, type, kept: null });
-      continue;
-    }
-    const body = readFileSync(full);
-    assets.set(file, { file: full, type, kept: { gzipped: gzipSync(body), version: versionOf(body) } });
+    assets.set(file, pageFile(full, TYPES[path.extname(file)] ?? 'application/octet-stream'));
   }
   return assets;
+}
+
+/** A file of a bundle: a script or style sheet kept compressed, with its version; a source map read when asked for. */
+function pageFile(full: string, type: string): PageFile {
+  if (full.endsWith('.map')) return { file: full, type, kept: null };
+  const body = readFileSync(full);
+  return { file: full, type, kept: { gzipped: gzipSync(body), version: versionOf(body) } };
 }
 
 /**
@@ -74,13 +75,7 @@ export function loadPageFolder(dir: string, entries: readonly string[]): Map<str
   for (const file of names) {
     const type = TYPES[path.extname(file)];
     if (!type) continue;
-    const full = path.join(dir, file);
-    if (file.endsWith('.map')) {
-      assets.set(file, { file: full, type, kept: null });
-      continue;
-    }
-    const body = readFileSync(full);
-    assets.set(file, { file: full, type, kept: { gzipped: gzipSync(body), version: versionOf(body) } });
+    assets.set(file, pageFile(path.join(dir, file), type));
   }
   return assets;
 }

@@ -537,3 +537,21 @@ export function splitUtf8(bytes: Uint8Array, max: number = Limits.inputChunkByte
   if (start < bytes.length || pieces.length === 0) pieces.push(bytes.subarray(start));
   return pieces;
 }
+
+/**
+ * The editor:* blocks: what the dashboard reads from a block (dashboard/src/actions.ts)
+ * and the editor's text changes act on (editor/page/edits.ts).
+ */
+/** A step of a YAML path: a key, an index in a list (negative from its end), or the list item whose `key` is `value`. */
+export type YamlStep = string | number | { key: string; value: string };
+
+/** What to look for: plain text or a regular expression (its `group`), in lines start to stop (stop not searched). */
+export interface TextSearch {
+  pattern: string;
+  isRegex: boolean;
+  group: number;
+  /** The first line searched (negative: counted from the end); null: the first. */
+  start: number | null;
+  /** The line where the search stops, not searched (negative: counted from the end); null: the end. */
+  stop: number | null;
+}

@@ -2,6 +2,7 @@
 // the block's data-action attribute (JSON), with how it behaves (cascade,
 // cooldown, autostart…) in data-options, read back and checked by the page.
 // Shared by the renderer and the page bundle: no Node and no DOM here.
+import type { TextSearch, YamlStep } from '../../common/src/protocol.js';
 
 /** A field of an examiner check's form (Educates' `inputs.schema`, the kinds a form can hold). */
 export interface InputField {
@@ -94,18 +95,6 @@ export type Action =
       text: string;
       endl: boolean;
     };
-
-/** A step of a YAML path: a key, an index in a list (negative from its end), or the list item whose `key` is `value`. */
-export type YamlStep = string | number | { key: string; value: string };
-
-/** What to look for: plain text or a regular expression (its `group`), in lines start to stop (stop not searched). */
-export interface TextSearch {
-  pattern: string;
-  isRegex: boolean;
-  group: number;
-  start: number | null;
-  stop: number | null;
-}
 
 /**
  * What an editor:* block does to a file's text, by Educates' name (without `editor:`); the

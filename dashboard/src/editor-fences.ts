@@ -12,7 +12,8 @@
 // that needs it; close-terminal removes the tab (its shell goes on, as for any
 // terminal tab a page closes). editor:execute-command runs a VS Code command:
 // there is no VS Code here, so the block says so and does nothing.
-import { type Action, parseYamlPath, type TextEdit, type TextSearch, type YamlStep } from './actions.js';
+import type { TextSearch, YamlStep } from '../../common/src/protocol.js';
+import { type Action, parseYamlPath, type TextEdit } from './actions.js';
 import { booleanField, FenceProblem, optionalText, requiredText } from './fence-fields.js';
 
 /** Every editor:* action Educates documents, the deprecated names included. */

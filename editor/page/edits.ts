@@ -21,21 +21,8 @@ import {
   Document as YamlDocument,
   type Node as YamlNode,
 } from 'yaml';
+import type { TextSearch, YamlStep } from '../../common/src/protocol.js';
 import type { TextChange, TextState } from './editor-api.js';
-
-/** A step of a YAML path: a key, an index in a list (negative from its end), or the list item whose `key` is `value`. */
-export type YamlStep = string | number | { key: string; value: string };
-
-/** What to look for: plain text or a regular expression (its `group`), in lines start to stop (stop not searched). */
-export interface TextSearch {
-  pattern: string;
-  isRegex: boolean;
-  group: number;
-  /** The first line searched (negative: counted from the end); null: the first. */
-  start: number | null;
-  /** The line where the search stops, not searched (negative: counted from the end); null: the end. */
-  stop: number | null;
-}
 
 /** Lines around a match, for a selection of whole lines; -1 is every line on that side. */
 export interface AroundMatch {
