@@ -7,9 +7,9 @@
 //   2. a Host this terminal answers to (403; without authentication only: DNS rebinding);
 //   3. under the prefix (404), or on an app host (app-ports.ts); an upgrade, to a
 //      terminal socket or an app (404);
-//   4. an upgrade or a changing request (not GET, HEAD, OPTIONS), from a page of this
-//      terminal or one listed (403: cross-site WebSocket hijacking, cross-site forms);
-//      for an app also from its own sandboxed pages (Origin: null), never the terminal;
+//   4. an upgrade, from a page of this terminal or one listed (403: cross-site WebSocket
+//      hijacking); to an app also from its own sandboxed pages (Origin: null), never to
+//      the terminal (its changing requests are checked by the terminal server: same-origin.ts);
 //   5. HTTP only, not an app: the routes open to all (health, readiness) and the mode's own (logins) answer here;
 //   6. the auth mode's verdict;
 //   7. the terminal only: who this is, in the requester headers, replacing whatever the client sent.
@@ -74,9 +74,6 @@ export type Admit = (req: http.IncomingMessage, client: ClientInfo, entry: Entry
 /** Where the terminal's WebSockets are, under the prefix. */
 export const SOCKET_ROUTE = '/terminal/socket/';
 
-/** Methods that change nothing: a page of any site may send them (and reads nothing of the answer). */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 export function createAdmission(options: AdmissionOptions): Admit {
   const { prefix, mode, refusals } = options;
 
@@ -119,14 +116,11 @@ export function createAdmission(options: AdmissionOptions): Admit {
     if (route === null) return refuse('path', plain(404, 'Nothing is served here.'));
     const app = options.apps.target(client, route, url);
     if (upgrade && !app && !route.startsWith(SOCKET_ROUTE)) return refuse('path', plain(404, 'not a terminal socket'));
-    if (upgrade || !SAFE_METHODS.has(req.method ?? '')) {
+    if (upgrade) {
       const origin = req.headers.origin;
-      // A sandboxed app page's own requests say Origin: null; the terminal never takes one.
+      // A sandboxed app page's own sockets say Origin: null; the terminal never takes one.
       if (!originAllowed(origin, client, options.allowedOrigins) && !(app && origin === 'null'))
-        return refuse(
-          'origin',
-          plain(403, upgrade ? 'cross-origin WebSocket' : 'a changing request from another origin'),
-        );
+        return refuse('origin', plain(403, 'cross-origin WebSocket'));
     }
     if (!upgrade && !app) {
       if (options.openRoute(req, entry.res, route)) return { outcome: 'answered' };
