@@ -5,11 +5,14 @@
 //
 //   1. no . or .. segments in the path, plain or percent-encoded (400);
 //   2. a Host this terminal answers to (403; without authentication only: DNS rebinding);
-//   3. under the prefix (404); an upgrade, to a terminal socket (404);
-//   4. an upgrade, from a page of this terminal or one listed (403: cross-site WebSocket hijacking);
-//   5. HTTP only: the routes open to all (health, readiness) and the mode's own (logins) answer here;
+//   3. under the prefix (404), or on an app host (app-ports.ts); an upgrade, to a
+//      terminal socket or an app (404);
+//   4. an upgrade, from a page of this terminal or one listed (403: cross-site WebSocket
+//      hijacking); to an app also from its own sandboxed pages (Origin: null), never to
+//      the terminal (its changing requests are checked by the terminal server: same-origin.ts);
+//   5. HTTP only, not an app: the routes open to all (health, readiness) and the mode's own (logins) answer here;
 //   6. the auth mode's verdict;
-//   7. who this is, in the requester headers, replacing whatever the client sent.
+//   7. the terminal only: who this is, in the requester headers, replacing whatever the client sent.
 //
 // Each refusal is logged here, once, with its reason; the caller only answers it,
 // as a page (HTTP) or a status line (upgrade).
@@ -18,6 +21,7 @@ import type { RepeatLimit } from '../../common/src/log.js';
 import { pathUnder } from '../../common/src/prefix.js';
 import type { Access } from '../../common/src/protocol.js';
 import { requesterHeaders } from '../../common/src/terminal-link.js';
+import type { AppRoutes, AppTarget } from './app-ports.js';
 import type { ClientInfo } from './client-info.js';
 import type { AuthMode, RequestHandler } from './modes/types.js';
 import type { Page } from './pages.js';
@@ -38,15 +42,18 @@ export interface Refusal {
 }
 
 export type Decision =
-  /** Let in: `route` is the path under the prefix ('' or '/' for the prefix itself). */
-  | { outcome: 'admitted'; route: string; access: Access }
+  /**
+   * Let in: `route` is the path under the prefix ('' or '/' for the prefix itself);
+   * `app` the attendee's app it is for, null for the terminal's own routes.
+   */
+  | { outcome: 'admitted'; route: string; access: Access; app: AppTarget | null }
   | { outcome: 'refused'; refusal: Refusal }
   /** An open route or the mode's own answered it (HTTP only). */
   | { outcome: 'answered' };
 
 export type Entry =
   | { kind: 'http'; res: http.ServerResponse }
-  /** An upgrade: it has no response to set a cookie on, and goes only to terminal sockets. */
+  /** An upgrade: it has no response to set a cookie on, and goes only to terminal sockets and apps. */
   | { kind: 'upgrade' };
 
 export interface AdmissionOptions {
@@ -55,6 +62,8 @@ export interface AdmissionOptions {
   mode: AuthMode;
   /** Whether the Host a browser used is one this terminal answers to. */
   hostAllowed: (host: string) => boolean;
+  /** Which requests are for an attendee's app. */
+  apps: AppRoutes;
   /** The routes that need no login (health, readiness): true when one answered. */
   openRoute: (req: http.IncomingMessage, res: http.ServerResponse, route: string) => boolean;
   refusals: RepeatLimit;
@@ -102,13 +111,18 @@ export function createAdmission(options: AdmissionOptions): Admit {
         },
       });
     }
-    const route = pathUnder(prefix, path);
+    // On an app host every path is the app's: nothing of the terminal is there.
+    const route = options.apps.hostPort(client.host) !== null ? path : pathUnder(prefix, path);
     if (route === null) return refuse('path', plain(404, 'Nothing is served here.'));
+    const app = options.apps.target(client, route, url);
+    if (upgrade && !app && !route.startsWith(SOCKET_ROUTE)) return refuse('path', plain(404, 'not a terminal socket'));
     if (upgrade) {
-      if (!route.startsWith(SOCKET_ROUTE)) return refuse('path', plain(404, 'not a terminal socket'));
-      if (!originAllowed(req.headers.origin, client, options.allowedOrigins))
+      const origin = req.headers.origin;
+      // A sandboxed app page's own sockets say Origin: null; the terminal never takes one.
+      if (!originAllowed(origin, client, options.allowedOrigins) && !(app && origin === 'null'))
         return refuse('origin', plain(403, 'cross-origin WebSocket'));
-    } else {
+    }
+    if (!upgrade && !app) {
       if (options.openRoute(req, entry.res, route)) return { outcome: 'answered' };
       if (mode.handle && (await modeRoute(mode.handle, req, entry.res))) return { outcome: 'answered' };
     }
@@ -123,6 +137,8 @@ export function createAdmission(options: AdmissionOptions): Admit {
         ...('logout' in verdict && verdict.logout ? { logout: verdict.logout } : {}),
       });
     }
+    // An app gets the request without our headers (app-ports.ts).
+    if (app) return { outcome: 'admitted', route, access: verdict.access, app };
     // An upgrade's Origin was checked here against the public host; the terminal
     // server behind sees the internal one, so it is not passed on.
     if (upgrade) delete req.headers.origin;
@@ -135,7 +151,7 @@ export function createAdmission(options: AdmissionOptions): Admit {
         sharedOrigin: mode.sharedOrigin,
       }),
     );
-    return { outcome: 'admitted', route, access: verdict.access };
+    return { outcome: 'admitted', route, access: verdict.access, app: null };
   };
 }
 

@@ -69,6 +69,15 @@ export function setProxiedPolicy(
 }
 
 /**
+ * The policy of an attendee's app on the terminal's origin: its scripts run, in an
+ * origin of their own (no allow-same-origin), so they can use neither the
+ * terminal's cookies nor its socket; framed only where our pages may be.
+ */
+export function appPolicy(options: PolicyOptions): string {
+  return `sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; frame-ancestors ${options.frameAncestors}`;
+}
+
+/**
  * The script sources of our pages: the bundle folders, as host sources without a
  * scheme (so the page's own scheme, whatever a router in front terminates).
  */

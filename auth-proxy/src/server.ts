@@ -1,6 +1,7 @@
 // The auth proxy: the one public port. Every HTTP request and every WebSocket
 // upgrade passes admission (admission.ts: one sequence for both) before anything
-// reaches the terminal server behind (backend.ts). This file only wires them.
+// reaches the terminal server behind (backend.ts) or an attendee's app
+// (app-ports.ts). This file only wires them.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -11,6 +12,7 @@ import { describeAddress, terminalAddress } from '../../common/src/terminal-link
 import { createAdmission } from './admission.js';
 import { watchAdmittedSockets } from './admitted-sockets.js';
 import { answerError, answerRefusal, redirect, sendText } from './answers.js';
+import { appRoutes, createAppProxy, stackPorts } from './app-ports.js';
 import { createBackend } from './backend.js';
 import { clientInfo, compileTrust } from './client-info.js';
 import { setSecurityHeaders } from './content-policy.js';
@@ -33,6 +35,10 @@ export type AuthProxyConfig = Pick<
   | 'frameAncestors'
   | 'authRecheckSeconds'
   | 'terminalToken'
+  | 'appPorts'
+  | 'appDomain'
+  | 'hubApiUrl'
+  | 'hubActivityUrl'
 >;
 
 export interface AuthProxy {
@@ -57,6 +63,18 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     logger,
     refusals,
   });
+  const apps = appRoutes({ prefix, appDomain: config.appDomain });
+  let listeningPort = 0;
+  const ownPorts = stackPorts(config);
+  const appProxy = createAppProxy({
+    ranges: config.appPorts,
+    ownPorts: () => [...ownPorts, listeningPort],
+    authorizationIsOurs: mode.name === 'basic',
+    policy,
+    logger,
+    refusals,
+  });
+  const allowList = hostAllowList(config);
   const sockets = watchAdmittedSockets({ mode, recheckMs: config.authRecheckSeconds * 1000, logger });
   const admit = createAdmission({
     prefix,
@@ -64,7 +82,8 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     mode,
     // Without authentication, the Host is what tells our own pages from those of
     // a site whose name was made to resolve to this machine (DNS rebinding).
-    hostAllowed: mode.name === 'none' ? hostAllowList(config) : () => true,
+    hostAllowed: mode.name === 'none' ? (host) => apps.hostPort(host) !== null || allowList(host) : () => true,
+    apps,
     openRoute,
     refusals,
   });
@@ -99,6 +118,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
     const decision = await admit(req, client, { kind: 'http', res });
     if (decision.outcome === 'refused') return answerRefusal(req, res, decision.refusal);
     if (decision.outcome === 'answered') return;
+    if (decision.app) return appProxy.web(req, res, client, decision.app, decision.access);
     // Only the prefix itself (with or without its slash) redirects.
     if ((req.method === 'GET' || req.method === 'HEAD') && (decision.route === '' || decision.route === '/')) {
       return redirect(req, res, `${prefix}${config.defaultRoute}`, {});
@@ -133,6 +153,13 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       return refuseUpgrade(socket, status === 302 ? 401 : status, headers);
     }
     if (decision.outcome !== 'admitted') return;
+    if (decision.app) {
+      // Re-checked with the credentials it came with: the app is sent the request without them.
+      const asAdmitted = Object.create(req, { headers: { value: { ...req.headers } } }) as http.IncomingMessage;
+      sockets.add({ req: asAdmitted, socket, client, access: decision.access });
+      appProxy.ws(req, socket, head, client, decision.app, decision.access);
+      return;
+    }
     sockets.add({ req, socket, client, access: decision.access });
     backend.ws(req, socket, head, client);
   }
@@ -144,6 +171,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const port = (server.address() as AddressInfo).port;
+          listeningPort = port;
           const url = urlToOpen({ publicUrl: config.publicUrl, host: config.host, port, prefix });
           logger.info('listening', {
             address: `${config.host}:${port}`,
@@ -165,6 +193,7 @@ export function createAuthProxy(options: { config: AuthProxyConfig; logger: Logg
       return new Promise((resolve) => {
         sockets.close();
         backend.close();
+        appProxy.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -178,6 +178,34 @@ function hostNames(raw: string): readonly string[] {
   return values;
 }
 
+/** Ports and ranges of ports, like 8080 or 3000-3999. */
+export type PortRanges = readonly (readonly [number, number])[];
+
+/** APP_PORTS: `none`, or ports and ranges separated by commas. */
+function portRanges(raw: string): PortRanges {
+  const allowed = 'must be none, or ports and ranges from 1 to 65535 separated by commas, like 8080,3000-3999';
+  if (raw.trim().toLowerCase() === 'none') return Object.freeze([]);
+  const ranges: [number, number][] = [];
+  for (const item of list(raw)) {
+    const match = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(item);
+    const low = Number(match?.[1]);
+    const high = match?.[2] === undefined ? low : Number(match[2]);
+    if (!match || low < 1 || high > 65535 || low > high) throw new Error(allowed);
+    ranges.push(Object.freeze([low, high]) as [number, number]);
+  }
+  if (ranges.length === 0) throw new Error(allowed);
+  return Object.freeze(ranges);
+}
+
+/** APP_DOMAIN: one host name, under which each port is a host of its own. */
+function appDomain(raw: string): string {
+  const value = raw.trim().toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(value)) {
+    throw new Error('must be a domain name like apps.example.com (each port is then <port>.apps.example.com)');
+  }
+  return value;
+}
+
 function boolean(raw: string): boolean {
   const value = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(value)) return true;
@@ -434,6 +462,18 @@ const SETTINGS = {
       return raw.trim();
     },
     fallback: () => "'self'",
+  },
+  appPorts: {
+    name: 'APP_PORTS',
+    help: "Ports of the container's own web apps the browser may reach at <prefix>/port/<n>/: ports and ranges (8080,3000-3999) or none; default 1024-65535. The stack's own ports are never among them.",
+    parse: (raw: string): PortRanges => portRanges(raw),
+    fallback: (): PortRanges => Object.freeze([Object.freeze([1024, 65535]) as readonly [number, number]]),
+  },
+  appDomain: {
+    name: 'APP_DOMAIN',
+    help: 'A wildcard domain whose hosts <port>.<APP_DOMAIN> serve the apps of APP_PORTS each on an origin of its own, unsandboxed (basic authentication or none only); default: none.',
+    parse: appDomain,
+    fallback: () => '',
   },
   pm2AppsDir: {
     name: 'PM2_APPS_DIR',

@@ -466,7 +466,8 @@ function frameOrigins(data: DashboardData, opened: readonly string[]): string[] 
   const urls = [data.console ?? '', ...data.tabs.map((tab) => ('url' in tab ? tab.url : '')), ...opened].filter(
     Boolean,
   );
-  return [...new Set(urls.map((url) => new URL(url).origin))];
+  // A path (an app through the auth proxy's port route) is on our own origin: 'self' frames it.
+  return [...new Set(urls.filter((url) => !url.startsWith('/')).map((url) => new URL(url).origin))];
 }
 
 function dashboardHtml(data: DashboardData, assets: Map<string, PageFile>): string {

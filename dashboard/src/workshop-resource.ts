@@ -5,6 +5,7 @@
 // listed (once, by the caller) as ignored, never silently dropped. Used by the
 // dashboard and by the supervisor (session.env, before the shells start).
 import path from 'node:path';
+import { type Ingress, portNumber } from './app-urls.js';
 import type { TerminalLayout } from './page-data.js';
 import type { SlidesLibraryName } from './slides-libraries.js';
 import type { WorkshopIdentity } from './variables.js';
@@ -28,6 +29,8 @@ export interface WorkshopSettings {
   layout: TerminalLayout | null;
   /** The dashboard tabs as written (name and url, `$(variables)` not yet replaced); null: none said. */
   dashboards: { name: string; url: string }[] | null;
+  /** session.ingresses to ports of this container: served through the auth proxy's port route. */
+  ingresses: Ingress[];
   /** Each application's `enabled`, null where the resource does not say. */
   applications: { console: boolean | null; slides: boolean | null; examiner: boolean | null; editor: boolean | null };
   /** The slide library the slides ask for (`applications.slides.reveal.js` or `impress.js`: `version`). */
@@ -50,7 +53,9 @@ const LAYOUTS: Record<string, TerminalLayout> = {
 /** The applications whose `enabled` is read here; every other one is listed as ignored. */
 const APPLICATIONS = new Set(['terminal', 'console', 'slides', 'examiner', 'editor']);
 /** Settings of a session that are read (the rest is listed as ignored). */
-const SESSION_KEYS = new Set(['applications', 'dashboards', 'env']);
+const SESSION_KEYS = new Set(['applications', 'dashboards', 'env', 'ingresses']);
+/** The names Educates keeps for its built-in dashboards. */
+const RESERVED_INGRESSES = new Set(['terminal', 'console', 'slides', 'editor']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Where the resource is for a workshop folder: resources/ beside workshop/. */
@@ -69,6 +74,7 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
     description: null,
     layout: null,
     dashboards: null,
+    ingresses: [],
     applications: { console: null, slides: null, examiner: null, editor: null },
     slidesLibrary: null,
     env: [],
@@ -174,6 +180,32 @@ export function readWorkshopResource(workshopDir: string, parseYaml: ParseYaml):
       }
       settings.dashboards.push({ name: name.trim(), url: url.trim() });
     }
+  }
+
+  const ingresses = asList(session.ingresses, `${LABEL}: spec.session.ingresses`, problems) ?? [];
+  for (const [i, entry] of ingresses.entries()) {
+    const where = `spec.session.ingresses[${i}]`;
+    const fields = asObject(entry, `${LABEL}: ${where}`, problems);
+    if (!fields) continue;
+    const name = optionalString(fields.name, `${LABEL}: ${where}.name`, problems)?.trim();
+    if (!name || RESERVED_INGRESSES.has(name.toLowerCase())) {
+      problems.push(`${LABEL}: ${where} needs a name other than terminal, console, slides or editor`);
+      continue;
+    }
+    // Another service of the cluster, or several entries routed by path: one container has no such routing.
+    if (fields.host !== undefined || settings.ingresses.some((known) => known.name === name)) {
+      settings.ignored.push(`${where} (${name}: only one port of this container per name is served)`);
+      continue;
+    }
+    const port = portNumber(String(fields.port ?? ''));
+    if (port === null) {
+      problems.push(`${LABEL}: ${where}.port must be a port of this container, from 1 to 65535`);
+      continue;
+    }
+    for (const key of Object.keys(fields)) {
+      if (!['name', 'port', 'protocol'].includes(key)) settings.ignored.push(`${where}.${key} (${name})`);
+    }
+    settings.ingresses.push({ name, port });
   }
 
   const env = asList(session.env, `${LABEL}: spec.session.env`, problems) ?? [];

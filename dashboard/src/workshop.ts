@@ -8,6 +8,7 @@
 // collected with the file it is in, for the log and for the dashboard to show.
 import path from 'node:path';
 import { SESSION_NAME } from '../../common/src/protocol.js';
+import { appUrl, type Ingress } from './app-urls.js';
 import { loadClassic } from './formats/classic.js';
 import { loadEducates } from './formats/educates.js';
 import type { DashboardTab, TerminalLayout } from './page-data.js';
@@ -149,15 +150,18 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
     loaded.terminals !== undefined && loaded.terminals !== null
       ? terminalLayout(loaded.terminals, problems)
       : (settings?.layout ?? 'single');
+  const ingresses: readonly Ingress[] = settings?.ingresses ?? [];
+  const apps = (url: string) => appUrl(url, ingresses, variables);
   let tabs: DashboardTab[];
   if (loaded.tabs !== undefined && loaded.tabs !== null) {
-    tabs = dashboardTabs(loaded.tabs, 'workshop.yaml: tabs', (url) => substitute(url, variables), problems);
+    tabs = dashboardTabs(loaded.tabs, 'workshop.yaml: tabs', (url) => substitute(url, variables), problems, apps);
   } else {
     tabs = dashboardTabs(
       settings?.dashboards ?? [],
       'resources/workshop.yaml: spec.session.dashboards',
       (url) => substituteResourceVariables(url, variables),
       problems,
+      apps,
     );
   }
   const consoleEnabled = settings?.applications.console !== false;
@@ -226,6 +230,7 @@ function dashboardTabs(
   where: string,
   expand: (url: string) => string,
   problems: string[],
+  apps: (url: string) => ReturnType<typeof appUrl>,
 ): DashboardTab[] {
   if (!Array.isArray(value)) {
     problems.push(`${where} must be a list of { name, url }`);
@@ -255,8 +260,18 @@ function dashboardTabs(
       tabs.push({ name: name.trim(), session });
       continue;
     }
+    // An app of this container (port:<n>, or a session ingress's URL): through the auth proxy, on our origin.
+    const app = apps(url);
+    if (app && 'problem' in app) {
+      problems.push(`${place}: ${app.problem} (got ${JSON.stringify(url)})`);
+      continue;
+    }
+    if (app) {
+      tabs.push({ name: name.trim(), url: app.url });
+      continue;
+    }
     if (!frameableUrl(url)) {
-      problems.push(`${place}: url must be an http(s) URL or terminal:<name> (got ${JSON.stringify(url)})`);
+      problems.push(`${place}: url must be an http(s) URL, port:<n> or terminal:<name> (got ${JSON.stringify(url)})`);
       continue;
     }
     tabs.push({ name: name.trim(), url });

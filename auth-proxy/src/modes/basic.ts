@@ -12,6 +12,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type http from 'node:http';
 import basicAuth from 'basic-auth';
 import * as cookie from 'cookie';
+import { pathUnder } from '../../../common/src/prefix.js';
 import type { ClientInfo } from '../client-info.js';
 import { cookieNameFor } from '../login-session.js';
 import type { AuthMode, Verdict } from './types.js';
@@ -94,10 +95,12 @@ export function basicAuthMode(options: { username: string; password: string; pre
   }
 
   /** On an HTTP response (not an upgrade), the cookie that spares this browser the counting. */
-  function setLoginCookie(res: http.ServerResponse | undefined, client: ClientInfo): void {
+  function setLoginCookie(req: http.IncomingMessage, res: http.ServerResponse | undefined, client: ClientInfo): void {
     if (!res || res.headersSent) return;
+    // A path outside the prefix is on an app host (APP_DOMAIN), whose paths are all the app's.
+    const underPrefix = pathUnder(options.prefix, (req.url ?? '/').split('?')[0] ?? '') !== null;
     const header = cookie.serialize(cookieName, loggedIn, {
-      path: options.prefix || '/',
+      path: underPrefix ? options.prefix || '/' : '/',
       httpOnly: true,
       sameSite: 'lax',
       secure: client.protocol === 'https',
@@ -135,7 +138,7 @@ export function basicAuthMode(options: { username: string; password: string; pre
       total.take(now);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (!right) return { allowed: false, status: 401, reason: 'wrong user name or password', headers: CHALLENGE };
-      setLoginCookie(res, client);
+      setLoginCookie(req, res, client);
       return { allowed: true, user: credentials.name, access: 'owner' };
     },
     describe: () => 'basic authentication (realm Terminal)',

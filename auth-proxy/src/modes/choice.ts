@@ -74,6 +74,18 @@ export const AUTH_MODE_RULES: readonly ConfigRule[] = [
     },
   },
   {
+    uses: [...CHOICE_INPUT, 'appDomain'],
+    check(config) {
+      const { mode } = chooseAuthMode(config);
+      if (!config.appDomain || mode === 'basic' || mode === 'none') return [];
+      // A login through the browser lives in a cookie of the terminal's host: each app host
+      // would need its own, through a callback the OAuth server does not know.
+      return [
+        `APP_DOMAIN needs basic authentication or none: with ${mode === 'jupyterhub' ? 'JupyterHub' : 'OpenShift'} logins the app hosts have no login (apps are still served at <prefix>/port/<n>/; unset APP_DOMAIN)`,
+      ];
+    },
+  },
+  {
     uses: [...CHOICE_INPUT, 'terminalViewers'],
     check(config) {
       const { mode } = chooseAuthMode(config);
