@@ -47,6 +47,7 @@ const context: FenceContext = {
   allSessions: ['1', '2'],
   tabSessions: new Map([['4', 'Terminal#4']]),
   tabNames: ['Terminal', 'Example'],
+  appUrl: (url) => (url.startsWith('port:') ? `/port/${url.slice(5)}` : null),
   examinerExists: (name) => ['pass', 'subdir/nested'].includes(name),
   parseYaml,
 };

@@ -22,6 +22,7 @@ const context: FenceContext = {
   allSessions: ['1'],
   tabSessions: new Map(),
   tabNames: ['Terminal'],
+  appUrl: () => null,
   examinerExists: () => false,
   parseYaml,
 };

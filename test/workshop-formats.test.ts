@@ -211,6 +211,74 @@ describe("Educates' Hugo layout, read at start", () => {
   });
 });
 
+describe("an app of the container, named as Educates names a session ingress's", () => {
+  test('tabs, links and blocks naming the ingress (or port:<n>) reach the app through the port proxy', async (t) => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'wt-ingress-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(path.join(root, 'resources'));
+    mkdirSync(path.join(root, 'workshop', 'content'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'resources', 'workshop.yaml'),
+      [
+        'apiVersion: training.educates.dev/v1beta1',
+        'kind: Workshop',
+        'metadata: { name: ingress-fixture }',
+        'spec:',
+        '  session:',
+        '    ingresses:',
+        '      - name: app',
+        '        port: 8080',
+        '    dashboards:',
+        '      - name: App',
+        '        url: "$(ingress_protocol)://app-$(session_name).$(ingress_domain)/status"',
+        '',
+      ].join('\n'),
+    );
+    const ingress = '{{< param ingress_protocol >}}://app-{{< param session_name >}}.{{< param ingress_domain >}}';
+    writeFileSync(
+      path.join(root, 'workshop', 'content', '01-app.md'),
+      [
+        '---\ntitle: The app\n---',
+        `[By the ingress](${ingress}/hello?x=1) and [by port](port:9090/) and [elsewhere](https://example.com/).`,
+        '```dashboard:open-url',
+        `url: "${ingress}/docs"`,
+        '```',
+        '```dashboard:create-dashboard',
+        'name: Other',
+        'url: port:9090/admin',
+        '```',
+        '',
+      ].join('\n'),
+    );
+    const content = await loadContent({
+      dir: path.join(root, 'workshop'),
+      variables: new Map([
+        ['base_url', '/user/alice'],
+        ['session_name', 'alice-w1'],
+        ['ingress_domain', 'apps.example.com'],
+        ['ingress_protocol', 'https'],
+      ]),
+      env: {},
+      consoleUrl: '',
+      logger: createLogger('test', 'error'),
+    });
+    assert.deepEqual(content?.workshop.problems, []);
+    const tab = content?.workshop.tabs.find((one) => one.name === 'App');
+    assert.deepEqual(tab && 'url' in tab ? tab.url : null, '/user/alice/port/8080/status');
+    const html = content?.pages.get('01-app')?.html ?? '';
+    assert.match(html, /href="\/user\/alice\/port\/8080\/hello\?x=1"/);
+    assert.match(html, /href="\/user\/alice\/port\/9090\/"/);
+    assert.match(html, /href="https:\/\/example\.com\/"/);
+    const actions = [...html.matchAll(/data-action="([^"]*)"/g)].map((match) =>
+      JSON.parse((match[1] as string).replaceAll('&quot;', '"').replaceAll('&amp;', '&')),
+    );
+    assert.deepEqual(
+      actions.map((action) => action.url),
+      ['/user/alice/port/8080/docs', '/user/alice/port/9090/admin'],
+    );
+  });
+});
+
 describe('the classic layout: front matter and template engine', () => {
   test('title, next_page, exit_sign and exit_link from front matter; AsciiDoc pages listed; workshop.yaml wins over resources/', async (t) => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'wt-classic-'));

@@ -4,10 +4,12 @@
 // others render as usual. Loaded only when there is a workshop folder, so a
 // terminal without one never loads the Markdown and highlighting libraries;
 // one with a workshop lets them go once its pages are rendered (libraries.ts).
+
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/src/log.js';
 import { TERMINAL_SESSIONS } from './actions.js';
+import { appUrl } from './app-urls.js';
 import { escapeHtml } from './escape.js';
 import { withLibraries } from './libraries.js';
 import type { PageContent } from './page-data.js';
@@ -58,6 +60,10 @@ export function loadContent(options: {
           ...workshop.tabs.map((tab) => tab.name),
         ],
         examinerExists: (name) => workshop.examinerEnabled && isExecutable(path.join(workshop.examinerDir, name)),
+        appUrl: (url) => {
+          const app = appUrl(url, workshop.ingresses, variables);
+          return app && 'url' in app ? app.url : null;
+        },
       },
       libraries,
     );

@@ -33,6 +33,11 @@ export interface FenceContext {
   examinerExists(name: string): boolean;
   /** The YAML parser (see libraries.ts). */
   parseYaml(text: string): unknown;
+  /**
+   * Where the browser reaches an app of this container that a URL names (`port:8080/…`, or a
+   * session ingress's URL): its path through the port proxy (app-urls.ts); null for any other URL.
+   */
+  appUrl(url: string): string | null;
 }
 
 /** A block that does something: what, its banner, the text it shows (and how to highlight it), how it behaves. */
@@ -259,9 +264,11 @@ function ownFields(word: string, fields: Record<string, unknown>, context: Fence
       return own({ type: 'copy', text, edit }, copyLabel(edit), text);
     }
     case 'dashboard:open-url': {
-      const url = requiredText(fields, 'url');
-      if (!/^https?:\/\/[^\s]+$/i.test(url)) throw new FenceProblem('url must be an http(s) URL');
-      return own({ type: 'open-url', url }, 'Open in a new browser tab', url);
+      const written = requiredText(fields, 'url');
+      const url = context.appUrl(written) ?? written;
+      if (url === written && !/^https?:\/\/[^\s]+$/i.test(url))
+        throw new FenceProblem('url must be an http(s) URL or port:<n>/<path>');
+      return own({ type: 'open-url', url }, 'Open in a new browser tab', written);
     }
     case 'dashboard:open-dashboard':
     case 'dashboard:expose-dashboard': {
@@ -289,9 +296,10 @@ function ownFields(word: string, fields: Record<string, unknown>, context: Fence
           throw new FenceProblem(`terminal ${session} is on the Terminal tab already: name the new terminal otherwise`);
         }
       } else if (target !== null) {
-        if (!/^https?:\/\/[^\s]+$/i.test(target))
-          throw new FenceProblem('url must be an http(s) URL or terminal:<name>');
-        url = target;
+        url = context.appUrl(target);
+        if (url === null && !/^https?:\/\/[^\s]+$/i.test(target))
+          throw new FenceProblem('url must be an http(s) URL, port:<n>/<path> or terminal:<name>');
+        url ??= target;
       }
       const label = reload ? `Reload the ${name} tab` : `Open a new tab, ${name}`;
       return own({ type: 'create-dashboard', name, url, session, focus, reload }, label, target ?? '');

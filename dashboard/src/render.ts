@@ -232,7 +232,7 @@ export function createRenderer(
       html = md.render(text, env);
     }
     html = inlineCopies(html, copyMarker, env);
-    const safe = sanitize(sanitizeHtml, allowedTags, html, base, options.pageNames);
+    const safe = sanitize(sanitizeHtml, allowedTags, html, base, options.pageNames, options.appUrl);
     const blocks = new RegExp(`<p>${env.marker}(\\d+)</p>\n?`, 'g');
     const inline = new RegExp(`<code>${env.marker}(\\d+)</code>`, 'g');
     const place = (_all: string, index: string) => env.blocks[Number(index)] ?? '';
@@ -339,12 +339,18 @@ const MORE_TAGS = [
   'figcaption',
 ];
 
+/** FenceContext.appUrl: the path of an app a URL names, or null. */
+type AppUrls = (url: string) => string | null;
+
 /** Where a URL in a page points, relative to the dashboard (<prefix>/dashboard/). */
 type Target = { page: string; hash: string } | { file: string } | { external: string } | null;
 
-function resolveUrl(url: string, base: string, pageNames: ReadonlySet<string>): Target {
+function resolveUrl(url: string, base: string, pageNames: ReadonlySet<string>, apps: AppUrls): Target {
   const trimmed = url.trim();
   if (trimmed === '' || trimmed.startsWith('#')) return { external: trimmed };
+  // An app of this container (port:8080/…, a session ingress's URL): through the port proxy.
+  const app = apps(trimmed);
+  if (app !== null) return { external: app };
   if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || trimmed.startsWith('//')) {
     return /^(https?|mailto):/i.test(trimmed) ? { external: trimmed } : null;
   }
@@ -369,6 +375,7 @@ function sanitize(
   html: string,
   base: string,
   pageNames: ReadonlySet<string>,
+  apps: AppUrls,
 ): string {
   return sanitizeHtml(html, {
     allowedTags,
@@ -390,7 +397,7 @@ function sanitize(
       a: (tagName, attribs) => {
         const href = attribs.href;
         if (href === undefined) return { tagName, attribs };
-        const target = resolveUrl(href, base, pageNames);
+        const target = resolveUrl(href, base, pageNames, apps);
         const rest = { ...attribs };
         delete rest.href;
         delete rest.target;
@@ -417,7 +424,7 @@ function sanitize(
       },
       img: (tagName, attribs) => {
         const src = attribs.src;
-        const target = src === undefined || src.startsWith('data:') ? null : resolveUrl(src, base, pageNames);
+        const target = src === undefined || src.startsWith('data:') ? null : resolveUrl(src, base, pageNames, apps);
         const rest = { ...attribs };
         if (src !== undefined && !src.startsWith('data:')) delete rest.src;
         if (target && 'file' in target) rest.src = target.file;

@@ -71,6 +71,8 @@ export interface Workshop {
   consoleEnabled: boolean;
   /** Whether the workshop turns the editor on (Educates' applications.editor.enabled, classic editor:); null: not said. */
   editorEnabled: boolean | null;
+  /** session.ingresses: the names its pages may reach apps of this container by (app-urls.ts). */
+  ingresses: readonly Ingress[];
   name: string;
   /** What the workshop says it is (name, title, description), for the data variables named after them. */
   identity: WorkshopIdentity;
@@ -204,6 +206,7 @@ export function loadWorkshop(options: LoadOptions): Workshop | null {
     examinerEnabled: settings?.applications.examiner !== false,
     consoleEnabled,
     editorEnabled: loaded.editor ?? settings?.applications.editor ?? null,
+    ingresses,
     name,
     identity,
     templateEngine: loaded.templateEngine,
