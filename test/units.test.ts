@@ -96,6 +96,24 @@ describe('configuration', () => {
     assert.deepEqual(problems({ TERMINAL_PORT: 'x', PORT: '10081' }).length, 1);
   });
 
+  test('APP_PORTS, APP_DOMAIN and EDITOR_TAB: what they take, else one problem naming each', () => {
+    assert.deepEqual(loadConfig({ APP_PORTS: '8080, 3000-3999' }).appPorts, [
+      [8080, 8080],
+      [3000, 3999],
+    ]);
+    assert.deepEqual(loadConfig({ APP_PORTS: 'None' }).appPorts, []);
+    assert.equal(loadConfig({ APP_DOMAIN: 'Apps.Example.com.' }).appDomain, 'apps.example.com');
+    for (const bad of ['0', '70000', '4000-3000', 'http', '8080-', '80;81']) {
+      assert.match(problems({ APP_PORTS: bad }).join('\n'), /^APP_PORTS must be none, or ports and ranges/, bad);
+    }
+    for (const bad of ['localhost', 'http://apps.example.com', '*.apps.example.com', 'apps..example.com']) {
+      assert.match(problems({ APP_DOMAIN: bad }).join('\n'), /^APP_DOMAIN must be a domain name/, bad);
+    }
+    assert.match(problems({ EDITOR_TAB: 'maybe' }).join('\n'), /^EDITOR_TAB /);
+    // Each a line of its own, all at once.
+    assert.equal(problems({ APP_PORTS: 'x', APP_DOMAIN: 'y', EDITOR_TAB: 'z' }).length, 3);
+  });
+
   test('TRUST_PROXY is checked when read: what proxy-addr takes, else a problem naming it', () => {
     for (const good of [
       'true',
