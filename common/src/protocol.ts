@@ -555,3 +555,48 @@ export interface TextSearch {
   /** The line where the search stops, not searched (negative: counted from the end); null: the end. */
   stop: number | null;
 }
+
+/**
+ * The room (issue 25): each attendee's stack tells a room service (a JupyterHub
+ * service, room/) what the attendee does, and the instructors' room page shows it.
+ * A stack posts batches to `<ROOM_SERVICE_URL>/api/events` with
+ * `Authorization: token <its JUPYTERHUB_API_TOKEN>`; the service asks the hub
+ * whose token it is (/hub/api/user), so a stack speaks only for its own user.
+ * Times are ms since 1970 by the stack's clock. Every text is the attendee's or
+ * their programs': shown as text, cut to ROOM_LIMITS.textChars.
+ */
+export type RoomEvent =
+  /** A page of the instructions shown: its name, its place (from 1) and how many pages there are. */
+  | { type: 'page'; at: number; page: string; index: number; pages: number }
+  /** A clickable block clicked: its page and its place on the page (from 1), and what it does (`execute`, `examiner`, …). */
+  | { type: 'block'; at: number; page: string; block: number; action: string }
+  /**
+   * A command ended in a terminal (the shell's OSC 133 marks): its exit status, its text and
+   * the last line it printed; `page` and `block` when a clicked block typed it, else null.
+   */
+  | {
+      type: 'command';
+      at: number;
+      session: string;
+      exit: number;
+      command: string;
+      output: string;
+      page: string | null;
+      block: number | null;
+    }
+  /** An examiner check ran (clicked or by autostart): passed or not. */
+  | { type: 'check'; at: number; page: string; block: number; name: string; passed: boolean }
+  /** The attendee became idle (no input for ROOM_LIMITS.idleMs) or active again. */
+  | { type: 'activity'; at: number; active: boolean }
+  /** The attendee raised their hand (with a short message, maybe empty) or lowered it. */
+  | { type: 'hand'; at: number; raised: boolean; message: string };
+
+export const ROOM_LIMITS = {
+  /** Events in one post, and its bytes. */
+  batchEvents: 100,
+  batchBytes: 64 << 10,
+  /** Any text in an event (a command, an output line, a message, a page name), in characters. */
+  textChars: 200,
+  /** No input for this long: idle. */
+  idleMs: 5 * 60_000,
+} as const;
