@@ -70,6 +70,19 @@ function noteOf(info: string, body = ''): string {
 }
 
 describe('actions, parsed on the server', () => {
+  test('an unknown action names the known ones it was likely meant as, not all of them', () => {
+    const files = noteOf('files:shred-file', 'path: x');
+    assert.match(
+      files,
+      /Known files: actions: files:download-file, files:copy-file, files:upload-file, files:upload-files\./,
+    );
+    assert.doesNotMatch(files, /editor:|terminal:/);
+    assert.match(
+      noteOf('nothing:here'),
+      /Known prefixes: terminal:, workshop:, dashboard:, section:, files:, examiner:, editor:\./,
+    );
+  });
+
   test('terminal: clear, select, session "*", <ctrl-c> as well as <ctrl+c>', () => {
     assert.deepEqual(actionOf('terminal:clear', 'session: 2'), { type: 'clear', sessions: ['2'] });
     assert.deepEqual(actionOf('terminal:clear'), { type: 'clear', sessions: ['1'] });

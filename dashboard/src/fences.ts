@@ -154,11 +154,24 @@ function copyLabel(edit: boolean): string {
   return edit ? 'Copy to the clipboard, then edit before use' : 'Copy to the clipboard';
 }
 
+/**
+ * The known actions an author most likely meant: those of the same prefix (`files:`), or
+ * without one; else the prefixes there are. Not all ~70: the note sits above the page.
+ */
+function knownLike(word: string): string {
+  const colon = word.indexOf(':');
+  const family = colon > 0 ? word.slice(0, colon + 1) : '';
+  const same = KNOWN_ACTIONS.filter((known) => (family ? known.startsWith(family) : !known.includes(':')));
+  if (same.length > 0) return `Known ${family ? `${family} actions` : 'without a prefix'}: ${same.join(', ')}.`;
+  const families = new Set(KNOWN_ACTIONS.filter((known) => known.includes(':')).map((known) => known.split(':')[0]));
+  return `Known prefixes: ${[...families].map((name) => `${name}:`).join(', ')}.`;
+}
+
 /** A namespaced block: its YAML fields, and what every such block takes besides its own. */
 function namespaced(word: string, body: string, context: FenceContext): Fence {
   if (!(KNOWN_ACTIONS as readonly string[]).includes(word)) {
     throw new FenceProblem(
-      `is not an action this dashboard knows, so this block is plain text. Known: ${KNOWN_ACTIONS.join(', ')}.`,
+      `is not an action this dashboard knows, so this block is plain text. ${knownLike(word)}`,
       ' ',
     );
   }
