@@ -466,30 +466,21 @@ export function createFileApi(options: { config: FileApiConfig; logger: Logger }
           throw new FileApiRefusal(403, 'failed', `${target.shown} is read-only (its permissions or its folder's)`);
         }
       }
-      const temp = await createTemp(target);
-      try {
-        await temp.handle.writeFile(body);
-        if (current) await temp.handle.chmod(Number(current.stats.mode) & 0o7777);
-        await temp.handle.sync();
-        await exclusive(async () => {
-          if (version === 'new') return await linkNew(temp.name, target);
-          const now = await describeAt(target);
+      return await putInPlace(target, {
+        fill: async (handle) => {
+          await handle.writeFile(body);
+          return digestOfBytes(body);
+        },
+        mode: current ? Number(current.stats.mode) & 0o7777 : null,
+        fresh: version === 'new',
+        check: (now) => {
           if (now?.version.version !== version) {
             throw now
               ? changed(target, now.version)
               : new FileApiRefusal(409, 'changed', `${target.shown} was removed meanwhile`);
           }
-          await rename(at(target.dir, temp.name), at(target.dir, target.name));
-        });
-        await target.dir.sync().catch(() => {});
-        const stats = await temp.handle.stat({ bigint: true });
-        return fileVersion(target.rel, stats, digestOfBytes(body), await canWrite(fdPath(temp.handle)));
-      } catch (error) {
-        await removeTemp(target.dir, temp.name);
-        throw error;
-      } finally {
-        await temp.handle.close();
-      }
+        },
+      });
     } finally {
       await target.dir.close();
     }
@@ -533,36 +524,26 @@ export function createFileApi(options: { config: FileApiConfig; logger: Logger }
       try {
         const existing = await describeAt(target);
         if (existing) checkReplace(target, existing, replace);
-        const temp = await createTemp(target);
-        try {
-          const buffer = Buffer.alloc(CHUNK_BYTES);
-          const hash = createHash('sha256');
-          let position = 0;
-          for (;;) {
-            const { bytesRead } = await source.handle.read(buffer, 0, buffer.length, position);
-            if (bytesRead === 0) break;
-            await temp.handle.write(buffer, 0, bytesRead);
-            hash.update(buffer.subarray(0, bytesRead));
-            position += bytesRead;
-          }
-          const digest = position <= EDITABLE_MAX_BYTES ? hash.digest('hex') : null;
-          await temp.handle.chmod(Number(stats.mode) & 0o777);
-          await temp.handle.sync();
-          await exclusive(async () => {
-            if (!existing) return await linkNew(temp.name, target);
-            const now = await describeAt(target);
+        return await putInPlace(target, {
+          fill: async (handle) => {
+            const buffer = Buffer.alloc(CHUNK_BYTES);
+            const hash = createHash('sha256');
+            let position = 0;
+            for (;;) {
+              const { bytesRead } = await source.handle.read(buffer, 0, buffer.length, position);
+              if (bytesRead === 0) break;
+              await handle.write(buffer, 0, bytesRead);
+              hash.update(buffer.subarray(0, bytesRead));
+              position += bytesRead;
+            }
+            return position <= EDITABLE_MAX_BYTES ? hash.digest('hex') : null;
+          },
+          mode: Number(stats.mode) & 0o777,
+          fresh: !existing,
+          check: (now) => {
             if (now) checkReplace(target, now, replace);
-            await rename(at(target.dir, temp.name), at(target.dir, target.name));
-          });
-          await target.dir.sync().catch(() => {});
-          const copied = await temp.handle.stat({ bigint: true });
-          return fileVersion(target.rel, copied, digest, await canWrite(fdPath(temp.handle)));
-        } catch (error) {
-          await removeTemp(target.dir, temp.name);
-          throw error;
-        } finally {
-          await temp.handle.close();
-        }
+          },
+        });
       } finally {
         await target.dir.close();
       }
@@ -676,6 +657,44 @@ export function createFileApi(options: { config: FileApiConfig; logger: Logger }
   }
 
   /** The temporary file a change is written into: beside its target (so a rename is atomic), hidden, new (O_EXCL). */
+  /**
+   * Makes the file anew beside `target` under a temporary name (`fill` writes it and
+   * answers its digest; `mode` as given, else the umask's), then puts it in target's
+   * place: by link when there was no file (`fresh`: fails if one appeared meanwhile),
+   * else by rename once `check` passes on the file there now, under the lock, so no
+   * other save of ours comes between the check and the rename. The temporary file is
+   * removed on any failure.
+   */
+  async function putInPlace(
+    target: InFolder,
+    options: {
+      fill(handle: FileHandle): Promise<string | null>;
+      mode: number | null;
+      fresh: boolean;
+      check(now: { stats: BigIntStats; version: FileVersion } | null): void;
+    },
+  ): Promise<FileVersion> {
+    const temp = await createTemp(target);
+    try {
+      const digest = await options.fill(temp.handle);
+      if (options.mode !== null) await temp.handle.chmod(options.mode);
+      await temp.handle.sync();
+      await exclusive(async () => {
+        if (options.fresh) return await linkNew(temp.name, target);
+        options.check(await describeAt(target));
+        await rename(at(target.dir, temp.name), at(target.dir, target.name));
+      });
+      await target.dir.sync().catch(() => {});
+      const stats = await temp.handle.stat({ bigint: true });
+      return fileVersion(target.rel, stats, digest, await canWrite(fdPath(temp.handle)));
+    } catch (error) {
+      await removeTemp(target.dir, temp.name);
+      throw error;
+    } finally {
+      await temp.handle.close();
+    }
+  }
+
   async function createTemp(target: InFolder): Promise<{ handle: FileHandle; name: string }> {
     const name = `.${randomBytes(6).toString('hex')}.file-api-part`;
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
