@@ -664,3 +664,6 @@ export type RoomStreamMessage =
     }
   /** Then: the rows that changed since (whole rows), and users gone from the hub. */
   | { type: 'rows'; rows: RoomRow[]; removed: string[]; now: number };
+
+/** The room stream's ping (an SSE `ping` event) comes this often; a page that hears nothing for three of them connects again. */
+export const ROOM_PING_MS = 5000;

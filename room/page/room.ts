@@ -3,7 +3,7 @@
 // filtered here; the failing steps grouped, each with the output line most of
 // its attendees saw. Every attendee text is set as textContent: a page name, a
 // command, an output line or a message is shown, never parsed.
-import type { RoomRow, RoomStreamMessage } from '../../common/src/protocol.js';
+import { ROOM_PING_MS, type RoomRow, type RoomStreamMessage } from '../../common/src/protocol.js';
 
 const prefix = document.body.dataset.prefix ?? '';
 const rows = new Map<string, RoomRow>();
@@ -325,21 +325,51 @@ function receive(message: RoomStreamMessage): void {
   schedule();
 }
 
-const source = new EventSource(`${prefix}/api/stream`);
-source.addEventListener('open', () => {
-  status.textContent = 'live';
-});
-source.addEventListener('error', () => {
+/**
+ * The stream, opened again whenever it fails for good: an EventSource retries
+ * by itself only after a dropped connection, not after an error answer (the
+ * hub's proxy answers 503 while the service restarts).
+ */
+let retryMs = 1000;
+let source: EventSource | null = null;
+/** When the stream last said anything (a ping at least every ROOM_PING_MS). */
+let heard = Date.now();
+function connect(): void {
+  source?.close();
+  const current = new EventSource(`${prefix}/api/stream`);
+  source = current;
+  heard = Date.now();
+  current.addEventListener('open', () => {
+    status.textContent = 'live';
+    retryMs = 1000;
+    heard = Date.now();
+  });
+  current.addEventListener('ping', () => {
+    heard = Date.now();
+  });
+  current.addEventListener('error', () => {
+    status.textContent = 'reconnecting…';
+    if (current.readyState !== EventSource.CLOSED || current !== source) return;
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 30_000);
+  });
+  current.addEventListener('message', (event: MessageEvent<string>) => {
+    heard = Date.now();
+    let message: RoomStreamMessage;
+    try {
+      message = JSON.parse(event.data) as RoomStreamMessage;
+    } catch {
+      return;
+    }
+    receive(message);
+  });
+}
+connect();
+// The hub's proxy keeps a page's stream open when the service behind it stops: silence means it is gone.
+setInterval(() => {
+  if (Date.now() - heard <= 3 * ROOM_PING_MS) return;
   status.textContent = 'reconnecting…';
-});
-source.addEventListener('message', (event: MessageEvent<string>) => {
-  let message: RoomStreamMessage;
-  try {
-    message = JSON.parse(event.data) as RoomStreamMessage;
-  } catch {
-    return;
-  }
-  receive(message);
-});
+  connect();
+}, ROOM_PING_MS);
 // Waiting times and "ago" move on without new events.
 setInterval(schedule, 5000);

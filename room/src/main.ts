@@ -24,7 +24,8 @@ const config = configOrExit('room', [
   },
 ]);
 const logger = createLogger('room', config.logLevel);
-const { secrets, random } = sessionSecrets(config.sessionSecret);
+// SESSION_SECRET when set; else the room keeps a secret of its own in its database.
+const secrets = config.sessionSecret ? sessionSecrets(config.sessionSecret).secrets : [];
 const room = createRoomServer({
   prefix: config.prefix,
   host: config.host,
@@ -46,6 +47,6 @@ const port = await room.listen();
 logger.info('listening', {
   address: `${config.host}:${port}${config.prefix}/`,
   instructors: config.roomInstructors.join(',') || 'hub admins',
-  logins: random ? 'end with the process (no SESSION_SECRET)' : 'kept across restarts',
+  logins: secrets.length > 0 ? 'sealed with SESSION_SECRET' : "sealed with the room's own secret",
 });
 stopOnSignals(logger, () => room.close(), 5000);

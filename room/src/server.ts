@@ -43,7 +43,7 @@ export interface RoomServerOptions {
   /** The SQLite file. */
   database: string;
   stuckMinutes: number;
-  /** Secrets sealing the login cookie (the first seals). */
+  /** Secrets sealing the login cookie (the first seals); none: the room's own, kept in its database. */
   secrets: readonly string[];
   /** Where the page bundle (room.js, room.css) is. */
   pageDir: string;
@@ -96,7 +96,7 @@ export function createRoomServer(options: RoomServerOptions): RoomServer {
     callbackUrl: options.callbackUrl,
     hubPages,
     names: options.instructorNames,
-    secrets: options.secrets,
+    secrets: options.secrets.length > 0 ? options.secrets : [store.cookieSecret()],
     hub,
     logger,
   });

@@ -2,6 +2,7 @@
 // export, and each attendee's row as it stands, so a restart finds the room as
 // it was without replaying hours of events. One write transaction per posted
 // batch; WAL so the export's reads never wait for the writes.
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { RoomEvent, RoomRow } from '../../common/src/protocol.js';
 
@@ -24,6 +25,12 @@ export interface RoomStore {
   events(after: number, limit: number): StoredEvent[];
   /** How many events are kept. */
   count(): number;
+  /**
+   * A secret of the room's own, made at the first start and kept: it seals the
+   * instructors' login cookies when no SESSION_SECRET is set, so that a restart
+   * does not log them out. Only the service reads its database.
+   */
+  cookieSecret(): string;
   /** Forgets every event and row. */
   clear(): void;
   close(): void;
@@ -46,7 +53,16 @@ export function openStore(file: string): RoomStore {
       user TEXT PRIMARY KEY,
       row TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS settings (
+      name TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
   `);
+  db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('cookie-secret', ?)").run(
+    randomBytes(32).toString('base64url'),
+  );
+  const secret = (db.prepare("SELECT value FROM settings WHERE name = 'cookie-secret'").get() as { value: string })
+    .value;
   const insertEvent = db.prepare('INSERT INTO events (user, received, event) VALUES (?, ?, ?)');
   const saveRow = db.prepare(
     'INSERT INTO rows (user, row) VALUES (?, ?) ON CONFLICT(user) DO UPDATE SET row = excluded.row',
@@ -80,6 +96,7 @@ export function openStore(file: string): RoomStore {
         event: JSON.parse(r.event) as RoomEvent,
       })),
     count: () => (countEvents.get() as { n: number }).n,
+    cookieSecret: () => secret,
     clear: () => wipe(),
     close: () => db.close(),
   };

@@ -3,12 +3,16 @@
 // many events come in. A page that cannot keep up is let go (its EventSource
 // reconnects and starts again from a snapshot) rather than buffered for.
 import type http from 'node:http';
-import type { RoomRow, RoomStreamMessage } from '../../common/src/protocol.js';
+import { ROOM_PING_MS, type RoomRow, type RoomStreamMessage } from '../../common/src/protocol.js';
 
 /** At most four updates a second reach a page. */
 const FLUSH_MS = 250;
-/** Keeps proxies from closing a quiet stream. */
-const HEARTBEAT_MS = 25_000;
+/**
+ * A ping this often keeps proxies from closing a quiet stream, and tells the
+ * page the stream is alive: the hub's proxy does not end a page's stream when
+ * the service behind it goes away, so the page counts on these (ROOM_PING_MS).
+ */
+const HEARTBEAT_MS = ROOM_PING_MS;
 /** Bytes waiting for a page before it is let go. */
 const MAX_BUFFERED = 8 << 20;
 
@@ -53,7 +57,7 @@ export function roomStream(): RoomStream {
   }
 
   const heartbeat = setInterval(() => {
-    for (const res of clients) write(res, ': still here\n\n');
+    for (const res of clients) write(res, 'event: ping\ndata: {}\n\n');
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
