@@ -75,7 +75,10 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     return (await res.json()) as Extract<RoomStreamMessage, { type: 'snapshot' }>;
   }
   const rowText = (user: string, cell: string) =>
-    roomPage.locator(`tr[data-user="${user}"] td.${cell}`).textContent({ timeout: 15_000 });
+    roomPage
+      .locator(`tr[data-user="${user}"] td.${cell}`)
+      .textContent({ timeout: 15_000 })
+      .then((text) => text ?? '');
 
   async function logIn(context: BrowserContext, user: string): Promise<Page> {
     const page = await context.newPage();
@@ -183,8 +186,8 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     const rows = (await snapshot()).rows.length;
     const group = roomPage.locator('.groups li', { hasText: 'page 4, block 2 failed for 2 of' });
     await group.waitFor({ timeout: 15_000 });
-    assert.match(await group.textContent(), new RegExp(`failed for 2 of ${rows}`));
-    assert.match(await group.textContent(), /most saw \(2\): Error from server \(Forbidden\): quota exceeded/);
+    assert.match(String(await group.textContent()), new RegExp(`failed for 2 of ${rows}`));
+    assert.match(String(await group.textContent()), /most saw \(2\): Error from server \(Forbidden\): quota exceeded/);
     // A success of that block takes alice out of the group.
     await postEvents('alice', [
       {
@@ -297,7 +300,7 @@ describe('the room service on a real JupyterHub', { skip }, () => {
       const page = await context.newPage();
       const res = await page.goto(`${roomUrl()}/`);
       assert.equal(res?.status(), 403);
-      assert.match(await page.textContent('body'), /for its instructors/);
+      assert.match(String(await page.textContent('body')), /for its instructors/);
       for (const api of ['/api/room', '/api/stream', '/api/export.csv', '/api/export.json']) {
         assert.equal((await context.request.get(`${roomUrl()}${api}`)).status(), 403, api);
       }

@@ -209,6 +209,8 @@ export function createRoomServer(options: RoomServerOptions): RoomServer {
       if (req.method !== 'POST') throw new HttpError(405, 'POST events here', { Allow: 'POST' });
       return postEvents(req, res);
     }
+    // For the pod's probes: answers without asking the hub anything.
+    if (path === '/healthz') return sendJson(res, 200, { ok: true });
     if (await login.route(req, res, path, url.searchParams)) return;
 
     const page = req.method === 'GET' && (path === '' || path === '/');
