@@ -22,11 +22,12 @@ import { log } from './steps/step.js';
 const EVERY_MS = 5000;
 const BURST_EVERY_MS = 30_000;
 
-function roomServicePid(): number | null {
+/** The room service's process (the hub starts it): its environment names the service and this run's database. */
+function roomServicePid(database: string): number | null {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes('JUPYTERHUB_SERVICE_NAME=room\0'))
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`ROOM_DATABASE=${database}\0`))
         return Number(entry);
     } catch {
       // gone, or not ours
@@ -133,8 +134,8 @@ export async function roomService(raw: Record<string, unknown>): Promise<Figure[
       });
       stream.on('error', reject);
     });
-    await eventually(() => roomServicePid() !== null, 10_000, 'the room service');
-    const pid = roomServicePid() as number;
+    await eventually(() => roomServicePid(database) !== null, 10_000, 'the room service');
+    const pid = roomServicePid(database) as number;
     const cpuBefore = processCpu(pid)?.ownMs ?? 0;
     let peakRss = 0;
     const sampler = setInterval(() => {
@@ -144,16 +145,43 @@ export async function roomService(raw: Record<string, unknown>): Promise<Figure[
     let accepted = 0;
     let refused = 0;
     let failedPosts = 0;
+    const statuses: Record<string, number> = {};
     let clock = Date.now();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    const post = (i: number, events: RoomEvent[]) =>
-      new Promise<void>((resolve) => {
-        const user = names[i] as string;
-        const startedAt = performance.now();
-        const list = pending.get(user) ?? [];
-        pending.set(user, list);
-        for (const event of events) list.push({ at: event.at, startedAt });
-        const body = JSON.stringify({ events });
+    let retried = 0;
+    /** One batch posted as a stack does: sent again after Retry-After when told to wait (429, 503), up to 5 times. */
+    const post = async (i: number, events: RoomEvent[]): Promise<void> => {
+      const user = names[i] as string;
+      const startedAt = performance.now();
+      const list = pending.get(user) ?? [];
+      pending.set(user, list);
+      for (const event of events) list.push({ at: event.at, startedAt });
+      const body = JSON.stringify({ events });
+      for (let attempt = 0; ; attempt++) {
+        const answer = await send(i, body);
+        if (answer.status === 200) {
+          const counted = JSON.parse(answer.text) as { accepted: number; refused: unknown[] };
+          accepted += counted.accepted;
+          refused += counted.refused.length;
+          return;
+        }
+        statuses[String(answer.status)] = (statuses[String(answer.status)] ?? 0) + 1;
+        if ((answer.status !== 429 && answer.status !== 503) || attempt === 5) {
+          // Counted as given up, not again as never shown.
+          failedPosts++;
+          const sent = new Set(events.map((event) => event.at));
+          pending.set(
+            user,
+            (pending.get(user) ?? []).filter((entry) => !sent.has(entry.at)),
+          );
+          return;
+        }
+        retried++;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5, answer.retryAfter) * 1000));
+      }
+    };
+    const send = (i: number, body: string) =>
+      new Promise<{ status: number; text: string; retryAfter: number }>((resolve) => {
         const req = http.request(
           `${roomUrl}/api/events`,
           {
@@ -171,20 +199,12 @@ export async function roomService(raw: Record<string, unknown>): Promise<Figure[
             res.on('data', (chunk: string) => {
               text += chunk;
             });
-            res.on('end', () => {
-              if (res.statusCode === 200) {
-                const answer = JSON.parse(text) as { accepted: number; refused: unknown[] };
-                accepted += answer.accepted;
-                refused += answer.refused.length;
-              } else failedPosts++;
-              resolve();
-            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, text, retryAfter: Number(res.headers['retry-after'] ?? 1) || 1 }),
+            );
           },
         );
-        req.on('error', () => {
-          failedPosts++;
-          resolve();
-        });
+        req.on('error', () => resolve({ status: 0, text: '', retryAfter: 1 }));
         req.end(body);
       });
 
@@ -248,6 +268,7 @@ export async function roomService(raw: Record<string, unknown>): Promise<Figure[
 
     const exported = await client.get(`${roomUrl}/api/export.json`);
     const kept = (JSON.parse(exported.body) as { events: unknown[] }).events.length;
+    // Posted and never kept, or kept and never shown; posts given up on are counted with them below.
     const lost = accepted - kept + undelivered;
     const results = {
       attendees,
@@ -257,6 +278,9 @@ export async function roomService(raw: Record<string, unknown>): Promise<Figure[
       accepted,
       refused,
       failedPosts,
+      retried,
+      statuses,
+      restarted: roomServicePid(database) !== pid,
       kept,
       undelivered,
       streamUpdates: updates,
@@ -267,6 +291,15 @@ export async function roomService(raw: Record<string, unknown>): Promise<Figure[
       peakRssMiB: peakRss / 1024,
     };
     raw.roomService = results;
+    if (results.restarted)
+      log(
+        `room-service: the service restarted:\n${hub
+          .output()
+          .split('\n')
+          .filter((line) => /room|Service/.test(line))
+          .slice(-30)
+          .join('\n')}`,
+      );
     log(`room-service: ${JSON.stringify(results)}`);
     return [
       {

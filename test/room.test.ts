@@ -22,12 +22,12 @@ const skip = hubInstalled
     ? false // in CI the tests run and fail loudly: .ci/run installs the hub
     : 'jupyterhub and configurable-http-proxy are not installed (.ci/run installs them)';
 
-/** The room service's process (the hub starts it; its environment names the service). */
-function roomServicePid(): number | null {
+/** The room service's process (the hub starts it): its environment names the service and this run's database. */
+function roomServicePid(database: string): number | null {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes('JUPYTERHUB_SERVICE_NAME=room\0')) {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`ROOM_DATABASE=${database}\0`)) {
         return Number(entry);
       }
     } catch {
@@ -333,12 +333,12 @@ describe('the room service on a real JupyterHub', { skip }, () => {
   test('the service restarted (killed; the hub starts it again): the room is still there', async () => {
     if (!browser) return;
     const before = await snapshot();
-    const pid = roomServicePid();
+    const pid = roomServicePid(database);
     assert.ok(pid, 'the room service runs');
     process.kill(pid, 'SIGKILL');
     await eventually(
       async () => {
-        const now = roomServicePid();
+        const now = roomServicePid(database);
         return now !== null && now !== pid && (await instructor.request.get(`${roomUrl()}/api/room`)).status() === 200;
       },
       30_000,
