@@ -18,6 +18,7 @@ COPY terminal-server terminal-server
 COPY auth-proxy auth-proxy
 COPY dashboard dashboard
 COPY editor editor
+COPY room room
 COPY supervisor supervisor
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 

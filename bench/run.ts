@@ -23,6 +23,7 @@ import { interruptStep } from './steps/interrupt.js';
 import { memoryStep } from './steps/memory.js';
 import { renderingStep } from './steps/rendering.js';
 import { roomStep } from './steps/room.js';
+import { roomServiceStep } from './steps/room-service.js';
 import { scaleStep } from './steps/scale.js';
 import { log, type Step } from './steps/step.js';
 import { throughputStep } from './steps/throughput.js';
@@ -49,6 +50,7 @@ const STEPS: readonly Step[] = [
   versusStep,
   imageStep,
   roomStep,
+  roomServiceStep,
 ];
 
 /** Pids of every process below this one (from /proc), with their command names. */

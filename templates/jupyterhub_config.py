@@ -31,6 +31,9 @@ if SUBDOMAIN_HOST and not re.fullmatch(r'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9
 # The terminal image's one public port (its auth proxy).
 TERMINAL_PORT = 10080
 HUB_PORT = 8081
+# The room service (room/ of the terminal image), the hub pod's second container.
+ROOM_PORT = 8090
+ROOM_URL = f'http://{APPLICATION}-hub:{ROOM_PORT}'
 
 
 def positive_integer(name):
@@ -289,3 +292,38 @@ c.JupyterHub.load_roles = [
         'services': ['idle-culler'],
     }
 ]
+
+# ---- The room: instructors (ADMIN_USERS, the hub's admins) see every attendee's
+# progress, failures and raised hands at /services/room/ (see the README). The
+# service runs beside the hub in its pod (the hub's image has no Node); stacks post
+# their events to it directly, and instructors may watch any terminal.
+INSTRUCTOR_SCOPE = 'custom:room:instruct'
+c.JupyterHub.custom_scopes = {INSTRUCTOR_SCOPE: {'description': 'Open the room page of the room service'}}
+c.JupyterHub.services.append(
+    {
+        'name': 'room',
+        'url': ROOM_URL,
+        'api_token': os.environ['ROOM_API_TOKEN'],
+        'oauth_no_confirm': True,
+        'oauth_client_allowed_scopes': [INSTRUCTOR_SCOPE],
+    }
+)
+c.JupyterHub.load_roles += [
+    {
+        'name': 'room-service',
+        'description': 'Read the users and their servers for the room page',
+        'scopes': ['list:users', 'read:users', 'read:servers'],
+        'services': ['room'],
+    },
+    {
+        'name': 'instructors',
+        'description': 'Open the room page, and watch terminals',
+        'scopes': [INSTRUCTOR_SCOPE, 'access:services!service=room', 'access:servers'],
+        'users': sorted(c.Authenticator.admin_users),
+    },
+]
+c.KubeSpawner.environment = {
+    'ROOM_SERVICE_URL': f'{ROOM_URL}/services/room',
+    # The instructors are the hub's admins: their Watch link opens a terminal read-only.
+    'ALLOW_HUB_ADMINS': 'true',
+}

@@ -431,7 +431,7 @@ describe('JupyterHub mode: what it remembers of the hub’s answers', () => {
           headers[name.toLowerCase()] = value;
         },
       } as unknown as http.ServerResponse;
-      jar.write(res, { user: 'alice', token }, { address: '127.0.0.1', protocol: 'http', host: 'x' });
+      jar.write(res, { user: 'alice', token }, { protocol: 'http' });
       const cookie = String((headers['set-cookie'] as string[])[0]).split(';')[0];
       const req = { headers: { cookie }, url: '/user/alice/terminal/' } as http.IncomingMessage;
       const verdict = await mode.check(req, { address: '127.0.0.1', protocol: 'http', host: 'x' });

@@ -23,6 +23,8 @@ type Part =
   | 'editor-page'
   | 'terminal-entry'
   | 'auth-proxy'
+  | 'room'
+  | 'room-page'
   | 'supervisor';
 
 /** Which part a file belongs to; the first pattern that matches wins. */
@@ -38,6 +40,8 @@ const PARTS: [RegExp, Part][] = [
   [/^editor\/src\//, 'editor'],
   [/^editor\/page\//, 'editor-page'],
   [/^auth-proxy\/src\//, 'auth-proxy'],
+  [/^room\/src\//, 'room'],
+  [/^room\/page\//, 'room-page'],
   [/^supervisor\//, 'supervisor'],
 ];
 
@@ -57,11 +61,15 @@ const MAY_IMPORT: Record<Part, readonly Part[]> = {
   editor: ['contract', 'common', 'terminal-server'],
   'terminal-entry': ['contract', 'common', 'terminal-server', 'dashboard', 'editor'],
   'auth-proxy': ['contract', 'common'],
+  // The room service (a hub service of its own): it shares the hub login's cookies and checks with the proxy through common.
+  room: ['contract', 'common'],
+  // The room page: the contract's rows and stream messages, nothing of the servers.
+  'room-page': ['contract'],
   // It starts the others: it checks the auth mode's rules and runs the workshop's setup before they start.
   supervisor: ['contract', 'common', 'dashboard', 'auth-proxy'],
 };
 
-const FOLDERS = ['common', 'terminal-server', 'auth-proxy', 'dashboard', 'editor', 'supervisor'];
+const FOLDERS = ['common', 'terminal-server', 'auth-proxy', 'dashboard', 'editor', 'room', 'supervisor'];
 const root = projectRoot();
 
 interface Arrow {
@@ -114,7 +122,7 @@ function wrongArrows(files: readonly string[], read: (file: string) => Arrow[] =
       if (arrow.to === null) {
         const builtin = arrow.specifier.startsWith('node:');
         if (part === 'contract') wrong.push(`${describeArrow(arrow)}: the contract imports nothing`);
-        else if (builtin && (part === 'terminal-page' || part === 'dashboard-page')) {
+        else if (builtin && (part === 'terminal-page' || part === 'dashboard-page' || part === 'room-page')) {
           wrong.push(`${describeArrow(arrow)}: a page runs in the browser`);
         } else if (arrow.specifier === 'node-pty' && part !== 'terminal-server') {
           wrong.push(`${describeArrow(arrow)}: only the terminal server knows of ptys`);

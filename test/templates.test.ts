@@ -892,7 +892,28 @@ describe('hosted workshop: jupyterhub_config.py', () => {
     assert.equal(hub.db_url, 'sqlite:////srv/jupyterhub/data/jupyterhub.sqlite');
     assert.deepEqual(hub.services, [
       { name: 'idle-culler', command: ['python3', '-m', 'jupyterhub_idle_culler', '--timeout=7200'] },
+      {
+        name: 'room',
+        url: 'http://room-hub:8090',
+        api_token: values.ROOM_API_TOKEN,
+        oauth_no_confirm: true,
+        oauth_client_allowed_scopes: ['custom:room:instruct'],
+      },
     ]);
+    // The room service: the second container of the hub's pod, on the hub's volume, reached by the stacks.
+    const roomContainer = podContainers(named(objects, 'Deployment', 'room-hub')!)[1]!;
+    assert.equal(roomContainer.image, TERMINAL_IMAGE);
+    const roomEnv = environmentOf(roomContainer, objects);
+    assert.equal(roomEnv.JUPYTERHUB_API_TOKEN, values.ROOM_API_TOKEN);
+    assert.equal(roomEnv.ROOM_DATABASE, '/srv/jupyterhub/data/room.sqlite');
+    assert.deepEqual(
+      list(record(named(objects, 'Service', 'room-hub')!.spec).ports).map((p) => p.port),
+      [8081, 8090],
+    );
+    assert.equal(record(loaded.spawner!.environment).ROOM_SERVICE_URL, 'http://room-hub:8090/services/room');
+    const instructors = list(hub.load_roles).find((role) => role.name === 'instructors')!;
+    assert.deepEqual(instructors.users, ['alice', 'bob']);
+    assert.ok(list<string>(instructors.scopes).includes('access:servers'), 'instructors may watch terminals');
     assert.deepEqual(list(hub.load_roles)[0]!.services, ['idle-culler']);
     assert.ok(list<string>(list(hub.load_roles)[0]!.scopes).includes('delete:servers'));
 

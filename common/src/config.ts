@@ -597,6 +597,24 @@ const SETTINGS = {
     parse: list,
     fallback: () => Object.freeze([]) as readonly string[],
   },
+  roomInstructors: {
+    name: 'ROOM_INSTRUCTORS',
+    help: "The room service: hub users (commas) who may open the room page besides the hub's admins and holders of the custom:room:instruct scope.",
+    parse: list,
+    fallback: () => Object.freeze([]) as readonly string[],
+  },
+  roomDatabase: {
+    name: 'ROOM_DATABASE',
+    help: "The room service: the SQLite file keeping the room's events (made when missing); default room.sqlite in the working folder.",
+    parse: (raw: string) => path.resolve(raw.trim()),
+    fallback: () => path.resolve('room.sqlite'),
+  },
+  roomStuckMinutes: {
+    name: 'ROOM_STUCK_MINUTES',
+    help: 'The room service: minutes on a failing step, or idle while others moved on, before the room page calls an attendee stuck (1 to 1440); default 10.',
+    parse: integer(1, 1440),
+    fallback: () => 10,
+  },
   activityIntervalSeconds: {
     name: 'ACTIVITY_REPORT_INTERVAL',
     help: 'Seconds between reports of terminal activity to the hub (only when there was some); default 60.',

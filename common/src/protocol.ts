@@ -562,6 +562,13 @@ export interface TextSearch {
  * A stack posts batches to `<ROOM_SERVICE_URL>/api/events` with
  * `Authorization: token <its JUPYTERHUB_API_TOKEN>`; the service asks the hub
  * whose token it is (/hub/api/user), so a stack speaks only for its own user.
+ * The body is JSON `{"events": [RoomEvent, …]}` (at most ROOM_LIMITS.batchEvents
+ * events and batchBytes bytes). Answers: 200 `{"accepted": n, "refused":
+ * [{"index": i, "reason": "…"}]}` (bad events are refused one by one, the others
+ * kept); 400 (not such JSON), 413 (too many events or bytes) and 401 (a token the
+ * hub does not know) refuse the whole batch, which must not be sent again; 429
+ * (too fast) and 503 (the hub not answering) refuse it for now: send it again
+ * after Retry-After seconds.
  * Times are ms since 1970 by the stack's clock. Every text is the attendee's or
  * their programs': shown as text, cut to ROOM_LIMITS.textChars.
  */
@@ -600,3 +607,63 @@ export const ROOM_LIMITS = {
   /** No input for this long: idle. */
   idleMs: 5 * 60_000,
 } as const;
+
+/** The room page's view of one attendee, which the room service keeps from their events and the hub. */
+export interface RoomRow {
+  user: string;
+  /** Their server, as the hub says. */
+  server: 'running' | 'starting' | 'stopped';
+  /** Where their server is (a path on the hub's origin, or a URL on a host of its own); null when stopped. */
+  serverUrl: string | null;
+  /** The page shown last: its name, place (from 1) and the number of pages; null before any. */
+  page: { name: string; index: number; pages: number; at: number } | null;
+  /** The furthest page reached (from 1; 0 before any). */
+  reached: number;
+  checksPassed: number;
+  checksFailed: number;
+  /** The last event's time (the stack's clock, ms), or null before any. */
+  lastAt: number | null;
+  active: boolean;
+  /** The last command that failed, as the stack told it. */
+  lastFailure: {
+    at: number;
+    exit: number;
+    command: string;
+    output: string;
+    page: string | null;
+    block: number | null;
+  } | null;
+  /**
+   * What fails now and has not passed since: a command (exit status not 0) or a
+   * check, on a page and maybe a block; null once a command or check of that
+   * block succeeds, or the attendee opens another page.
+   */
+  problem: {
+    kind: 'command' | 'check';
+    at: number;
+    page: string | null;
+    /** The page's place (from 1) when it was the page shown, else 0. */
+    index: number;
+    block: number | null;
+    output: string;
+  } | null;
+  hand: { at: number; message: string } | null;
+}
+
+/** What the room service pushes to the room page (Server-Sent Events, one JSON object per `data:`). */
+export type RoomStreamMessage =
+  /** First: every row, and what the page needs to judge them. */
+  | {
+      type: 'snapshot';
+      rows: RoomRow[];
+      stuckMinutes: number;
+      /** True when every user's server shares the hub's origin (no subdomain_host): watching trusts the watched. */
+      sharedOrigin: boolean;
+      /** The service's clock when sent (ms), so the page can judge times against the stacks'. */
+      now: number;
+    }
+  /** Then: the rows that changed since (whole rows), and users gone from the hub. */
+  | { type: 'rows'; rows: RoomRow[]; removed: string[]; now: number };
+
+/** The room stream's ping (an SSE `ping` event) comes this often; a page that hears nothing for three of them connects again. */
+export const ROOM_PING_MS = 5000;

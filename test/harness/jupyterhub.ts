@@ -52,6 +52,40 @@ export interface HubOptions {
    * its own, <user>.hub.localhost (browsers resolve every *.localhost to this machine).
    */
   subdomains?: boolean;
+  /**
+   * The room service (room/, built in dist/) as a hub-managed service at /services/room/:
+   * hub admins and carol (the custom:room:instruct scope) are instructors, with `instructors`
+   * (ROOM_INSTRUCTORS) too; bob may log in to it but is none. Every server gets ROOM_SERVICE_URL.
+   */
+  room?: { database: string; instructors?: string; stuckMinutes?: number };
+}
+
+/** The room service's hub roles and entry, for startHub's config. */
+async function roomServiceConfig(room: NonNullable<HubOptions['room']>, publicUrl: string): Promise<string> {
+  const port = await freePort();
+  const environment = {
+    ROOM_DATABASE: room.database,
+    ROOM_INSTRUCTORS: room.instructors ?? '',
+    ROOM_STUCK_MINUTES: String(room.stuckMinutes ?? 10),
+    LOG_LEVEL: 'info',
+  };
+  return `
+c.JupyterHub.custom_scopes = {'custom:room:instruct': {'description': 'Open the room page'}}
+c.JupyterHub.services.append({
+    'name': 'room',
+    'url': 'http://127.0.0.1:${port}',
+    'command': [${JSON.stringify(process.execPath)}, ${JSON.stringify(path.join(projectRoot(), 'dist/room/src/main.js'))}],
+    'environment': ${JSON.stringify(environment)},
+    'oauth_no_confirm': True,
+    'oauth_client_allowed_scopes': ['custom:room:instruct'],
+})
+c.JupyterHub.load_roles += [
+    {'name': 'room-service', 'services': ['room'], 'scopes': ['list:users', 'read:users', 'read:servers']},
+    {'name': 'room-instructors', 'users': ['carol'], 'scopes': ['custom:room:instruct', 'access:services!service=room']},
+    {'name': 'room-visitors', 'users': ['bob', 'erin'], 'scopes': ['access:services!service=room']},
+]
+c.Spawner.environment['ROOM_SERVICE_URL'] = '${publicUrl}/services/room'
+`;
 }
 
 /**
@@ -102,7 +136,7 @@ c.JupyterHub.concurrent_spawn_limit = ${options.concurrentSpawnLimit ?? 100}
 c.SimpleLocalProcessSpawner.home_dir_template = '${dir}/home/{username}'
 c.JupyterHub.last_activity_interval = 3600
 c.JupyterHub.services = [{'name': 'tests', 'api_token': '${adminToken}', 'admin': True}]
-`;
+${options.room ? await roomServiceConfig(options.room, url) : ''}`;
   writeFileSync(path.join(dir, 'jupyterhub_config.py'), config);
   const child: ChildProcess = spawn('jupyterhub', ['-f', path.join(dir, 'jupyterhub_config.py')], {
     cwd: dir,
