@@ -25,6 +25,8 @@ if [[ $- == *i* && -z ${__wt_marks_loaded-} ]]; then
   __wt_marks_command=${__wt_marks_command@P}
   __wt_marks_history='\!'
   __wt_marks_history=${__wt_marks_history@P}
+  # An empty history numbers itself 1, as it does with one line: the first line would not count.
+  [[ -n $(history 1) ]] || __wt_marks_history=0
   __wt_marks_text=
 
   __wt_marks_status() { return "$1"; }

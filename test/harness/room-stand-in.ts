@@ -75,11 +75,11 @@ export class RoomStandIn {
   async waitFor<T extends RoomEvent>(match: (event: RoomEvent) => event is T, what: string): Promise<T>;
   async waitFor(match: (event: RoomEvent) => boolean, what: string): Promise<RoomEvent>;
   async waitFor(match: (event: RoomEvent) => boolean, what: string): Promise<RoomEvent> {
-    return eventually(
+    return eventually<RoomEvent | undefined>(
       () => this.events.find(match),
       20_000,
       `${what}; received: ${JSON.stringify(this.events).slice(-2000)}`,
-    );
+    ) as Promise<RoomEvent>;
   }
 }
 
