@@ -4,7 +4,7 @@
 // stand-in room service (a real HTTP server, test/harness/room-stand-in.ts)
 // receives it all. Without ROOM_SERVICE_URL nothing of it runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -143,6 +143,41 @@ describe('the room: commands from a real bash through the terminal server', () =
       raised: false,
       message: '',
     });
+  });
+});
+
+describe('the room: the shell marks keep the workshop’s own PROMPT_COMMAND', () => {
+  test('set in a profile script after the marks, it runs with the command’s status, and the marks go on', async () => {
+    const service = await startRoomStandIn();
+    const rc = path.join(mkdtempSync(path.join(os.tmpdir(), 'wt-room-rc-')), 'rc');
+    // As the image loads them: our profile.d script, then a workshop's that replaces PROMPT_COMMAND.
+    writeFileSync(
+      rc,
+      `. ${path.join(projectRoot(), 'image/etc/profile.d/30-shell-marks.sh')}\nPROMPT_COMMAND='echo "workshop saw $?"'\n`,
+    );
+    const terminal = await startTerminalServer({
+      ROOM_SERVICE_URL: service.url,
+      JUPYTERHUB_API_TOKEN: 't',
+      TERMINAL_COMMAND: JSON.stringify(['bash', '--rcfile', rc, '-i']),
+    });
+    try {
+      const page = await TerminalClient.connect(terminal.socketUrl('kept'));
+      page.type('false\r');
+      await service.waitFor(isCommand('false'), 'false, marked');
+      await page.waitFor('workshop saw 1');
+      page.type('PROMPT_COMMAND=\'echo "replaced saw $?"\'\r');
+      await page.waitFor('replaced saw 0');
+      page.type('(exit 4)\r');
+      const after = await service.waitFor(isCommand('(exit 4)'), 'a command after the replacement, marked');
+      assert.equal(after.exit, 4);
+      await page.waitFor('replaced saw 4');
+      assert.ok(!page.text().includes(MARK));
+      await page.close();
+    } finally {
+      await terminal.close();
+      await service.stop();
+      rmSync(path.dirname(rc), { recursive: true, force: true });
+    }
   });
 });
 
