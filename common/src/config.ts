@@ -621,6 +621,12 @@ const SETTINGS = {
     parse: integer(1, 3600),
     fallback: () => 60,
   },
+  roomServiceUrl: {
+    name: 'ROOM_SERVICE_URL',
+    help: "The room service (issue 25) this stack tells what the attendee does (pages, clicks, commands' exit status, checks, raised hand), like http://hub:8081/services/room; unset: nothing is collected or sent.",
+    parse: url,
+    fallback: () => '',
+  },
   oauthServiceAccount: {
     name: 'OAUTH_SERVICE_ACCOUNT',
     help: "OpenShift login: the service account that is the OAuth client (its redirect annotations name this terminal's route).",
@@ -728,6 +734,14 @@ const RULES: readonly ConfigRule[] = [
     check: (config) =>
       !config.terminalSocket && config.port === (config.terminalPort ?? DEFAULT_TERMINAL_PORT) && config.port !== 0
         ? [`PORT and TERMINAL_PORT must differ (both are ${config.port})`]
+        : [],
+  },
+  {
+    // The service learns whose events they are from the hub, by the token they come with.
+    uses: ['roomServiceUrl', 'hubApiToken'],
+    check: (config) =>
+      config.roomServiceUrl && !config.hubApiToken
+        ? ['ROOM_SERVICE_URL needs JUPYTERHUB_API_TOKEN: the room service learns from the hub whose events they are']
         : [],
   },
 ];

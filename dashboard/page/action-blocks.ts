@@ -7,6 +7,7 @@ import { UPLOADS_FOLDER } from '../../common/src/protocol.js';
 import { downloadUrl, sendFile, startDownload, UploadRefused } from '../../terminal-server/page/file-transfer.js';
 import { type Action, type ActionOptions, type CheckInputs, parseAction, parseOptions } from '../src/actions.js';
 import { isEditorAction, runEditorAction } from './editor-actions.js';
+import type { RoomReporter } from './room.js';
 import type { Tabs } from './tabs.js';
 
 type Check = Action & { type: 'examiner' };
@@ -29,9 +30,16 @@ export interface ActionEventDetail {
   event: unknown;
 }
 
-export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { prefix: string }): ActionBlocks {
+export function wireActionBlocks(
+  container: HTMLElement,
+  tabs: Tabs,
+  options: { prefix: string; room: RoomReporter | null },
+): ActionBlocks {
+  const room = options.room;
   /** Bumped when the page changes, so late answers, retries and cascades of an old page are dropped. */
   let generation = 0;
+  /** True while the blocks that start by themselves are started: those are not clicks, for the room. */
+  let automatic = false;
   /** When each block's last run ended (for its cooldown). */
   const finished = new WeakMap<HTMLElement, number>();
 
@@ -82,8 +90,9 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     if (!deliberate && last !== undefined && performance.now() - last < options.cooldown * 1000) return;
     block.dataset.state = 'running';
     report(block, options);
+    const told = automatic ? undefined : tellRoom(block);
     const started = generation;
-    work().then(
+    (told ? told.then(work) : work()).then(
       () => {
         finished.set(block, performance.now());
         delete block.dataset.state;
@@ -113,6 +122,28 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
       const next = all[all.indexOf(block) + 1];
       if (next) trigger(next);
     }, options.pause);
+  }
+
+  /** The page shown and a block's place on it (from 1), as the room knows them. */
+  function placeOf(block: HTMLElement): { page: string; index: number } {
+    const page = container.querySelector<HTMLElement>('[data-page]')?.dataset.page ?? '';
+    const index = [...container.querySelectorAll<HTMLElement>('.wt-action[data-action]')].indexOf(block) + 1;
+    return { page, index };
+  }
+
+  /**
+   * Tells the room of a block clicked; for one that types a command into terminals, a promise
+   * the typing waits for, so that the server knows which block the command is before it starts.
+   */
+  function tellRoom(block: HTMLElement): Promise<void> | undefined {
+    const action = room ? parseAction(block.dataset.action ?? '') : null;
+    if (!room || !action) return undefined;
+    const { page, index } = placeOf(block);
+    if (!page || index < 1) return undefined;
+    const sessions =
+      action.type === 'execute' ? action.sessions : action.type === 'input' && action.endl ? [action.session] : [];
+    const told = room.block(page, index, action.type, sessions);
+    return sessions.length > 0 ? told : undefined;
   }
 
   function report(block: HTMLElement, options: ActionOptions): void {
@@ -262,7 +293,13 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
     for (const block of root.querySelectorAll<HTMLElement>('.wt-action[data-options]')) {
       const closed = block.parentElement?.closest('.wt-section-body[hidden]');
       if (closed && (closed === root || root.contains(closed))) continue;
-      if (parseOptions(block.dataset.options).autostart) trigger(block);
+      if (!parseOptions(block.dataset.options).autostart) continue;
+      automatic = true;
+      try {
+        trigger(block);
+      } finally {
+        automatic = false;
+      }
     }
   }
 
@@ -418,6 +455,10 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
       if (status) status.textContent = text;
       if (output) output.textContent = detail;
     };
+    const tellCheck = (passed: boolean) => {
+      const { page, index } = placeOf(block);
+      if (page && index > 0) room?.check(page, index, check.name, passed);
+    };
     for (let attempt = 0; ; attempt++) {
       show('running', attempt === 0 ? 'Checking…' : `Checking again (attempt ${attempt + 1})…`);
       let passed = false;
@@ -439,10 +480,12 @@ export function wireActionBlocks(container: HTMLElement, tabs: Tabs, options: { 
       if (started !== generation) throw new Error('the page was left');
       if (passed) {
         show('pass', 'Passed', detail);
+        tellCheck(true);
         return;
       }
       if (attempt >= check.retries) {
         show('fail', 'Failed', detail);
+        tellCheck(false);
         throw new Error('the check failed');
       }
       show('retrying', `Not yet; checking again in ${check.delay} s`, detail);

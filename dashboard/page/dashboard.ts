@@ -7,6 +7,7 @@ import { DATA_ELEMENT_ID, type DashboardData } from '../src/page-data.js';
 import { wireActionBlocks } from './action-blocks.js';
 import { dragResize } from './divider.js';
 import { createNavigation } from './navigation.js';
+import { createRoom } from './room.js';
 import { createTabs, element } from './tabs.js';
 
 const data = JSON.parse(document.getElementById(DATA_ELEMENT_ID)?.textContent ?? '{}') as DashboardData;
@@ -27,11 +28,18 @@ if (data.workshop === null) {
   const instructions = element('section', 'wt-instructions');
   instructions.id = 'wt-instructions';
   instructions.setAttribute('aria-label', 'Instructions');
-  const blocks = wireActionBlocks(instructions, tabs, { prefix: data.prefix });
+  const headerExtras = element('div', 'wt-header-extras');
+  // Only with a room: otherwise nothing is collected, nor any button shown.
+  const room = data.room ? createRoom(headerExtras) : null;
+  const blocks = wireActionBlocks(instructions, tabs, { prefix: data.prefix, room });
   const navigation = createNavigation(data, {
     onLeaving: () => blocks.reset(),
-    onShown: (article) => blocks.autostart(article),
+    onShown: (article) => {
+      if (article.dataset.page) room?.page(article.dataset.page);
+      blocks.autostart(article);
+    },
   });
+  navigation.header.append(headerExtras);
   const problems = element('div', 'wt-problems');
   if (data.problems.length > 0) {
     problems.setAttribute('role', 'alert');

@@ -44,6 +44,8 @@ export interface DashboardData {
   page: PageContent | null;
   /** What is wrong in the workshop folder, for its author. */
   problems: string[];
+  /** True when the stack reports to a room (ROOM_SERVICE_URL): the page reports too, and shows Raise hand. */
+  room: boolean;
 }
 
 /** The id of the JSON data block in the dashboard HTML. */

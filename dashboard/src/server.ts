@@ -11,11 +11,13 @@ import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../.
 import { pathUnder } from '../../common/src/prefix.js';
 import { crossSiteRefusal } from '../../common/src/same-origin.js';
 import { FRAME_SOURCES_HEADER } from '../../common/src/terminal-link.js';
+import type { Room } from '../../terminal-server/src/room.js';
 import type { InputField } from './actions.js';
 import type { Content } from './content.js';
 import { escapeHtml } from './escape.js';
 import { createExaminer, type Examiner, runRemoteCheck } from './examiner.js';
 import { DATA_ELEMENT_ID, type DashboardData } from './page-data.js';
+import { pageReport } from './room-requests.js';
 import { setupProblems } from './setup-report.js';
 import { builtInVariables, type VariableConfig } from './variables.js';
 
@@ -112,8 +114,11 @@ export function createDashboard(options: {
   assetsDir: string;
   /** The shells' environment (no secrets): variables may come from it, checks run in it. */
   env: Readonly<Record<string, string>>;
+  /** What the room is told (null: no room, and the page shows and sends nothing for it). */
+  room?: Room | null;
 }): Dashboard {
   const { config, logger } = options;
+  const room = options.room ?? null;
   const base = `${config.prefix}/dashboard`;
   const assets = loadPageAssets(options.assetsDir, 'dashboard');
   const slidesHeaders = { headers: { 'Content-Security-Policy': slidesPolicy(config.frameAncestors) } };
@@ -198,6 +203,7 @@ export function createDashboard(options: {
       );
     }
     if (section === 'examiner' && parts.length === 1) return runCheck(req, res, parts[0] as string);
+    if (section === 'room' && parts.length === 1) return roomRequest(req, res, parts[0] as string);
     throw new HttpError(404, 'not found');
   }
 
@@ -216,6 +222,7 @@ export function createDashboard(options: {
       pages: (workshop?.pages ?? []).map(({ name, title }) => ({ name, title })),
       page,
       problems: workshop?.problems ?? [],
+      room: room !== null,
     };
     const frames = frameOrigins(data, content?.frames ?? []);
     markOwnPage(res);
@@ -371,6 +378,36 @@ export function createDashboard(options: {
           ...(inputs === null ? {} : { input: JSON.stringify(inputs) }),
         });
     sendJson(res, 200, result);
+  }
+
+  /**
+   * room/events (POST, one event from the page) and room/hand (GET: whether the hand is
+   * raised, for a page that reloads). Viewers never get here with a POST (the server refuses it).
+   */
+  async function roomRequest(req: http.IncomingMessage, res: http.ServerResponse, name: string): Promise<void> {
+    if (!room) throw new HttpError(404, 'this terminal reports to no room');
+    if (name === 'hand') {
+      onlyGet(req);
+      sendJson(res, 200, room.raisedHand);
+      return;
+    }
+    if (name !== 'events') throw new HttpError(404, 'not found');
+    if (req.method !== 'POST') throw new HttpError(405, 'events are sent by POST', { Allow: 'POST' });
+    const refusal = crossSiteRefusal(req);
+    if (refusal) {
+      logger.warn('room.refused', { reason: refusal, origin: String(req.headers.origin ?? '').slice(0, 100) });
+      throw new HttpError(403, refusal);
+    }
+    if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
+      throw new HttpError(415, 'an event is JSON');
+    }
+    const workshop = { pages: content?.workshop.pages ?? [], checks: new Set(content?.checks.keys() ?? []) };
+    const { event, typedInto } = pageReport(await readJson(req), workshop, Date.now());
+    if (event.type === 'hand') room.setHand({ raised: event.raised, message: event.message });
+    else room.record(event);
+    if (event.type === 'block') for (const session of typedInto) room.typed(session, event.page, event.block);
+    res.writeHead(204, { 'Cache-Control': 'no-store' });
+    res.end();
   }
 
   return { owns, handle, ready: loaded };

@@ -18,7 +18,8 @@ export type MountsConfig = DashboardConfig & FilesConfig & Pick<Config, 'prefix'
 export function terminalMounts(options: { config: MountsConfig; logger: Logger; assetsDir: string }): MountFactory[] {
   const { config, logger, assetsDir } = options;
   return [
-    ({ shellEnv }) => createDashboard({ config, logger: logger.child('dashboard'), assetsDir, env: shellEnv }),
+    ({ shellEnv, room }) =>
+      createDashboard({ config, logger: logger.child('dashboard'), assetsDir, env: shellEnv, room }),
     () => createEditor({ config, assetsDir }),
     () => createFileApi({ config, logger: logger.child('file-api') }),
     ({ sessions }) => createFiles({ config, sessions, logger: logger.child('files') }),

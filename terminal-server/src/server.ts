@@ -13,6 +13,7 @@ import { pathUnder } from '../../common/src/prefix.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from '../../common/src/protocol.js';
 import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
 import { handleConnection } from './connection.js';
+import { Room } from './room.js';
 import { SessionManager } from './sessions.js';
 import { shellEnvironment } from './shell-environment.js';
 
@@ -28,6 +29,8 @@ export type TerminalServerConfig = Pick<
   | 'terminalPrestart'
   | 'user'
   | 'terminalToken'
+  | 'roomServiceUrl'
+  | 'hubApiToken'
 >;
 
 /**
@@ -50,12 +53,16 @@ export interface Mount {
 export interface MountParts {
   sessions: SessionManager;
   shellEnv: Readonly<Record<string, string>>;
+  /** What the room is told (null when ROOM_SERVICE_URL is unset: then nothing is). */
+  room: Room | null;
 }
 
 export type MountFactory = (parts: MountParts) => Mount;
 
 export interface TerminalServer {
   readonly sessions: SessionManager;
+  /** Null when ROOM_SERVICE_URL is unset: no events are made, no shell marks read. */
+  readonly room: Room | null;
   /** Resolves once every mount is ready (the workshop, when there is one, loaded and rendered). */
   readonly ready: Promise<void>;
   /** Starts listening on 127.0.0.1; resolves with the port. */
@@ -100,6 +107,9 @@ export function createTerminalServer(options: {
   const prefix = config.prefix;
   const assets = loadPageAssets(options.assetsDir, 'terminal');
   const shellEnv = shellEnvironment(config as Config, options.env);
+  const room = config.roomServiceUrl
+    ? new Room({ url: config.roomServiceUrl, token: config.hubApiToken, logger: logger.child('room') })
+    : null;
   const sessions = new SessionManager({
     command: config.terminalCommand,
     cwd: config.terminalHome,
@@ -107,9 +117,10 @@ export function createTerminalServer(options: {
     historyBytes: config.historyBytes,
     maxSessions: config.maxSessions,
     logger: logger.child('sessions'),
+    ...(room ? { observer: room } : {}),
   });
 
-  const mounts = (options.mounts ?? []).map((mount) => mount({ sessions, shellEnv }));
+  const mounts = (options.mounts ?? []).map((mount) => mount({ sessions, shellEnv, room }));
   const base = `${prefix}/terminal`;
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -258,6 +269,7 @@ export function createTerminalServer(options: {
 
   return {
     sessions,
+    room,
     ready: Promise.all(mounts.map((mount) => mount.ready)).then(() => undefined),
     async listen() {
       const address = terminalAddress(config);
@@ -291,6 +303,7 @@ export function createTerminalServer(options: {
       for (const client of wss.clients) client.close(CloseCode.ServerStopping, 'server stopping');
       await sessions.stopAll();
       for (const mount of mounts) await mount.close?.();
+      await room?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

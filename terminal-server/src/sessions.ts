@@ -18,6 +18,7 @@ import { type LagReason, PageFlow, SessionFlow, systemClock } from './flow-contr
 import { History } from './history.js';
 import { OutputGatherer, outputFrames } from './output-frames.js';
 import { type ExitStatus, isInterrupt, type PtyOptions, PtyProcess } from './pty.js';
+import { type CommandEnd, ShellMarks } from './shell-marks.js';
 import { RefusedError, Viewers, viewOnlyMessage, type WatchingPage } from './viewers.js';
 
 /** One attached page, as the session sees it. */
@@ -64,6 +65,15 @@ export interface SessionOptions {
   env: Record<string, string>;
   historyBytes: number;
   logger: Logger;
+  /** Told of input and of the commands the shell marks (the room's, when it is configured; else none, and no marks are read). */
+  observer?: SessionObserver;
+}
+
+/** What the room learns from a session. */
+export interface SessionObserver {
+  input(session: string): void;
+  commandStarted(session: string): void;
+  commandEnded(session: string, end: CommandEnd): void;
 }
 
 interface Attachment extends WatchingPage {
@@ -92,6 +102,7 @@ export class Session {
   private readonly flow: SessionFlow;
   private readonly viewers = new Viewers(() => this.pages.values());
   private readonly output = new OutputGatherer((frame) => this.sendOutput(frame));
+  private readonly marks: ShellMarks | null;
   private cols: number;
   private rows: number;
   private ended = false;
@@ -105,6 +116,13 @@ export class Session {
     this.cols = size.cols;
     this.rows = size.rows;
     this.history = new History(options.historyBytes);
+    const observer = options.observer;
+    this.marks = observer
+      ? new ShellMarks({
+          commandStarted: () => observer.commandStarted(this.name),
+          commandEnded: (end) => observer.commandEnded(this.name, end),
+        })
+      : null;
     const ptyOptions: PtyOptions = {
       command: options.command,
       cwd: options.cwd,
@@ -260,6 +278,7 @@ export class Session {
     if (!page || this.ended) return;
     if (!this.viewers.canType(page)) throw new RefusedError(viewOnlyMessage(page.who, 'input'));
     this.lastActivity = Date.now();
+    this.options.observer?.input(this.name);
     if (page.lastUsed !== useCounter) {
       page.lastUsed = ++useCounter;
       this.applySize();
@@ -328,6 +347,12 @@ export class Session {
   }
 
   private read(chunk: Buffer): void {
+    // The marks go before the history: positions, replays and flow control count what pages get.
+    this.deliver(this.marks ? this.marks.strip(chunk) : chunk);
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.history.append(chunk);
     this.lastActivity = Date.now();
     if (this.pages.size === 0) return;
@@ -434,6 +459,7 @@ export class Session {
   }
 
   private exit(status: ExitStatus): void {
+    if (this.marks) this.deliver(this.marks.flush());
     this.output.flush();
     this.ended = true;
     this.flow.stop();

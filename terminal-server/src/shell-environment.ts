@@ -1,5 +1,5 @@
 // The environment each terminal session's shell starts with.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, secretValues } from '../../common/src/config.js';
 import { projectRoot } from '../../common/src/paths.js';
@@ -24,7 +24,30 @@ export function shellEnvironment(config: Config, env: Env = process.env): Record
   const commands = path.join(projectRoot(), 'shell', 'bin');
   const searchPath = (result.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
   if (!searchPath.includes(commands)) result.PATH = [...searchPath, commands].join(':');
+  if (config.roomServiceUrl) askForShellMarks(result);
   return result;
+}
+
+/** What PROMPT_COMMAND starts with for a shell that has not loaded the marks yet: it loads them at its first prompt. */
+export const SHELL_MARKS_LOADER = '. "$TERMINAL_SHELL_MARKS"';
+
+/**
+ * The room wants each command's end (terminal-server/src/shell-marks.ts reads
+ * the marks): bash loads image/etc/shell-marks.bash, from the image's profile
+ * (profile.d/30-shell-marks.sh, which a workshop's PROMPT_COMMAND set later
+ * cannot undo) or, for a shell that reads no profile (`npm start` on any
+ * machine, `bash --norc`), at its first prompt. Whatever PROMPT_COMMAND the
+ * server's environment has runs after the loader, then after the marks.
+ */
+function askForShellMarks(env: Record<string, string>): void {
+  const root = projectRoot();
+  // From a checkout it is in image/etc; the image copies image/etc to <root>/etc.
+  const file = [path.join(root, 'image', 'etc', 'shell-marks.bash'), path.join(root, 'etc', 'shell-marks.bash')].find(
+    (candidate) => existsSync(candidate),
+  );
+  if (!file) return;
+  env.TERMINAL_SHELL_MARKS = file;
+  env.PROMPT_COMMAND = env.PROMPT_COMMAND ? `${SHELL_MARKS_LOADER};${env.PROMPT_COMMAND}` : SHELL_MARKS_LOADER;
 }
 
 /** SHELL_ENVIRONMENT_FILE's object of strings; an error naming the variable otherwise. */
