@@ -2,13 +2,15 @@
 // (dist/room/src/main.js) as a hub-managed service: events posted with alice's
 // and bob's real hub tokens become rows on the room page in Chromium; only
 // instructors get in; nobody posts as someone else; bad batches change nothing;
-// a restart of the service keeps the room.
+// a restart of the service keeps the room. And the whole chain: an attendee's real stack
+// spawned by the hub, its clicks on the room page, and Watch.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { projectRoot } from '../common/src/paths.js';
 import { ROOM_LIMITS, type RoomEvent, type RoomStreamMessage } from '../common/src/protocol.js';
 import { launchBrowser } from './harness/browser.js';
 import { type Hub, startHub } from './harness/jupyterhub.js';
@@ -388,3 +390,93 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     await eventually(async () => (await rowText('alice', 'failure')).trim() === '', 15_000, 'the page cleared');
   });
 });
+
+// The whole chain: an attendee's real stack, spawned by the hub with ROOM_SERVICE_URL, posts
+// with its own hub token; the instructor's room page shows what the attendee's clicks did.
+describe('an attendee clicks, the instructor sees it on the room page and watches', { skip }, () => {
+  let hub: Hub;
+  let browser: Browser | null = null;
+  const database = path.join(os.tmpdir(), `wt-room-chain-${process.pid}.sqlite`);
+  const workshop = path.join(projectRoot(), 'test/fixtures/workshop-room/workshop');
+
+  before(async () => {
+    hub = await startHub({ room: { database }, spawnerEnvironment: { WORKSHOP_DIR: workshop } });
+  });
+  after(async () => {
+    await browser?.close();
+    await hub?.stop();
+    rmSync(database, { force: true });
+  });
+
+  test("dave's failing block and raised hand reach the room page; Watch opens his terminal read-only", async (t) => {
+    browser = await launchBrowser(t);
+    if (!browser) return;
+    const attendee = await browser.newContext();
+    // dave: the harness's server that lets hub admins watch it (ALLOW_HUB_ADMINS=true).
+    const dave = await logIn(attendee, hub, 'dave');
+    await dave.goto(`${hub.url}/user/dave/dashboard/`, { timeout: 60_000 });
+    await dave.waitForSelector('#wt-page[data-page="start"]', { timeout: 60_000 });
+    await eventually(
+      async () =>
+        /\$ $/m.test(
+          await dave.evaluate(() => {
+            const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> })
+              .terminals['1'];
+            const buffer = term?.buffer.active;
+            return buffer?.getLine(buffer.cursorY + buffer.baseY)?.translateToString(true) ?? '';
+          }),
+        ),
+      30_000,
+      "dave's prompt",
+    );
+    await dave.locator('.wt-action', { hasText: 'false' }).click();
+    await dave.getByRole('button', { name: 'Raise hand' }).first().click();
+    await dave.getByLabel('Message (optional)').fill('false fails?');
+    await dave.keyboard.press('Enter');
+    await dave.waitForSelector('#wt-hand-button[aria-pressed="true"]');
+
+    const instructor = await browser.newContext();
+    const room = await logIn(instructor, hub, 'admin');
+    await room.goto(`${hub.url}/services/room/`);
+    const cell = (name: string) =>
+      room
+        .locator(`tr[data-user="dave"] td.${name}`)
+        .textContent({ timeout: 15_000 })
+        .then((text) => text ?? '');
+    await eventually(async () => /1 \/ 2/.test(await cell('page')), 30_000, "dave's page on the room page");
+    await eventually(async () => /exit 1/.test(await cell('failure')), 30_000, "dave's failing block");
+    assert.match(await cell('failure'), /false/);
+    await eventually(async () => /false fails\?/.test(await cell('hand')), 30_000, "dave's hand");
+
+    // Watch: his terminal, read-only for the instructor; dave's own page shows who watches.
+    const [watching] = await Promise.all([
+      instructor.waitForEvent('page'),
+      room.locator('tr[data-user="dave"] td.watch a').click(),
+    ]);
+    await watching.waitForLoadState();
+    // The hub asks anyone but the owner to confirm the authorization once, as a person would.
+    if (watching.url().includes('/hub/api/oauth2/authorize')) {
+      await watching.locator('form [type=submit]').first().click();
+      await watching.waitForURL(/\/user\/dave\/terminal\//, { timeout: 30_000 });
+    }
+    assert.match(watching.url(), /\/user\/dave\/terminal\//);
+    await watching.locator('.xterm').first().waitFor({ timeout: 30_000 });
+    await eventually(
+      async () => /admin/.test((await dave.locator('.terminal-watch').first().textContent()) ?? ''),
+      30_000,
+      'dave sees the admin watching',
+    );
+    await attendee.close();
+    await instructor.close();
+  });
+});
+
+async function logIn(context: BrowserContext, hub: Hub, user: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${hub.url}/hub/login`);
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', 'any');
+  await page.click('input[type=submit], button[type=submit]');
+  await page.waitForLoadState();
+  return page;
+}
