@@ -9,6 +9,8 @@ import path from 'node:path';
 export {
   type CookieJar,
   encryptedCookie,
+  hubLoginCookies,
+  hubTokenRequest,
   LOGIN_STATE_LIFETIME_MS,
   MAX_REMEMBERED_LOGINS,
   safeNext,

@@ -268,3 +268,63 @@ export function tokenAnswers<T>(
     },
   };
 }
+
+/** A login to a JupyterHub OAuth client: who, and the token the hub gave for them. */
+export interface HubLoginSession {
+  user: string;
+  token: string;
+}
+
+/** A login under way: the OAuth state sent to the hub, where to go after, and since when. */
+export interface HubLoginState {
+  state: string;
+  next: string;
+  created: number;
+}
+
+/**
+ * The two cookies of a JupyterHub OAuth client (the terminal's hub mode, the room
+ * service): the login, named `name`, and the login under way, named after the client.
+ */
+export function hubLoginCookies(options: {
+  name: string;
+  clientId: string;
+  secrets: readonly string[];
+  path: string;
+  maxAgeSeconds: number;
+}): { sessions: CookieJar<HubLoginSession>; states: CookieJar<HubLoginState> } {
+  return {
+    sessions: encryptedCookie<HubLoginSession>({
+      name: options.name,
+      secrets: options.secrets,
+      path: options.path,
+      maxAgeSeconds: options.maxAgeSeconds,
+      shape: shapeOf<HubLoginSession>({ user: 'string', token: 'string' }),
+    }),
+    states: encryptedCookie<HubLoginState>({
+      name: `${options.clientId}-oauth-state`,
+      secrets: options.secrets,
+      path: options.path,
+      maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
+      shape: shapeOf<HubLoginState>({ state: 'string', next: 'string', created: 'number' }),
+    }),
+  };
+}
+
+/** The hub's token request for an OAuth code (its answer holds `access_token`). */
+export function hubTokenRequest(
+  options: { apiUrl: string; clientId: string; apiToken: string; callbackUrl: string },
+  code: string,
+): { url: string; body: URLSearchParams } {
+  return {
+    url: `${options.apiUrl}/oauth2/token`,
+    // Credentials in the body: the hub refuses them in a Basic header.
+    body: new URLSearchParams({
+      client_id: options.clientId,
+      client_secret: options.apiToken,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: options.callbackUrl,
+    }),
+  };
+}

@@ -4,7 +4,7 @@
 // login.
 import { createHash } from 'node:crypto';
 import { describeError } from '../../common/src/log.js';
-import { tokenAnswers } from '../../common/src/login-cookies.js';
+import { hubTokenRequest, tokenAnswers } from '../../common/src/login-cookies.js';
 import type { HubServer } from './rows.js';
 
 export class HubUnavailable extends Error {}
@@ -115,16 +115,10 @@ export function hubClient(options: {
     },
 
     async exchangeCode(code) {
-      const res = await call(`${options.apiUrl}/oauth2/token`, {
+      const request = hubTokenRequest(options, code);
+      const res = await call(request.url, {
         method: 'POST',
-        // Credentials in the body: the hub refuses them in a Basic header.
-        body: new URLSearchParams({
-          client_id: options.clientId,
-          client_secret: options.apiToken,
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: options.callbackUrl,
-        }),
+        body: request.body,
       });
       if (res.status >= 500) throw new HubUnavailable(`hub answered ${res.status}`);
       if (!res.ok) {

@@ -5,11 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../common/src/log.js';
 import {
-  encryptedCookie,
+  hubLoginCookies,
   LOGIN_STATE_LIFETIME_MS,
   safeNext,
   sameText,
-  shapeOf,
   usedStates,
 } from '../../common/src/login-cookies.js';
 import { type HubClient, HubUnavailable } from './hub.js';
@@ -18,17 +17,6 @@ import { type HubClient, HubUnavailable } from './hub.js';
 export const INSTRUCTOR_SCOPE = 'custom:room:instruct';
 
 const SESSION_SECONDS = 12 * 3600;
-
-interface LoginSession {
-  user: string;
-  token: string;
-}
-
-interface LoginState {
-  state: string;
-  next: string;
-  created: number;
-}
 
 export type Admission =
   | { allowed: true; user: string }
@@ -57,19 +45,12 @@ export function instructors(options: {
 }): Instructors {
   const { prefix, logger } = options;
   const cookiePath = `${prefix}/`;
-  const sessions = encryptedCookie<LoginSession>({
+  const { sessions, states } = hubLoginCookies({
     name: `${options.clientId}-login`,
+    clientId: options.clientId,
     secrets: options.secrets,
     path: cookiePath,
     maxAgeSeconds: SESSION_SECONDS,
-    shape: shapeOf<LoginSession>({ user: 'string', token: 'string' }),
-  });
-  const states = encryptedCookie<LoginState>({
-    name: `${options.clientId}-oauth-state`,
-    secrets: options.secrets,
-    path: cookiePath,
-    maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
-    shape: shapeOf<LoginState>({ state: 'string', next: 'string', created: 'number' }),
   });
   const used = usedStates();
   const callbackPath = new URL(options.callbackUrl, 'http://callback.invalid').pathname;

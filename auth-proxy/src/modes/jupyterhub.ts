@@ -10,11 +10,11 @@ import { pathUnder } from '../../../common/src/prefix.js';
 import type { Access } from '../../../common/src/protocol.js';
 import { type ClientInfo, clientInfo, type TrustFunction } from '../client-info.js';
 import {
-  encryptedCookie,
+  hubLoginCookies,
+  hubTokenRequest,
   LOGIN_STATE_LIFETIME_MS,
   safeNext,
   sameText,
-  shapeOf,
   tokenAnswers,
   usedStates,
 } from '../login-session.js';
@@ -47,17 +47,6 @@ export interface JupyterHubOptions {
   logger: Logger;
 }
 
-interface LoginSession {
-  user: string;
-  token: string;
-}
-
-interface LoginState {
-  state: string;
-  next: string;
-  created: number;
-}
-
 interface HubUser {
   name: string;
   admin: boolean;
@@ -72,19 +61,12 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
   const { prefix, logger } = options;
   const cookiePath = prefix || '/';
   // The cookie is named after the client id, as the hub's own single-user servers do.
-  const sessions = encryptedCookie<LoginSession>({
+  const { sessions, states } = hubLoginCookies({
     name: options.clientId,
+    clientId: options.clientId,
     secrets: options.secrets,
     path: cookiePath,
     maxAgeSeconds: SESSION_SECONDS,
-    shape: shapeOf<LoginSession>({ user: 'string', token: 'string' }),
-  });
-  const states = encryptedCookie<LoginState>({
-    name: `${options.clientId}-oauth-state`,
-    secrets: options.secrets,
-    path: cookiePath,
-    maxAgeSeconds: LOGIN_STATE_LIFETIME_MS / 1000,
-    shape: shapeOf<LoginState>({ state: 'string', next: 'string', created: 'number' }),
   });
   const used = usedStates();
   /** Last answer of the hub about each login's token: who. */
@@ -252,16 +234,10 @@ export function jupyterHubMode(options: JupyterHubOptions): AuthMode {
   async function exchangeCode(code: string): Promise<string | null> {
     let res: Response;
     try {
-      res = await fetch(`${options.apiUrl}/oauth2/token`, {
+      const request = hubTokenRequest(options, code);
+      res = await fetch(request.url, {
         method: 'POST',
-        // Credentials in the body: the hub refuses them in a Basic header.
-        body: new URLSearchParams({
-          client_id: options.clientId,
-          client_secret: options.apiToken,
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: options.callbackUrl,
-        }),
+        body: request.body,
         signal: AbortSignal.timeout(HUB_TIMEOUT_MS),
       });
     } catch (error) {
