@@ -408,18 +408,15 @@ describe('an attendee clicks, the instructor sees it on the room page and watche
     rmSync(database, { force: true });
   });
 
-  test("dave's failing block and raised hand reach the room page; Watch opens his terminal read-only", async (t) => {
-    browser = await launchBrowser(t);
-    if (!browser) return;
-    const attendee = await browser.newContext();
-    // dave: the harness's server that lets hub admins watch it (ALLOW_HUB_ADMINS=true).
-    const dave = await logIn(attendee, hub, 'dave');
-    await dave.goto(`${hub.url}/user/dave/dashboard/`, { timeout: 60_000 });
-    await dave.waitForSelector('#wt-page[data-page="start"]', { timeout: 60_000 });
+  /** Logs `user` in, opens their dashboard (the hub spawns their stack) and waits for the prompt. */
+  async function openDashboard(context: BrowserContext, user: string): Promise<Page> {
+    const page = await logIn(context, hub, user);
+    await page.goto(`${hub.url}/user/${user}/dashboard/`, { timeout: 60_000 });
+    await page.waitForSelector('#wt-page[data-page="start"]', { timeout: 60_000 });
     await eventually(
       async () =>
         /\$ $/m.test(
-          await dave.evaluate(() => {
+          await page.evaluate(() => {
             const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> })
               .terminals['1'];
             const buffer = term?.buffer.active;
@@ -427,26 +424,48 @@ describe('an attendee clicks, the instructor sees it on the room page and watche
           }),
         ),
       30_000,
-      "dave's prompt",
+      `${user}'s prompt`,
     );
-    await dave.locator('.wt-action', { hasText: 'false' }).click();
-    await dave.getByRole('button', { name: 'Raise hand' }).first().click();
-    await dave.getByLabel('Message (optional)').fill('false fails?');
-    await dave.keyboard.press('Enter');
-    await dave.waitForSelector('#wt-hand-button[aria-pressed="true"]');
+    return page;
+  }
+
+  test("three attendees click; the room page shows their progress, the failing block grouped, dave's hand; Watch opens his terminal read-only", async (t) => {
+    browser = await launchBrowser(t);
+    if (!browser) return;
+    const attendees = await Promise.all(['alice', 'bob', 'dave'].map(() => (browser as Browser).newContext()));
+    // dave: the harness's server that lets hub admins watch it (ALLOW_HUB_ADMINS=true).
+    const [alice, bob, dave] = await Promise.all(
+      ['alice', 'bob', 'dave'].map((user, i) => openDashboard(attendees[i] as BrowserContext, user)),
+    );
+    await (alice as Page).locator('.wt-action', { hasText: 'false' }).click();
+    await (bob as Page).click('.wt-exit-sign');
+    await (bob as Page).waitForSelector('#wt-page[data-page="finish"]');
+    await (bob as Page).locator('.wt-action', { hasText: 'Always passes' }).click();
+    await (dave as Page).locator('.wt-action', { hasText: 'false' }).click();
+    await (dave as Page).getByRole('button', { name: 'Raise hand' }).first().click();
+    await (dave as Page).getByLabel('Message (optional)').fill('false fails?');
+    await (dave as Page).keyboard.press('Enter');
+    await (dave as Page).waitForSelector('#wt-hand-button[aria-pressed="true"]');
 
     const instructor = await browser.newContext();
     const room = await logIn(instructor, hub, 'admin');
     await room.goto(`${hub.url}/services/room/`);
-    const cell = (name: string) =>
+    const cell = (user: string, name: string) =>
       room
-        .locator(`tr[data-user="dave"] td.${name}`)
+        .locator(`tr[data-user="${user}"] td.${name}`)
         .textContent({ timeout: 15_000 })
         .then((text) => text ?? '');
-    await eventually(async () => /1 \/ 2/.test(await cell('page')), 30_000, "dave's page on the room page");
-    await eventually(async () => /exit 1/.test(await cell('failure')), 30_000, "dave's failing block");
-    assert.match(await cell('failure'), /false/);
-    await eventually(async () => /false fails\?/.test(await cell('hand')), 30_000, "dave's hand");
+    await eventually(async () => /1 \/ 2/.test(await cell('dave', 'page')), 30_000, "dave's page on the room page");
+    await eventually(async () => /2 \/ 2/.test(await cell('bob', 'page')), 30_000, "bob's progress");
+    await eventually(async () => /1/.test(await cell('bob', 'checks')), 30_000, "bob's check");
+    for (const user of ['alice', 'dave']) {
+      await eventually(async () => /exit 1/.test(await cell(user, 'failure')), 30_000, `${user}'s failing block`);
+      assert.match(await cell(user, 'failure'), /false/);
+    }
+    assert.equal((await cell('bob', 'failure')).trim(), '');
+    // The same step failing for two: one group, with the line they printed.
+    await room.locator('.groups li', { hasText: 'page 1, block 2 failed for 2 of' }).waitFor({ timeout: 30_000 });
+    await eventually(async () => /false fails\?/.test(await cell('dave', 'hand')), 30_000, "dave's hand");
 
     // Watch: his terminal, read-only for the instructor; dave's own page shows who watches.
     const [watching] = await Promise.all([
@@ -462,11 +481,11 @@ describe('an attendee clicks, the instructor sees it on the room page and watche
     assert.match(watching.url(), /\/user\/dave\/terminal\//);
     await watching.locator('.xterm').first().waitFor({ timeout: 30_000 });
     await eventually(
-      async () => /admin/.test((await dave.locator('.terminal-watch').first().textContent()) ?? ''),
+      async () => /admin/.test((await (dave as Page).locator('.terminal-watch').first().textContent()) ?? ''),
       30_000,
       'dave sees the admin watching',
     );
-    await attendee.close();
+    for (const context of attendees) await context.close();
     await instructor.close();
   });
 });
