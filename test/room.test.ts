@@ -82,16 +82,6 @@ describe('the room service on a real JupyterHub', { skip }, () => {
       .textContent({ timeout: 15_000 })
       .then((text) => text ?? '');
 
-  async function logIn(context: BrowserContext, user: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${hub.url}/hub/login`);
-    await page.fill('input[name=username]', user);
-    await page.fill('input[name=password]', 'any');
-    await page.click('input[type=submit], button[type=submit]');
-    await page.waitForLoadState();
-    return page;
-  }
-
   before(async () => {
     hub = await startHub({ room: { database, instructors: 'erin', stuckMinutes: 1 } });
     for (const user of ['alice', 'bob', 'carol', 'erin', 'frank']) {
@@ -115,7 +105,7 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     browser = await launchBrowser(t);
     if (!browser) return;
     instructor = await browser.newContext();
-    roomPage = await logIn(instructor, 'admin');
+    roomPage = await logIn(instructor, hub, 'admin');
     await roomPage.goto(`${roomUrl()}/`);
     assert.match(roomPage.url(), /\/services\/room\/$/);
     await roomPage.locator('.status', { hasText: 'live' }).waitFor({ timeout: 15_000 });
@@ -166,6 +156,38 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     assert.ok(await roomPage.locator('tr[data-user="bob"].has-hand').count());
     await postEvents('bob', [{ type: 'hand', at: at(), raised: false, message: '' }]);
     await eventually(async () => (await rowText('bob', 'hand')).trim() === '', 15_000, "bob's hand lowered");
+  });
+
+  test('stuck: a command failing longer than ROOM_STUCK_MINUTES (1 here); the Stuck filter and sort show it first', async () => {
+    if (!browser) return;
+    const minutesAgo = (minutes: number) => Date.now() - minutes * 60_000;
+    await postEvents('frank', [
+      { type: 'page', at: minutesAgo(3), page: 'setup', index: 2, pages: 5 },
+      {
+        type: 'command',
+        at: minutesAgo(2),
+        session: '1',
+        exit: 2,
+        command: 'make deploy',
+        output: 'make: *** [deploy] Error 2',
+        page: 'setup',
+        block: 3,
+      },
+    ]);
+    await eventually(async () => /stuck: a command fails/.test(await rowText('frank', 'user')), 15_000, 'frank stuck');
+    // Sorted stuck first; alice's failure is recent, so she is not stuck.
+    assert.equal(await roomPage.locator('tbody tr').first().getAttribute('data-user'), 'frank');
+    assert.doesNotMatch(await rowText('alice', 'user'), /stuck/);
+    await roomPage.locator('select').first().selectOption('stuck');
+    await eventually(
+      async () =>
+        (
+          await roomPage.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-user')))
+        ).join() === 'frank',
+      15_000,
+      'only frank under Stuck',
+    );
+    await roomPage.locator('select').first().selectOption('all');
   });
 
   test('failing steps are grouped, with the output line most of them saw', async () => {
@@ -298,7 +320,7 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     if (!browser) return;
     const context = await browser.newContext();
     try {
-      await logIn(context, 'bob');
+      await logIn(context, hub, 'bob');
       const page = await context.newPage();
       const res = await page.goto(`${roomUrl()}/`);
       assert.equal(res?.status(), 403);
@@ -321,7 +343,7 @@ describe('the room service on a real JupyterHub', { skip }, () => {
     for (const user of ['carol', 'erin']) {
       const context = await browser.newContext();
       try {
-        await logIn(context, user);
+        await logIn(context, hub, user);
         const page = await context.newPage();
         const res = await page.goto(`${roomUrl()}/`);
         assert.equal(res?.status(), 200, user);
@@ -410,7 +432,9 @@ describe('an attendee clicks, the instructor sees it on the room page and watche
 
   /** Logs `user` in, opens their dashboard (the hub spawns their stack) and waits for the prompt. */
   async function openDashboard(context: BrowserContext, user: string): Promise<Page> {
-    const page = await logIn(context, hub, user);
+    const page = await logIn(context, hub, user, '/hub/spawn');
+    // The spawn's pending page goes on to the server once it is up.
+    await page.waitForURL(new RegExp(`/user/${user}/`), { timeout: 60_000 });
     await page.goto(`${hub.url}/user/${user}/dashboard/`, { timeout: 60_000 });
     await page.waitForSelector('#wt-page[data-page="start"]', { timeout: 60_000 });
     await eventually(
@@ -490,9 +514,13 @@ describe('an attendee clicks, the instructor sees it on the room page and watche
   });
 });
 
-async function logIn(context: BrowserContext, hub: Hub, user: string): Promise<Page> {
+/**
+ * Logs in at the hub, to its home page: not to the default spawn, whose pending page
+ * would navigate away later (`next: '/hub/spawn'` for that, when the server is wanted).
+ */
+async function logIn(context: BrowserContext, hub: Hub, user: string, next = '/hub/home'): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${hub.url}/hub/login`);
+  await page.goto(`${hub.url}/hub/login?next=${encodeURIComponent(next)}`);
   await page.fill('input[name=username]', user);
   await page.fill('input[name=password]', 'any');
   await page.click('input[type=submit], button[type=submit]');
