@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../common/src/paths.js';
 import type { RoomEvent } from '../common/src/protocol.js';
 import { requesterHeaders } from '../common/src/terminal-link.js';
-import { launchBrowser } from './harness/browser.js';
+import { dashboardCursorLine, launchBrowser } from './harness/browser.js';
 import { type RoomStandIn, startRoomStandIn } from './harness/room-stand-in.js';
 import { eventually, type RunningTerminalServer, request, startTerminalServer } from './harness/servers.js';
 import { startStack, stopStack, waitReady } from './harness/stack.js';
@@ -230,19 +230,7 @@ describe('the room in Chromium: an attendee clicks through the fixture workshop'
       await page.waitForSelector('#wt-page[data-page="start"]');
       await service.waitFor((event) => event.type === 'page' && event.page === 'start', 'the first page');
       // The shell is at its prompt before the click, as an attendee would be.
-      await eventually(
-        async () =>
-          /\$ $/m.test(
-            await page.evaluate(() => {
-              const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> })
-                .terminals['1'];
-              const buffer = term?.buffer.active;
-              return buffer?.getLine(buffer.cursorY + buffer.baseY)?.translateToString(true) ?? '';
-            }),
-          ),
-        20_000,
-        'the prompt',
-      );
+      await eventually(async () => /\$ $/m.test(await dashboardCursorLine(page, '1')), 20_000, 'the prompt');
       await page.locator('.wt-action', { hasText: 'false' }).click();
       const command = await service.waitFor(isCommand('false'), 'the command the block typed');
       assert.deepEqual([command.exit, command.page, command.block, command.session], [1, 'start', 2, '1']);

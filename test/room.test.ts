@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
 import { ROOM_LIMITS, type RoomEvent, type RoomStreamMessage } from '../common/src/protocol.js';
-import { launchBrowser } from './harness/browser.js';
+import { dashboardCursorLine, launchBrowser } from './harness/browser.js';
 import { type Hub, startHub } from './harness/jupyterhub.js';
 import { eventually } from './harness/servers.js';
 import { findTool } from './harness/tools.js';
@@ -437,19 +437,7 @@ describe('an attendee clicks, the instructor sees it on the room page and watche
     await page.waitForURL(new RegExp(`/user/${user}/`), { timeout: 60_000 });
     await page.goto(`${hub.url}/user/${user}/dashboard/`, { timeout: 60_000 });
     await page.waitForSelector('#wt-page[data-page="start"]', { timeout: 60_000 });
-    await eventually(
-      async () =>
-        /\$ $/m.test(
-          await page.evaluate(() => {
-            const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> })
-              .terminals['1'];
-            const buffer = term?.buffer.active;
-            return buffer?.getLine(buffer.cursorY + buffer.baseY)?.translateToString(true) ?? '';
-          }),
-        ),
-      30_000,
-      `${user}'s prompt`,
-    );
+    await eventually(async () => /\$ $/m.test(await dashboardCursorLine(page, '1')), 30_000, `${user}'s prompt`);
     return page;
   }
 

@@ -49,6 +49,15 @@ export function dashboardTerminalText(page: Page, session: string): Promise<stri
   }, session);
 }
 
+/** The line at the cursor of one session's terminal on the dashboard (a shell at its prompt shows `$ ` there). */
+export function dashboardCursorLine(page: Page, session: string): Promise<string> {
+  return page.evaluate((name) => {
+    const term = (window as unknown as { terminals: Record<string, import('@xterm/xterm').Terminal> }).terminals[name];
+    const buffer = term?.buffer.active;
+    return buffer?.getLine(buffer.cursorY + buffer.baseY)?.translateToString(true) ?? '';
+  }, session);
+}
+
 /** Waits until the terminal's screen (scrollback included) matches. */
 export async function waitForScreen(page: Page, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
