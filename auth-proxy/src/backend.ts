@@ -9,7 +9,12 @@ import httpProxy from 'http-proxy';
 import type { WebSocketServer } from 'ws';
 import { describeError, type Logger, type RepeatLimit } from '../../common/src/log.js';
 import { CloseCode } from '../../common/src/protocol.js';
-import { PROXY_TIMEOUT_MS, type TerminalAddress, terminalRequest } from '../../common/src/terminal-link.js';
+import {
+  PROXY_KEEP_ALIVE_MS,
+  PROXY_TIMEOUT_MS,
+  type TerminalAddress,
+  terminalRequest,
+} from '../../common/src/terminal-link.js';
 import { sendHtml } from './answers.js';
 import type { ClientInfo } from './client-info.js';
 import { type PolicyOptions, setProxiedPolicy } from './content-policy.js';
@@ -37,6 +42,13 @@ export function createBackend(options: {
   const { address, logger, refusals } = options;
   // The terminal server answers only requests that carry the shared token (when there is one).
   const terminal = terminalRequest(address, options.terminalToken);
+  // Requests go over kept-alive connections. A connection closed after each answer
+  // (what http-proxy does without an agent) can end a request in EPIPE: the
+  // terminal server answers and closes while the rest of the request (its end, or
+  // a body it did not need) is still being written, which a Unix socket refuses
+  // at once, and the page got a 502 for a save that had been answered. Upgrades
+  // keep a connection of their own.
+  const agent = new http.Agent({ keepAlive: true, timeout: PROXY_KEEP_ALIVE_MS });
   const proxy = httpProxy.createProxyServer({
     // http-proxy passes socketPath on to http.request; its types ask for a host and port it then ignores.
     target:
@@ -80,7 +92,7 @@ export function createBackend(options: {
   return {
     web(req, res, client) {
       const url = req.url ?? '/';
-      proxy.web(req, res, {}, (error) => {
+      proxy.web(req, res, { agent }, (error) => {
         unreachable(error, client, url);
         if (res.headersSent) {
           res.destroy();
@@ -122,6 +134,7 @@ export function createBackend(options: {
     },
     close() {
       proxy.close();
+      agent.destroy();
     },
   };
 }

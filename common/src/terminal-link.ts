@@ -50,6 +50,14 @@ export type TerminalAddress = { socketPath: string } | { host: '127.0.0.1'; port
  */
 export const PROXY_TIMEOUT_MS = 60_000;
 
+/**
+ * How long the terminal server keeps an idle connection from the auth proxy
+ * open; the proxy stops reusing one well before, so that it never sends a
+ * request on a connection being closed.
+ */
+export const TERMINAL_KEEP_ALIVE_MS = 30_000;
+export const PROXY_KEEP_ALIVE_MS = TERMINAL_KEEP_ALIVE_MS - 5_000;
+
 /** The original image's port, for a terminal server or auth proxy started alone. */
 export const DEFAULT_TERMINAL_PORT = 10081;
 

@@ -11,7 +11,13 @@ import { describeError, type Logger, repeatLimit } from '../../common/src/log.js
 import { assetVersion, loadPageAssets, type PageFile, sendPageAsset } from '../../common/src/page-assets.js';
 import { pathUnder } from '../../common/src/prefix.js';
 import { ATTACH_QUERY, CloseCode, Limits, SESSION_NAME } from '../../common/src/protocol.js';
-import { describeAddress, readRequester, terminalAddress, tokenCheck } from '../../common/src/terminal-link.js';
+import {
+  describeAddress,
+  readRequester,
+  TERMINAL_KEEP_ALIVE_MS,
+  terminalAddress,
+  tokenCheck,
+} from '../../common/src/terminal-link.js';
 import { handleConnection } from './connection.js';
 import { Room } from './room.js';
 import { SessionManager } from './sessions.js';
@@ -230,6 +236,7 @@ export function createTerminalServer(options: {
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
+  server.keepAliveTimeout = TERMINAL_KEEP_ALIVE_MS;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxFrameBytes, perMessageDeflate: false });
   const pageLogger = logger.child('page');
