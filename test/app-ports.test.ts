@@ -391,4 +391,38 @@ describe('the port proxy behind JupyterHub', { skip: skipHub }, () => {
     assert.equal(app.requests.at(-1)?.headers.cookie, undefined);
     assert.equal(await upgradeStatus(url), 401);
   });
+
+  test('a watcher (the admin, on dave’s server) may look at dave’s app, and change nothing in it', async () => {
+    await spawnServer(hub, 'dave');
+    const admin = new CookieClient();
+    await admin.logInToHub(hub, 'admin');
+    await admin.open(`${hub.url}/user/dave/terminal/`);
+    const base = `${hub.url}/user/dave/port/${app.port}`;
+    const seen = app.requests.length;
+    const look = await admin.get(`${base}/look`);
+    assert.equal(look.status, 200, look.body.slice(0, 300));
+    assert.equal(look.body, 'app saw /look');
+    assert.equal((await admin.get(`${base}/peek`, { method: 'HEAD' })).status, 200);
+    assert.deepEqual(
+      app.requests.slice(seen).map((r) => r.url),
+      ['/look', '/peek'],
+    );
+
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      // (Node sends a DELETE's body without a length: none is sent.)
+      const change = await admin.get(`${base}/change`, {
+        method,
+        ...(method === 'DELETE' ? {} : { form: { a: '1' } }),
+      });
+      assert.equal(change.status, 403, `${method}: ${change.body.slice(0, 200)}`);
+      assert.match(change.body, /You are watching this terminal/);
+    }
+    const ws = `ws://127.0.0.1:${hub.port}/user/dave/port/${app.port}/ws`;
+    assert.equal(await upgradeStatus(ws, { Cookie: admin.cookieHeader() }), 403);
+    assert.deepEqual(
+      app.requests.slice(seen).map((r) => r.url),
+      ['/look', '/peek'],
+      'no change and no WebSocket reached the app',
+    );
+  });
 });
