@@ -1,5 +1,6 @@
 // Accessibility in a real Chromium: axe-core finds no critical or serious violation on the
-// terminal page and the dashboard (desktop and phone, every theme); both pages work with the
+// terminal page and the dashboard, its Raise hand form open too (desktop and phone, every
+// theme); both pages work with the
 // keyboard alone (Tab and Shift+Tab reach every control in order, the leave-terminal chord gets
 // out of a terminal and back, and the terminal still gets its own Tab and Esc); the key bar's
 // targets are 44 px, the phone dashboard has one key bar, the icons are drawn by the page, and a
@@ -15,6 +16,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
 import { launchBrowser, waitForScreen } from './harness/browser.js';
 import { foregroundGroup } from './harness/paste.js';
+import { type RoomStandIn, startRoomStandIn } from './harness/room-stand-in.js';
 import { eventually, type RunningTerminalServer, startTerminalServer } from './harness/servers.js';
 
 const WORKSHOP = path.join(projectRoot(), 'test', 'fixtures', 'workshop-dashboard', 'workshop');
@@ -98,14 +100,24 @@ function inOrder(names: string[], expected: string[]): boolean {
 
 describe('accessibility, in Chromium', () => {
   let terminal: RunningTerminalServer;
+  let room: RoomStandIn;
   let browser: Browser | null = null;
   const report: Record<string, Finding[]> = {};
   before(async () => {
-    terminal = await startTerminalServer({ URI_ROOT_PATH: PREFIX, WORKSHOP_DIR: WORKSHOP, JUPYTERHUB_USER: 'alice' });
+    // In a room, so the dashboard has its Raise hand control too.
+    room = await startRoomStandIn();
+    terminal = await startTerminalServer({
+      URI_ROOT_PATH: PREFIX,
+      WORKSHOP_DIR: WORKSHOP,
+      JUPYTERHUB_USER: 'alice',
+      ROOM_SERVICE_URL: room.url,
+      JUPYTERHUB_API_TOKEN: 'the-hub-token',
+    });
   });
   after(async () => {
     await browser?.close();
     await terminal.close();
+    await room.stop();
     if (process.env.AXE_REPORT) writeFileSync(process.env.AXE_REPORT, `${JSON.stringify(report, null, 2)}\n`);
   });
 
@@ -155,6 +167,11 @@ describe('accessibility, in Chromium', () => {
         // Connected, whether in view or not (a phone shows the instructions first).
         await dashboard.waitForSelector('.terminal-view[data-state="connected"]', { state: 'attached' });
         await check('dashboard', dashboard);
+        // The Raise hand form, open.
+        await dashboard.locator('#wt-hand-button').click();
+        await dashboard.locator('.wt-hand-message').waitFor();
+        await check('dashboard-hand', dashboard);
+        await dashboard.keyboard.press('Escape');
         if (device === 'phone') {
           // The other view of a phone: the terminals' tab.
           await dashboard.locator('.wt-tab', { hasText: /^Terminal$/ }).click();
