@@ -1,8 +1,8 @@
 // Accessibility in a real Chromium: axe-core finds no critical or serious violation on the
 // terminal page and the dashboard, its Raise hand form open too (desktop and phone, every
-// theme); both pages work with the
-// keyboard alone (Tab and Shift+Tab reach every control in order, the leave-terminal chord gets
-// out of a terminal and back, and the terminal still gets its own Tab and Esc); the key bar's
+// theme); both pages work with the keyboard alone (Tab and Shift+Tab reach every control in
+// order, the leave-terminal chord gets out of a terminal and back, and the terminal still gets
+// its own Tab and Esc); the key bar's
 // targets are 44 px, the phone dashboard has one key bar, the icons are drawn by the page, and a
 // viewer who types is told the keys are not sent.
 //
