@@ -2,9 +2,8 @@
 // terminal page and the dashboard, its Raise hand form open too (desktop and phone, every
 // theme); both pages work with the keyboard alone (Tab and Shift+Tab reach every control in
 // order, the leave-terminal chord gets out of a terminal and back, and the terminal still gets
-// its own Tab and Esc); the key bar's
-// targets are 44 px, the phone dashboard has one key bar, the icons are drawn by the page, and a
-// viewer who types is told the keys are not sent.
+// its own Tab and Esc); the key bar's targets are 44 px, the phone dashboard has one key bar,
+// the icons are drawn by the page, and a viewer who types is told the keys are not sent.
 //
 // AXE_REPORT=<file> also writes every finding (any impact) of the axe runs as JSON.
 import assert from 'node:assert/strict';
