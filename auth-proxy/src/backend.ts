@@ -60,9 +60,14 @@ export function createBackend(options: {
   // Without a listener http-proxy throws on backend errors; each call passes its own handler too.
   proxy.on('error', (error) => logger.warn('proxy.error', { reason: describeError(error) }));
   // Every answer from behind gets our policy here, in one place.
-  proxy.on('proxyRes', (proxyRes, req, res) =>
-    setProxiedPolicy(proxyRes, res, options.policy, options.clientHost(req)),
-  );
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    setProxiedPolicy(proxyRes, res, options.policy, options.clientHost(req));
+    // The browser's connection still ends with each answer from behind, as it did
+    // when the terminal server closed every connection: kept alive, it met Node's
+    // keep-alive timer closing it just as the next request came (every few seconds
+    // for a client whose logins wait their turn).
+    proxyRes.headers.connection = 'close';
+  });
   // http-proxy pipes the two sockets of a WebSocket, which ends one only when the
   // other ends cleanly: a destroyed one (revoked login, vanished peer) would
   // leave its partner open, and the page attached in the terminal server.
