@@ -16,7 +16,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ATTACH_QUERY, attachQueryValue, ClientType, encodeAttach } from '../common/src/protocol.js';
 import { startChromium } from './harness/browser.js';
 import { CookieClient } from './harness/cookie-client.js';
-import { type Hub, spawnServer, startHub } from './harness/jupyterhub.js';
+import { type Hub, hubSkip, spawnServer, startHub } from './harness/jupyterhub.js';
 import { eventually, freePort, request, upgradeStatus } from './harness/servers.js';
 import { type Stack, startStack, stopStack, waitReady } from './harness/stack.js';
 import { findTool, requireTool } from './harness/tools.js';
@@ -354,10 +354,7 @@ describe('the port proxy, basic authentication', () => {
   });
 });
 
-const hubInstalled = findTool('jupyterhub') !== null && findTool('configurable-http-proxy') !== null;
-const skipHub = hubInstalled || process.env.CI ? false : 'jupyterhub and configurable-http-proxy are not installed';
-
-describe('the port proxy behind JupyterHub', { skip: skipHub }, () => {
+describe('the port proxy behind JupyterHub', { skip: hubSkip }, () => {
   let hub: Hub;
   let app: RecordingApp;
   before(async () => {

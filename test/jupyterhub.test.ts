@@ -12,17 +12,9 @@ import { encodeAttach, encodeInput } from '../common/src/protocol.js';
 import { CONTENT_ATTACK_RAN, contentAttack, firstWordOnScript, SANDBOX_REFUSAL } from './harness/attacks.js';
 import { launchBrowser, screenText, waitForScreen } from './harness/browser.js';
 import { CookieClient } from './harness/cookie-client.js';
-import { type Hub, spawnServer, startHub } from './harness/jupyterhub.js';
+import { type Hub, hubSkip, spawnServer, startHub } from './harness/jupyterhub.js';
 import { eventually, upgradeStatus } from './harness/servers.js';
 import { TerminalClient } from './harness/terminal-client.js';
-import { findTool } from './harness/tools.js';
-
-const hubInstalled = findTool('jupyterhub') !== null && findTool('configurable-http-proxy') !== null;
-const skip = hubInstalled
-  ? false
-  : process.env.CI
-    ? false // in CI the tests run and fail loudly: .ci/run installs the hub
-    : 'jupyterhub and configurable-http-proxy are not installed (.ci/run installs them)';
 
 /** Processes whose environment says they belong to this user's server. */
 function processesOf(user: string): number[] {
@@ -108,7 +100,7 @@ async function attackFromServerOf(page: Page, hub: Hub, attacker: string, victim
   }
 }
 
-describe('JupyterHub', { skip }, () => {
+describe('JupyterHub', { skip: hubSkip }, () => {
   let hub: Hub;
   before(async () => {
     hub = await startHub();
@@ -515,7 +507,7 @@ describe('JupyterHub', { skip }, () => {
   });
 });
 
-describe('JupyterHub with subdomain_host: each server on a host of its own', { skip }, () => {
+describe('JupyterHub with subdomain_host: each server on a host of its own', { skip: hubSkip }, () => {
   let hub: Hub;
   before(async () => {
     hub = await startHub({ subdomains: true });

@@ -13,16 +13,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { projectRoot } from '../common/src/paths.js';
 import { ROOM_LIMITS, type RoomEvent, type RoomStreamMessage } from '../common/src/protocol.js';
 import { dashboardCursorLine, launchBrowser } from './harness/browser.js';
-import { type Hub, startHub } from './harness/jupyterhub.js';
+import { type Hub, hubSkip, startHub } from './harness/jupyterhub.js';
 import { eventually } from './harness/servers.js';
-import { findTool } from './harness/tools.js';
-
-const hubInstalled = findTool('jupyterhub') !== null && findTool('configurable-http-proxy') !== null;
-const skip = hubInstalled
-  ? false
-  : process.env.CI
-    ? false // in CI the tests run and fail loudly: .ci/run installs the hub
-    : 'jupyterhub and configurable-http-proxy are not installed (.ci/run installs them)';
 
 /** The room service's process (the hub starts it): its environment names the service and this run's database. */
 function roomServicePid(database: string): number | null {
@@ -39,7 +31,7 @@ function roomServicePid(database: string): number | null {
   return null;
 }
 
-describe('the room service on a real JupyterHub', { skip }, () => {
+describe('the room service on a real JupyterHub', { skip: hubSkip }, () => {
   let hub: Hub;
   let browser: Browser | null = null;
   let instructor: BrowserContext;
@@ -415,7 +407,7 @@ describe('the room service on a real JupyterHub', { skip }, () => {
 
 // The whole chain: an attendee's real stack, spawned by the hub with ROOM_SERVICE_URL, posts
 // with its own hub token; the instructor's room page shows what the attendee's clicks did.
-describe('an attendee clicks, the instructor sees it on the room page and watches', { skip }, () => {
+describe('an attendee clicks, the instructor sees it on the room page and watches', { skip: hubSkip }, () => {
   let hub: Hub;
   let browser: Browser | null = null;
   const database = path.join(os.tmpdir(), `wt-room-chain-${process.pid}.sqlite`);

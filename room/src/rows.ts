@@ -25,6 +25,26 @@ function indexOf(row: RoomRow, page: string | null): number {
   return row.page && page === row.page.name ? row.page.index : 0;
 }
 
+type Problem = NonNullable<RoomRow['problem']>;
+type OnBlock = Pick<Problem, 'page' | 'block'>;
+
+/** Whether the row's problem is on the block `event` is about. */
+function onProblemBlock(row: RoomRow, event: OnBlock): boolean {
+  return row.problem?.page === event.page && row.problem.block === event.block;
+}
+
+/** The problem a failure on a block is, counted from the first failure there while it stays. */
+function problemAt(row: RoomRow, kind: Problem['kind'], event: OnBlock & { at: number }, output: string): Problem {
+  return {
+    kind,
+    at: onProblemBlock(row, event) ? (row.problem as Problem).at : event.at,
+    page: event.page,
+    index: indexOf(row, event.page),
+    block: event.block,
+    output,
+  };
+}
+
 /** `row` after `event` (a new object; `row` is not changed). */
 export function applyEvent(row: RoomRow, event: RoomEvent): RoomRow {
   const next: RoomRow = { ...row, lastAt: Math.max(row.lastAt ?? 0, event.at) };
@@ -48,32 +68,19 @@ export function applyEvent(row: RoomRow, event: RoomEvent): RoomRow {
           page: event.page,
           block: event.block,
         };
-        next.problem = {
-          kind: 'command',
-          at: row.problem?.page === event.page && row.problem.block === event.block ? row.problem.at : event.at,
-          page: event.page,
-          index: indexOf(row, event.page),
-          block: event.block,
-          output: event.output,
-        };
-      } else if (row.problem && row.problem.page === event.page && row.problem.block === event.block) {
+        next.problem = problemAt(row, 'command', event, event.output);
+      } else if (onProblemBlock(row, event)) {
         next.problem = null;
       }
       break;
     case 'check':
       if (event.passed) {
         next.checksPassed = row.checksPassed + 1;
-        if (row.problem && row.problem.page === event.page && row.problem.block === event.block) next.problem = null;
+        if (onProblemBlock(row, event)) next.problem = null;
       } else {
         next.checksFailed = row.checksFailed + 1;
-        next.problem = {
-          kind: 'check',
-          at: row.problem?.page === event.page && row.problem.block === event.block ? row.problem.at : event.at,
-          page: event.page,
-          index: indexOf(row, event.page),
-          block: event.block,
-          output: row.problem?.page === event.page && row.problem.block === event.block ? row.problem.output : '',
-        };
+        // A check has no output of its own: a failing command's on the same block stays.
+        next.problem = problemAt(row, 'check', event, onProblemBlock(row, event) ? (row.problem?.output ?? '') : '');
       }
       break;
     case 'activity':

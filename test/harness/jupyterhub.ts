@@ -11,6 +11,17 @@ import path from 'node:path';
 import { projectRoot } from '../../common/src/paths.js';
 import type { BrowseResult, CookieClient } from './cookie-client.js';
 import { eventually, freePort } from './servers.js';
+import { findTool } from './tools.js';
+
+/**
+ * The `skip` of a suite that needs a real hub: false when jupyterhub and
+ * configurable-http-proxy are installed, and always in CI, where .ci/run installs
+ * them and a missing one fails loudly; otherwise why the suite is skipped.
+ */
+export const hubSkip: string | false =
+  (findTool('jupyterhub') !== null && findTool('configurable-http-proxy') !== null) || process.env.CI
+    ? false
+    : 'jupyterhub and configurable-http-proxy are not installed (.ci/run installs them)';
 
 export interface Hub {
   /** Where browsers reach the hub: http://127.0.0.1:<port>, or http://hub.localhost:<port> with subdomains. */
