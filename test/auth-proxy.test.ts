@@ -18,7 +18,6 @@ import { projectRoot } from '../common/src/paths.js';
 import { startChromium, waitForScreen } from './harness/browser.js';
 import {
   eventually,
-  freePort,
   type RunningAuthProxy,
   type RunningTerminalServer,
   request,
@@ -567,7 +566,8 @@ describe('auth proxy without authentication: DNS rebinding', () => {
 describe('auth proxy with the terminal server down', () => {
   let proxy: RunningAuthProxy;
   before(async () => {
-    proxy = await startAuthProxy({ AUTH_MODE: 'none' }, await freePort());
+    // Port 1: nothing listens there, and no port 0 listener (this proxy's own) is ever given it.
+    proxy = await startAuthProxy({ AUTH_MODE: 'none' }, 1);
   });
   after(() => proxy.close());
 
